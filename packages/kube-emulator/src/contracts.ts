@@ -1,0 +1,147 @@
+// The seam between the two halves of the emulator: the API server (apiserver/) owns objects,
+// HTTP, auth and watches; the node (node/) runs pods and serves their logs and exec sessions.
+// Both halves depend only on this file, never on each other's internals.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { WebSocket } from 'ws';
+
+/** Any Kubernetes object as stored (plain JSON with apiVersion, kind, metadata). */
+export interface KubeObject {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generateName?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    creationTimestamp?: string;
+    deletionTimestamp?: string;
+    deletionGracePeriodSeconds?: number;
+    [key: string]: unknown;
+  };
+  [key: string]: unknown;
+}
+
+/** Watch event types as on the wire. */
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED';
+
+/** A change to a stored object, delivered to store subscribers in resourceVersion order. */
+export interface StoreEvent {
+  type: WatchEventType;
+  /** Resource plural, e.g. `pods`, `persistentvolumeclaims`. */
+  resource: string;
+  object: KubeObject;
+}
+
+/**
+ * The cluster state. One global, monotonically increasing resourceVersion across all objects
+ * (like etcd's revision). Every write returns a deep copy with the new resourceVersion.
+ */
+export interface ObjectStore {
+  get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  list(resource: string, namespace?: string): KubeObject[];
+  /** Creates; throws StoreConflictError if the name exists. Fills uid, RV, creationTimestamp. */
+  create(resource: string, object: KubeObject): KubeObject;
+  /**
+   * Replaces an object (the node uses it to write pod status). `mutate` receives a deep copy of
+   * the current object and returns the new one; the RV is bumped and MODIFIED emitted.
+   * Returns undefined if the object no longer exists.
+   */
+  update(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+    mutate: (current: KubeObject) => KubeObject,
+  ): KubeObject | undefined;
+  /** Removes now and emits DELETED with the last state. */
+  remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  /** Subscribes to every change; returns unsubscribe. */
+  subscribe(listener: (event: StoreEvent) => void): () => void;
+  /** Current global resourceVersion. */
+  currentResourceVersion(): number;
+}
+
+/** Options of one pods/log request, already parsed and validated by the API server. */
+export interface LogRequest {
+  namespace: string;
+  pod: string;
+  container: string;
+  follow: boolean;
+  timestamps: boolean;
+  sinceTime?: Date;
+  sinceSeconds?: number;
+  tailLines?: number;
+  limitBytes?: number;
+  previous: boolean;
+}
+
+/** Options of one exec session, already authorized by the API server. */
+export interface ExecRequest {
+  namespace: string;
+  pod: string;
+  container: string;
+  command: string[];
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+  tty: boolean;
+  /** The negotiated subprotocol: `v5.channel.k8s.io` or `v4.channel.k8s.io` (or older). */
+  protocol: string;
+}
+
+/** Faults the node can inject (the API server exposes them through the fault API). */
+export interface NodeFaults {
+  /** Pods stay Pending (PodScheduled=False Unschedulable) until resumed. */
+  setSchedulingStopped(stopped: boolean): void;
+  /** Kills the container's process tree and marks it terminated with reason OOMKilled, exit 137. */
+  oomKill(namespace: string, pod: string, container?: string): void;
+  /** Evicts the pod: phase Failed, reason Evicted, processes killed. */
+  evict(namespace: string, pod: string, message?: string): void;
+  /** Cuts each exec WebSocket after it has sent this many bytes of stdout (undefined: off). */
+  cutExecAfterBytes(bytes: number | undefined, count?: number): void;
+}
+
+/**
+ * The node: watches the store for pods, schedules and runs them as sandboxed processes, writes
+ * their status back, and serves logs and exec.
+ */
+export interface Node {
+  readonly name: string;
+  /** Handles a validated pods/log request (writes status + body; streams when follow). */
+  serveLogs(request: LogRequest, req: IncomingMessage, res: ServerResponse): void;
+  /**
+   * Runs an exec session on an upgraded WebSocket whose subprotocol is already negotiated.
+   * The node sends the initial empty frame, streams, sends exactly one status on channel 3 and
+   * closes with code 1000.
+   */
+  serveExec(request: ExecRequest, socket: WebSocket): void;
+  /** Checks that exec/log into this pod/container is possible now; returns a 400 message if not. */
+  checkContainer(namespace: string, pod: string, container: string, purpose: 'exec' | 'log' | 'log-previous'): string | undefined;
+  readonly faults: NodeFaults;
+  /** Kills every process and releases sandboxes. */
+  stop(): Promise<void>;
+}
+
+/** What the node needs at start. */
+export interface NodeOptions {
+  store: ObjectStore;
+  /** Directory for pod sandboxes, volumes and logs. */
+  stateDir: string;
+  /** Node name (`podrun-node`) and labels used by nodeSelector. */
+  nodeName: string;
+  nodeLabels: Record<string, string>;
+  /** Allocatable resources, e.g. `{ cpu: '2', memory: '8Gi', pods: '110' }`. */
+  allocatable: Record<string, string>;
+  /** Image names (without tag/registry normalisation rules applied by the node) that "pull". */
+  images: string[];
+  /** Records an Event object (the API server owns the events resource). */
+  recordEvent(event: {
+    namespace: string;
+    involvedObject: { kind: string; name: string; namespace: string; uid?: string; fieldPath?: string };
+    type: 'Normal' | 'Warning';
+    reason: string;
+    message: string;
+  }): void;
+}

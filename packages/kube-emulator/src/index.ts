@@ -1,0 +1,5 @@
+/**
+ * @podrun/kube-emulator: Embedded Kubernetes API server that really runs pods as sandboxed local processes.
+ *
+ * @packageDocumentation
+ */

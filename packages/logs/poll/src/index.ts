@@ -1,0 +1,5 @@
+/**
+ * @podrun/logs-poll: Log collection through periodic reads with a cursor.
+ *
+ * @packageDocumentation
+ */

@@ -1,0 +1,5 @@
+/**
+ * @podrun/transfer-pvc: File transfer through a PersistentVolumeClaim.
+ *
+ * @packageDocumentation
+ */
