@@ -57,3 +57,12 @@ export type {
   FileTransferFactory,
   LogCollectorFactory,
 } from './strategies.js';
+export type {
+  TaskMetric,
+  TaskStorage,
+  RunState,
+  TransferProgress,
+  RunContext,
+  TaskRunResult,
+  TaskRunner,
+} from './runner.js';
