@@ -66,3 +66,64 @@ export type {
   TaskRunResult,
   TaskRunner,
 } from './runner.js';
+export { parseDuration, formatDuration, DURATION_PATTERN } from './duration.js';
+export { defaultPodPaths, relativePathProblem, POD_ROOT, POD_WORKING_DIR } from './paths.js';
+export { taskSchema, parseTask, requireContainerImage, outputGlobProblem } from './task.js';
+export { parseLogProtocolLine, createLogProtocolAccumulator } from './log-protocol.js';
+export type { LogProtocolLevel, LogProtocolLog, LogProtocolMessage, LogProtocolAccumulator } from './log-protocol.js';
+export { TEMPLATE_PATTERN, isTemplate, templateSchema, dynamic } from './config/template.js';
+export { durationText, durationMs } from './config/fields.js';
+export { closestMatch } from './config/suggest.js';
+export { zodIssuesToConfigIssues, parseWithSchema } from './config/issues.js';
+export type { ConfigIssueOptions, ParseWithSchemaOptions } from './config/issues.js';
+export { connectionSchema, dynamicConnectionSchema } from './config/connection.js';
+export {
+  fileTransferSchema,
+  dynamicFileTransferSchema,
+  logCollectorSchema,
+  dynamicLogCollectorSchema,
+} from './config/strategy-config.js';
+export { retryPolicySchema, taskCacheSchema, workerGroupSchema } from './config/definitions.js';
+export {
+  kubernetesRunnerConfigSchema,
+  dynamicKubernetesRunnerConfigSchema,
+  resourcesSchema,
+  parseRunnerConfig,
+  parseDynamicRunnerConfig,
+} from './config/kubernetes-runner.js';
+export type {
+  KubernetesRunnerConfigInput,
+  DynamicKubernetesRunnerConfig,
+  ParseRunnerConfigOptions,
+} from './config/kubernetes-runner.js';
+export { kubernetesRunnerProperties } from './config/properties.js';
+export type { RunnerPropertyInfo } from './config/properties.js';
+export { KUBERNETES_RUNNER_TYPE, KESTRA_KUBERNETES_RUNNER_TYPE, DEFAULT_MASTER_URL } from './config/types.js';
+export type {
+  KubernetesRunnerType,
+  PullPolicy,
+  OAuthTokenProvider,
+  Connection,
+  KubernetesResource,
+  KubernetesResources,
+  FileSidecar,
+  ExecTarTransferConfig,
+  PvcTransferConfig,
+  ObjectStorageCredentials,
+  ObjectStorageTransferConfig,
+  FileTransferConfig,
+  FollowLogCollectorConfig,
+  PollLogCollectorConfig,
+  LogCollectorConfig,
+  KubernetesRunnerConfig,
+  RetryBehavior,
+  RetryPolicyBase,
+  ConstantRetryPolicy,
+  RandomRetryPolicy,
+  ExponentialRetryPolicy,
+  RetryPolicy,
+  TaskCache,
+  WorkerGroupFallback,
+  WorkerGroup,
+} from './config/types.js';
+export { configJsonSchemas } from './json-schema.js';

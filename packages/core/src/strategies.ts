@@ -1,5 +1,5 @@
 import type { V1Container, V1EnvVar, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { KubePort } from './kube-port.js';
+import type { KubePort, PodSelector } from './kube-port.js';
 import type {
   InputTree,
   LogSink,
@@ -72,6 +72,12 @@ export interface TransferContext {
   paths: PodPaths;
   identity: TaskRunIdentity;
   logger: Logger;
+  /**
+   * The shared-watch selector the pod matches (e.g. the runner's `app.kubernetes.io/managed-by`
+   * selector), so a strategy waiting on pod state reuses the runner's informer instead of opening
+   * its own watch. Default: the whole namespace.
+   */
+  podSelector?: PodSelector;
   /** Reports progress for progress bars; bytes so far of a known total. */
   onProgress?: (progress: { phase: 'upload' | 'download'; bytes: number; totalBytes?: number }) => void;
 }
