@@ -2,7 +2,9 @@
 // HTTP, auth and watches; the node (node/) runs pods and serves their logs and exec sessions.
 // Both halves depend only on this file, never on each other's internals.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { join } from 'node:path';
 import type { WebSocket } from 'ws';
+import { ErrorCodes, PodrunError } from '@podrun/core';
 
 /** Any Kubernetes object as stored (plain JSON with apiVersion, kind, metadata). */
 export interface KubeObject {
@@ -35,6 +37,17 @@ export interface StoreEvent {
   object: KubeObject;
 }
 
+/** Thrown by {@link ObjectStore.create} when an object of that resource, namespace and name exists. */
+export class StoreConflictError extends PodrunError {
+  constructor(resource: string, namespace: string | undefined, name: string) {
+    super(
+      ErrorCodes.EMULATOR,
+      `${resource} "${name}" already exists${namespace ? ` in namespace ${namespace}` : ''}; pick another name or delete it first`,
+      { component: 'kube-emulator', details: { resource, namespace, name } },
+    );
+  }
+}
+
 /**
  * The cluster state. One global, monotonically increasing resourceVersion across all objects
  * (like etcd's revision). Every write returns a deep copy with the new resourceVersion.
@@ -57,7 +70,11 @@ export interface ObjectStore {
   ): KubeObject | undefined;
   /** Removes now and emits DELETED with the last state. */
   remove(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
-  /** Subscribes to every change; returns unsubscribe. */
+  /**
+   * Subscribes to every change; returns unsubscribe. Listeners run synchronously inside the
+   * write. The event is deeply frozen (shared with other listeners and the watch history):
+   * copy before changing it.
+   */
   subscribe(listener: (event: StoreEvent) => void): () => void;
   /** Current global resourceVersion. */
   currentResourceVersion(): number;
@@ -145,3 +162,22 @@ export interface NodeOptions {
     message: string;
   }): void;
 }
+
+/**
+ * Where a PersistentVolumeClaim's data lives: the API server creates this directory when the
+ * claim is created (the claim is Bound at once) and removes it when the claim is deleted; the
+ * node bind-mounts it for `persistentVolumeClaim` volumes.
+ */
+export function claimDirectory(stateDir: string, namespace: string, claimName: string): string {
+  return join(stateDir, 'volumes', 'pvc', namespace, claimName);
+}
+
+/*
+ * Pod deletion is split between the halves:
+ * - Graceful (gracePeriodSeconds > 0 on a scheduled, non-terminal pod): the API server sets
+ *   metadata.deletionTimestamp (now + grace) and metadata.deletionGracePeriodSeconds (MODIFIED).
+ *   The node sends SIGTERM, then SIGKILL at the deadline, then calls store.remove (DELETED).
+ * - Immediate (gracePeriodSeconds=0, or the pod has no spec.nodeName, or its phase is Succeeded or
+ *   Failed — as kube-apiserver's CheckGracefulDelete does): the API server calls store.remove at
+ *   once and the node kills whatever still runs when it sees DELETED.
+ */

@@ -1,0 +1,198 @@
+// One exec session over the remotecommand WebSocket protocol (channel.k8s.io v1-v5): the command
+// runs inside the container's namespaces and root (nsenter), with its env and working directory.
+// Frames: [channel][payload]; 0 stdin, 1 stdout, 2 stderr, 3 status, 4 resize, 255 close (v5).
+import { spawn } from 'node:child_process';
+import { readlinkSync } from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import type { WebSocket } from 'ws';
+import type { ExecRequest } from '../contracts.js';
+import type { RunningInstance } from './container-runner.js';
+import { launcherScript, shellQuote, startFailureDetail } from './launcher.js';
+import { descendants, signalTree } from './process-tree.js';
+
+/** Output buffered in the socket above which the process's output is paused. */
+const highWaterMark = 1024 * 1024;
+
+/** The channel-3 Status of a finished exec, in the v4/v5 JSON shape. */
+export function execStatus(exitCode: number, command: string[]): Record<string, unknown> {
+  if (exitCode === 0) return { metadata: {}, status: 'Success' };
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `command terminated with non-zero exit code: error executing command [${command.join(' ')}], exit code ${exitCode}`,
+    reason: 'NonZeroExitCode',
+    details: { causes: [{ reason: 'ExitCode', message: String(exitCode) }] },
+  };
+}
+
+/** The InternalError Status the API server sends when the exec itself failed. */
+export function internalErrorStatus(message: string): Record<string, unknown> {
+  return {
+    metadata: {},
+    status: 'Failure',
+    message: `Internal error occurred: ${message}`,
+    reason: 'InternalError',
+    details: { causes: [{ message }] },
+    code: 500,
+  };
+}
+
+/** Sends one Status on channel 3 (JSON on v4/v5, the bare message on older protocols) and closes with 1000. */
+export function finishWithStatus(socket: WebSocket, protocol: string, status: Record<string, unknown>): void {
+  if (socket.readyState !== socket.OPEN) return;
+  const structured = protocol.startsWith('v4.') || protocol.startsWith('v5.');
+  const payload = structured ? JSON.stringify(status) : status.status === 'Success' ? undefined : String(status.message);
+  if (payload !== undefined) socket.send(Buffer.concat([Buffer.from([3]), Buffer.from(payload)]));
+  socket.close(1000);
+}
+
+/** Runs the session to completion. `cutAfterBytes` is the exec-cut fault for this session. */
+export function runExec(request: ExecRequest, socket: WebSocket, instance: RunningInstance, cutAfterBytes: number | undefined): void {
+  if (socket.readyState !== socket.OPEN) return;
+  const initPid = instance.sandbox.initPid();
+  if (initPid === undefined) {
+    finishWithStatus(socket, request.protocol, internalErrorStatus(`container not found ("${request.container}")`));
+    return;
+  }
+  const tty = request.tty;
+  const env = instance.env.some(([key]) => key === 'TERM') || !tty ? instance.env : [...instance.env, ['TERM', 'xterm'] as [string, string]];
+  const nsenter = [
+    'nsenter', '-t', String(initPid), '-m', '-p', '-u', '-i', '-r', '-w', '--',
+    '/usr/bin/env', '-i', ...env.map(([key, value]) => `${key}=${value}`),
+    '/bin/sh', '-c', launcherScript, 'sh', instance.workingDir, tty ? request.command.map(shellQuote).join(' ') : 'direct', ...request.command,
+  ];
+  // Joining the container's memory cgroup first keeps exec'd processes under its limit.
+  const argv = instance.sandbox.cgroupProcs
+    ? ['/bin/sh', '-c', 'echo 0 > "$1" 2>/dev/null; shift; exec "$@"', 'sh', instance.sandbox.cgroupProcs, ...nsenter]
+    : nsenter;
+  const wantStderr = request.stderr && !tty;
+  const child = spawn(argv[0]!, argv.slice(1), {
+    stdio: [request.stdin ? 'pipe' : 'ignore', request.stdout ? 'pipe' : 'ignore', wantStderr ? 'pipe' : 'ignore', 'pipe'],
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    cwd: '/',
+  });
+
+  let done = false;
+  let cut = false;
+  let sent = 0;
+  let failure: string | undefined;
+  const paused = new Set<Readable>();
+  const v5 = request.protocol.startsWith('v5.');
+
+  const resumeIfDrained = (): void => {
+    if (socket.bufferedAmount >= highWaterMark / 2) return;
+    for (const stream of paused) stream.resume();
+    paused.clear();
+  };
+  const forward = (stream: Readable | null, channel: number): void => {
+    stream?.on('data', (chunk: Buffer) => {
+      if (cut || socket.readyState !== socket.OPEN) return;
+      if (cutAfterBytes !== undefined && sent + chunk.length > cutAfterBytes) {
+        const allowed = chunk.subarray(0, Math.max(0, cutAfterBytes - sent));
+        if (allowed.length > 0) socket.send(Buffer.concat([Buffer.from([channel]), allowed]));
+        cut = true;
+        // The fault: the connection dies mid-stream, with no status frame and no close handshake.
+        socket.terminate();
+        signalTree(child.pid ?? -1, 'SIGKILL');
+        return;
+      }
+      sent += chunk.length;
+      socket.send(Buffer.concat([Buffer.from([channel]), chunk]), resumeIfDrained);
+      if (socket.bufferedAmount > highWaterMark) {
+        stream.pause();
+        paused.add(stream);
+      }
+    });
+  };
+
+  const control = child.stdio[3] as Readable;
+  control.setEncoding('utf8');
+  control.on('data', (text: string) => {
+    const match = /^fail (\w+)/m.exec(text);
+    if (match) {
+      const detail = startFailureDetail(match[1]!, request.command[0] ?? '', instance.workingDir);
+      failure = `error executing command in container: failed to exec in container: failed to start exec "${instance.containerID.slice(9)}": OCI runtime exec failed: exec failed: unable to start container process: ${detail}: unknown`;
+    }
+  });
+
+  const first = request.stdout ? 1 : wantStderr ? 2 : 3;
+  socket.send(Buffer.from([first]));
+  forward(child.stdout, 1);
+  forward(wantStderr ? child.stderr : null, 2);
+
+  const stdin = child.stdin as Writable | null;
+  stdin?.on('error', () => undefined);
+  socket.on('message', (data: Buffer, isBinary: boolean) => {
+    if (!isBinary || data.length === 0) return;
+    const channel = data[0];
+    if (channel === 0) {
+      if (stdin && !stdin.writableEnded && !stdin.write(data.subarray(1))) {
+        // Back-pressure towards the client: stop reading frames until the process catches up.
+        socket.pause();
+        stdin.once('drain', () => socket.resume());
+      }
+    } else if (channel === 255 && v5) {
+      if (data.length !== 2) {
+        socket.terminate();
+        return;
+      }
+      if (data[1] === 0) stdin?.end();
+    } else if (channel === 4 && tty) {
+      resize(child.pid, initPid, data.subarray(1).toString('utf8'));
+    }
+  });
+
+  const killSession = (): void => {
+    if (!done && child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
+  };
+  socket.on('close', killSession);
+  socket.on('error', killSession);
+
+  child.on('error', (error) => {
+    failure ??= `error executing command in container: ${error.message}`;
+  });
+  child.on('close', (code, signal) => {
+    done = true;
+    if (cut) return;
+    const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1);
+    const status = failure ? internalErrorStatus(failure) : execStatus(exitCode, request.command);
+    finishWithStatus(socket, request.protocol, status);
+  });
+}
+
+/** Applies a terminal size to the session's pty (created by script(1) inside the container). */
+function resize(sessionPid: number | undefined, initPid: number, json: string, attempt = 0): void {
+  let size: { width?: number; height?: number };
+  try {
+    const parsed = JSON.parse(json) as Record<string, unknown>;
+    const pick = (name: string): number | undefined => {
+      const key = Object.keys(parsed).find((k) => k.toLowerCase() === name);
+      return key ? Number(parsed[key]) : undefined;
+    };
+    size = { width: pick('width'), height: pick('height') };
+  } catch {
+    return;
+  }
+  if (sessionPid === undefined || !size.width || !size.height) return;
+  // Seen from the host, the link carries the container root's host path in front of /dev/pts/N.
+  const pty = descendants(sessionPid)
+    .map((pid) => {
+      try {
+        return /\/dev\/pts\/\d+$/.exec(readlinkSync(`/proc/${pid}/fd/0`))?.[0];
+      } catch {
+        return undefined;
+      }
+    })
+    .find((link) => link !== undefined);
+  if (!pty) {
+    // The pty appears a moment after the session starts; a bounded number of retries covers that.
+    if (attempt < 20) setTimeout(() => resize(sessionPid, initPid, json, attempt + 1), 50).unref();
+    return;
+  }
+  const stty = spawn('nsenter', ['-t', String(initPid), '-m', '-r', '-w', '--', 'stty', '-F', pty, 'rows', String(size.height), 'cols', String(size.width)], {
+    stdio: 'ignore',
+    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+    cwd: '/',
+  });
+  stty.on('error', () => undefined);
+}

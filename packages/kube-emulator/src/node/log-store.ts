@@ -1,0 +1,105 @@
+// Container output in the CRI log format the kubelet reads (`<RFC3339Nano> stdout|stderr F|P <text>`),
+// one file per container instance so that `previous` can serve the instance before a restart.
+// Readers are told about appends and the final close through an in-process emitter: the writer
+// lives in the same process, so there is nothing to poll and no inotify to trust.
+import { EventEmitter, once } from 'node:events';
+import { createWriteStream } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { formatNanos, nowNanos } from './clock.js';
+
+/** containerd splits lines longer than this into partial (`P`) entries. */
+const maxLineBytes = 16 * 1024;
+
+/** One container instance's log file as readers see it. */
+export interface LogFile {
+  readonly path: string;
+  /** `append` after bytes reached the file, `closed` once the writer is done for good. */
+  readonly events: EventEmitter;
+  /** True once every output stream ended and everything was written. */
+  isClosed(): boolean;
+}
+
+/** Writes one container instance's stdout and stderr. */
+export interface LogWriter {
+  readonly file: LogFile;
+  /** Captures a stream until it ends. */
+  attach(stream: Readable, name: 'stdout' | 'stderr'): void;
+  /** Waits for every attached stream to end, writes their last partial lines and closes the file. */
+  close(): Promise<void>;
+}
+
+/** Creates (appends to) the log file at `path`. */
+export function createLogWriter(path: string): LogWriter {
+  const events = new EventEmitter();
+  events.setMaxListeners(0);
+  const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
+  out.on('error', () => undefined);
+  const sources = new Set<Readable>();
+  const ended: Promise<void>[] = [];
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  let draining = false;
+
+  const writeEntry = (stream: string, tag: 'F' | 'P', text: Buffer): void => {
+    const head = Buffer.from(`${formatNanos(nowNanos())} ${stream} ${tag} `);
+    const ok = out.write(Buffer.concat([head, text, Buffer.from('\n')]), () => events.emit('append'));
+    if (!ok && !draining) {
+      // The disk is slower than the container: stop reading its pipes until the file catches up.
+      draining = true;
+      for (const source of sources) source.pause();
+      out.once('drain', () => {
+        draining = false;
+        for (const source of sources) source.resume();
+      });
+    }
+  };
+
+  const file: LogFile = { path, events, isClosed: () => closed };
+  return {
+    file,
+    attach(stream, name) {
+      sources.add(stream);
+      let pending = Buffer.alloc(0);
+      stream.on('data', (chunk: Buffer) => {
+        let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
+        let newline: number;
+        while ((newline = data.indexOf(0x0a)) >= 0) {
+          writeEntry(name, 'F', data.subarray(0, newline));
+          data = data.subarray(newline + 1);
+        }
+        while (data.length >= maxLineBytes) {
+          writeEntry(name, 'P', data.subarray(0, maxLineBytes));
+          data = data.subarray(maxLineBytes);
+        }
+        pending = Buffer.from(data);
+      });
+      ended.push(
+        new Promise<void>((resolve) => {
+          let done = false;
+          const finish = (): void => {
+            if (done) return;
+            done = true;
+            sources.delete(stream);
+            // A last line without a newline is still a full line (the reader adds the newline).
+            if (pending.length > 0) writeEntry(name, 'F', pending);
+            pending = Buffer.alloc(0);
+            resolve();
+          };
+          stream.once('end', finish);
+          stream.once('close', finish);
+          stream.once('error', finish);
+        }),
+      );
+    },
+    close() {
+      closing ??= (async () => {
+        await Promise.all(ended);
+        out.end();
+        if (!out.closed) await once(out, 'close').catch(() => undefined);
+        closed = true;
+        events.emit('closed');
+      })();
+      return closing;
+    },
+  };
+}

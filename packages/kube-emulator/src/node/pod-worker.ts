@@ -1,0 +1,344 @@
+// One bound pod on the node, like the kubelet's pod worker: volumes, init containers one by one,
+// then all containers; status published to the store; deadline, deletion, eviction and OOM.
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { KubeObject, NodeOptions } from '../contracts.js';
+import { kubeTime } from './clock.js';
+import { runContainer } from './container-runner.js';
+import type { ContainerSpec, PodRuntime, RunningInstance } from './container-runner.js';
+import type { LogFile } from './log-store.js';
+import { qosClass } from './quantity.js';
+import type { SandboxMount } from './sandbox.js';
+import { Conditions, apiContainerStatus, computePhase, updateReadiness } from './status.js';
+import type { ContainerStatusModel } from './status.js';
+import { prepareVolumes } from './volumes.js';
+import type { PreparedVolume } from './volumes.js';
+
+/** What the node gives each pod worker. */
+export interface WorkerHost {
+  readonly options: NodeOptions;
+  /** The sandbox template directory, built once per node, or why sandboxes cannot be made. */
+  sandbox(): Promise<{ template: string } | { problem: string }>;
+  registerLog(podUid: string, containerID: string, file: LogFile): void;
+  /** Resolves on the next ConfigMap/Secret change, after `timeoutMs`, or when `signal` aborts. */
+  configChanged(timeoutMs: number, signal: AbortSignal): Promise<void>;
+  /** The pod reached a terminal phase (its resources are free again). */
+  onTerminal(worker: PodWorker): void;
+}
+
+interface PodSpecLike {
+  containers?: ContainerSpec[];
+  initContainers?: ContainerSpec[];
+  activeDeadlineSeconds?: number;
+  terminationGracePeriodSeconds?: number;
+  hostAliases?: { ip: string; hostnames?: string[] }[];
+  restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+}
+
+const podIP = '127.0.0.1';
+
+/** Runs one pod. Create it once the pod is bound to this node, then call `start()`. */
+export class PodWorker implements PodRuntime {
+  pod: KubeObject;
+  readonly podDir: string;
+  readonly volumes = new Map<string, PreparedVolume>();
+  readonly podMounts: SandboxMount[] = [];
+  readonly uid: string;
+  private readonly controller = new AbortController();
+  private readonly statuses: ContainerStatusModel[];
+  private readonly conditions = new Conditions();
+  private readonly running = new Map<string, RunningInstance>();
+  private override: { reason: string; message: string } | undefined;
+  private terminalPhase: string | undefined;
+  private startTime: string | undefined;
+  private removed = false;
+  private deleting = false;
+  private publishQueued = false;
+  private deadlineTimer: NodeJS.Timeout | undefined;
+  private finished: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly host: WorkerHost,
+    pod: KubeObject,
+  ) {
+    this.pod = pod;
+    this.uid = pod.metadata.uid ?? '';
+    this.podDir = join(host.options.stateDir, 'pods', `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${this.uid}`);
+    const spec = this.spec();
+    const waiting = (spec.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating';
+    const model = (c: ContainerSpec, init: boolean): ContainerStatusModel => ({
+      name: c.name,
+      init,
+      state: { waiting: { reason: waiting } },
+      lastState: {},
+      ready: false,
+      started: false,
+      restartCount: 0,
+      // Until the image is pulled the kubelet reports the image as written in the spec.
+      image: c.image ?? '',
+      imageID: '',
+    });
+    this.statuses = [...(spec.initContainers ?? []).map((c) => model(c, true)), ...(spec.containers ?? []).map((c) => model(c, false))];
+    this.conditions.set('PodScheduled', true);
+  }
+
+  get options(): NodeOptions {
+    return this.host.options;
+  }
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+  sandbox(): Promise<{ template: string } | { problem: string }> {
+    return this.host.sandbox();
+  }
+  /** Whether the pod reached Succeeded or Failed. */
+  get isTerminal(): boolean {
+    return this.terminalPhase !== undefined;
+  }
+
+  /** Starts the pod's containers (in the background). */
+  start(): void {
+    this.finished = this.run().catch((error: unknown) => {
+      this.event('Warning', 'Failed', `podrun node error: ${(error as Error).message}`);
+    });
+  }
+
+  /** A newer version of the pod from the store (labels, annotations, deletionTimestamp). */
+  update(pod: KubeObject): void {
+    if (pod.metadata.uid !== this.uid) return;
+    this.pod = pod;
+    if (pod.metadata.deletionTimestamp && !this.deleting) void this.deleteGracefully(pod.metadata.deletionGracePeriodSeconds ?? 30);
+  }
+
+  status(name: string, init: boolean): ContainerStatusModel {
+    return this.statuses.find((s) => s.name === name && s.init === init)!;
+  }
+
+  /** The running instance of a container, for exec. */
+  instance(name: string): RunningInstance | undefined {
+    return this.running.get(name);
+  }
+
+  setRunning(name: string, instance: RunningInstance | undefined): void {
+    if (instance) this.running.set(name, instance);
+    else this.running.delete(name);
+  }
+
+  registerLog(containerID: string, file: LogFile): void {
+    this.host.registerLog(this.uid, containerID, file);
+  }
+
+  configChanged(timeoutMs: number): Promise<void> {
+    return this.host.configChanged(timeoutMs, this.signal);
+  }
+
+  event(type: 'Normal' | 'Warning', reason: string, message: string, container?: { name: string; init: boolean }): void {
+    const namespace = this.pod.metadata.namespace ?? 'default';
+    const involvedObject: Parameters<NodeOptions['recordEvent']>[0]['involvedObject'] = { kind: 'Pod', name: this.pod.metadata.name, namespace, uid: this.uid };
+    if (container) involvedObject.fieldPath = `spec.${container.init ? 'initContainers' : 'containers'}{${container.name}}`;
+    try {
+      this.host.options.recordEvent({ namespace, involvedObject, type, reason, message });
+    } catch {
+      // Events are best effort, as on a real node.
+    }
+  }
+
+  /** Recomputes phase and conditions and publishes the status (coalesced per tick). */
+  changed(): void {
+    if (this.terminalPhase === undefined) {
+      const phase = this.override ? 'Failed' : computePhase(this.statuses, this.spec().restartPolicy ?? 'Always');
+      if (phase === 'Succeeded' || phase === 'Failed') {
+        this.terminalPhase = phase;
+        clearTimeout(this.deadlineTimer);
+        this.controller.abort();
+        queueMicrotask(() => this.host.onTerminal(this));
+      }
+    }
+    if (this.publishQueued) return;
+    this.publishQueued = true;
+    queueMicrotask(() => {
+      this.publishQueued = false;
+      this.publish();
+    });
+  }
+
+  /** The OOM fault: the kernel-style kill of one container (or all running ones). */
+  oomKill(container?: string): void {
+    for (const instance of this.running.values()) {
+      if (container && instance.name !== container) continue;
+      instance.oomRequested = true;
+      instance.sandbox.signal('SIGKILL');
+    }
+  }
+
+  /** The kubelet's eviction: Failed/Evicted with a DisruptionTarget condition, processes killed at once. */
+  evict(message: string): void {
+    if (this.terminalPhase !== undefined) return;
+    this.conditions.set('DisruptionTarget', true, 'TerminationByKubelet', message);
+    this.fail('Evicted', message);
+    this.event('Warning', 'Evicted', message);
+    void this.killAll(0);
+  }
+
+  /** Force deletion (the pod is already gone from the store): kill everything now, clean up. */
+  async forceDelete(): Promise<void> {
+    this.removed = true;
+    this.deleting = true;
+    this.controller.abort();
+    await this.killAll(0);
+    await this.cleanup();
+  }
+
+  /** Node shutdown: like force deletion, without touching the store. */
+  stop(): Promise<void> {
+    return this.forceDelete();
+  }
+
+  private spec(): PodSpecLike {
+    return (this.pod.spec ?? {}) as PodSpecLike;
+  }
+
+  private fail(reason: string, message: string): void {
+    this.override = { reason, message };
+    this.changed();
+  }
+
+  private async run(): Promise<void> {
+    this.startTime = kubeTime();
+    const spec = this.spec();
+    this.conditions.set('PodReadyToStartContainers', false);
+    this.changed();
+    if (spec.activeDeadlineSeconds !== undefined) {
+      this.deadlineTimer = setTimeout(() => this.deadlineExceeded(), spec.activeDeadlineSeconds * 1000);
+    }
+    mkdirSync(this.podDir, { recursive: true, mode: 0o700 });
+    let lastMountError = '';
+    for (;;) {
+      if (this.signal.aborted) return;
+      const result = await prepareVolumes({
+        stateDir: this.options.stateDir,
+        podDir: this.podDir,
+        pod: this.pod,
+        store: this.options.store,
+        hostIP: podIP,
+        podIP,
+        allocatable: this.options.allocatable,
+      });
+      if (result.ok) {
+        for (const [name, volume] of result.volumes) this.volumes.set(name, volume);
+        break;
+      }
+      if (result.message !== lastMountError) this.event('Warning', 'FailedMount', result.message);
+      lastMountError = result.message;
+      await this.configChanged(10_000);
+    }
+    this.writePodFiles();
+    this.conditions.set('PodReadyToStartContainers', true);
+    this.changed();
+    for (const init of spec.initContainers ?? []) {
+      const outcome = await runContainer(this, init, true);
+      if (outcome !== 'succeeded') return;
+    }
+    await Promise.all((spec.containers ?? []).map((c) => runContainer(this, c, false)));
+  }
+
+  private writePodFiles(): void {
+    const dir = join(this.podDir, 'etc');
+    mkdirSync(dir, { recursive: true });
+    const name = this.pod.metadata.name;
+    const aliases = (this.spec().hostAliases ?? []).map((a) => `${a.ip}\t${(a.hostnames ?? []).join('\t')}`);
+    const hosts = [
+      '# Kubernetes-managed hosts file.',
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'fe00::0\tip6-mcastprefix',
+      'fe00::1\tip6-allnodes',
+      'fe00::2\tip6-allrouters',
+      `${podIP}\t${name}`,
+      ...(aliases.length > 0 ? ['', '# Entries added by HostAliases.', ...aliases] : []),
+    ];
+    writeFileSync(join(dir, 'hosts'), `${hosts.join('\n')}\n`, { mode: 0o644 });
+    writeFileSync(join(dir, 'hostname'), `${name}\n`, { mode: 0o644 });
+    this.podMounts.push({ source: join(dir, 'hosts'), target: '/etc/hosts', readOnly: false, file: true });
+    this.podMounts.push({ source: join(dir, 'hostname'), target: '/etc/hostname', readOnly: false, file: true });
+    // The host's resolver config may live under a masked path (/run/systemd/resolve): copy it.
+    if (existsSync('/etc/resolv.conf')) {
+      try {
+        writeFileSync(join(dir, 'resolv.conf'), readFileSync('/etc/resolv.conf'), { mode: 0o644 });
+        this.podMounts.push({ source: join(dir, 'resolv.conf'), target: '/etc/resolv.conf', readOnly: false, file: true });
+      } catch {
+        // Unreadable: containers keep whatever the host root shows.
+      }
+    }
+  }
+
+  private deadlineExceeded(): void {
+    if (this.terminalPhase !== undefined) return;
+    const message = 'Pod was active on the node longer than the specified deadline';
+    this.event('Warning', 'DeadlineExceeded', message);
+    this.fail('DeadlineExceeded', message);
+    void this.killAll(this.spec().terminationGracePeriodSeconds ?? 30);
+  }
+
+  private async deleteGracefully(graceSeconds: number): Promise<void> {
+    this.deleting = true;
+    this.controller.abort();
+    clearTimeout(this.deadlineTimer);
+    await this.killAll(graceSeconds);
+    this.publish();
+    const current = this.options.store.get('pods', this.pod.metadata.namespace, this.pod.metadata.name);
+    if (current?.metadata.uid === this.uid) this.options.store.remove('pods', this.pod.metadata.namespace, this.pod.metadata.name);
+    this.removed = true;
+    await this.cleanup();
+  }
+
+  /** SIGTERM (or SIGKILL at once when grace is 0), SIGKILL at the deadline; resolves when every container is done. */
+  private async killAll(graceSeconds: number): Promise<void> {
+    this.controller.abort();
+    for (const instance of this.running.values()) {
+      if (graceSeconds > 0) this.event('Normal', 'Killing', `Stopping container ${instance.name}`, { name: instance.name, init: instance.init });
+      instance.sandbox.signal(graceSeconds > 0 ? 'SIGTERM' : 'SIGKILL');
+    }
+    const timer =
+      graceSeconds > 0
+        ? setTimeout(() => {
+            for (const instance of this.running.values()) instance.sandbox.signal('SIGKILL');
+          }, graceSeconds * 1000)
+        : undefined;
+    // Containers started right now (between abort and this call) are killed by their runner.
+    await this.finished;
+    clearTimeout(timer);
+  }
+
+  private publish(): void {
+    if (this.removed) return;
+    const store = this.options.store;
+    const { namespace, name } = this.pod.metadata;
+    const current = store.get('pods', namespace, name);
+    if (!current || current.metadata.uid !== this.uid) return;
+    const spec = this.spec();
+    const phase = this.terminalPhase ?? computePhase(this.statuses, spec.restartPolicy ?? 'Always');
+    updateReadiness(this.conditions, this.statuses, phase);
+    const status: Record<string, unknown> = {
+      phase,
+      conditions: this.conditions.list(),
+      hostIP: podIP,
+      hostIPs: [{ ip: podIP }],
+      podIP,
+      podIPs: [{ ip: podIP }],
+      ...(this.startTime ? { startTime: this.startTime } : {}),
+      ...(this.override ? { reason: this.override.reason, message: this.override.message } : {}),
+      qosClass: qosClass(spec),
+    };
+    const init = this.statuses.filter((s) => s.init);
+    if (init.length > 0) status.initContainerStatuses = init.map(apiContainerStatus);
+    status.containerStatuses = this.statuses.filter((s) => !s.init).map(apiContainerStatus);
+    store.update('pods', namespace, name, (pod) => ({ ...pod, status }));
+  }
+
+  private async cleanup(): Promise<void> {
+    await rm(this.podDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
+  }
+}

@@ -1,0 +1,265 @@
+// One container = one sandbox: `unshare` gives it private mount, PID, UTS and IPC namespaces; a
+// generated setup script (PID 1 of the new namespace) builds an overlay of the host root with a
+// private upper directory seeded from the node's template (which hides the host's private and
+// writable paths), mounts /proc, a minimal /dev and the pod's volumes, then chroots and execs the
+// command so it stays PID 1.
+//
+// File descriptors of the unshare process: 1 container stdout, 2 diagnostics (setup errors and
+// unshare's own messages), 3 control lines from the script, 4 container stderr (becomes fd 2 of
+// the container just before the exec).
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { createMemoryCgroup } from './cgroup.js';
+import type { MemoryCgroup } from './cgroup.js';
+import { launcherScript, shellQuote, startErrorMessage } from './launcher.js';
+import { signalPid, signalTree } from './process-tree.js';
+import { findTool } from './sandbox-template.js';
+
+/** A bind mount into the container. */
+export interface SandboxMount {
+  source: string;
+  target: string;
+  readOnly: boolean;
+  /** The source is a file (e.g. /etc/hosts, a subPath file), not a directory. */
+  file?: boolean;
+}
+
+/** Everything needed to start one container instance. */
+export interface SandboxSpec {
+  /** Instance directory (upper/, work/, merged/ and the setup script live here). */
+  dir: string;
+  hostname: string;
+  mounts: SandboxMount[];
+  env: [string, string][];
+  command: string[];
+  workingDir: string;
+  memoryLimitBytes?: number;
+  /** The node's sandbox template (see sandbox-template.ts). */
+  template: string;
+}
+
+/** How the start went. */
+export type StartResult =
+  | { kind: 'started'; initPid: number }
+  | { kind: 'start-error'; message: string }
+  | { kind: 'setup-error'; message: string };
+
+/** A running (or finished) sandbox. */
+export interface Sandbox {
+  readonly stdout: Readable;
+  readonly stderr: Readable;
+  /** Settles once the command runs, or failed to. */
+  readonly started: Promise<StartResult>;
+  /** Settles once every process of the sandbox is gone and its output pipes are closed. */
+  readonly exited: Promise<{ exitCode: number; oomKilled: boolean }>;
+  /** Host PID of the container's PID 1 (undefined before it is known). */
+  initPid(): number | undefined;
+  /** Joins `0` to this file to share the container's memory limit (exec sessions). */
+  readonly cgroupProcs: string | undefined;
+  /** Signals the container's PID 1 (SIGKILL ends the whole PID namespace). */
+  signal(signal: NodeJS.Signals): void;
+  /** Removes the instance directory and cgroup (call after `exited`). */
+  release(): Promise<void>;
+}
+
+/**
+ * Runs inside the container root: creates each target (`d:/path` directory, `f:/path` file) and
+ * prints its symlink-free path, using shell builtins where possible (process starts are the cost).
+ */
+const resolveScript = [
+  'for spec; do',
+  '  kind=${spec%%:*}; p=${spec#?:}',
+  '  if [ "$kind" = d ]; then',
+  '    [ -d "$p" ] || mkdir -p -- "$p" || exit 1',
+  '    cd -P -- "$p" || exit 1',
+  '    printf "%s\\n" "$PWD"',
+  '  else',
+  '    dir=${p%/*}; base=${p##*/}',
+  '    [ -d "${dir:-/}" ] || mkdir -p -- "$dir" || exit 1',
+  '    cd -P -- "${dir:-/}" || exit 1',
+  '    if [ -L "$base" ]; then readlink -f -- "$base"',
+  '    else',
+  '      [ -e "$base" ] || : > "$base" || exit 1',
+  '      printf "%s/%s\\n" "${PWD%/}" "$base"',
+  '    fi',
+  '  fi',
+  '  cd /',
+  'done',
+].join('\n');
+
+/** Splits mounts so that a target nested in an earlier one is resolved after that one is mounted. */
+function mountBatches(mounts: SandboxMount[]): SandboxMount[][] {
+  const batches: SandboxMount[][] = [];
+  let current: SandboxMount[] = [];
+  for (const mount of mounts) {
+    const nested = current.some((m) => mount.target.startsWith(`${m.target.replace(/\/+$/, '')}/`));
+    if (nested) {
+      batches.push(current);
+      current = [];
+    }
+    current.push(mount);
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+function setupScript(spec: SandboxSpec, cgroup: MemoryCgroup | undefined): string {
+  const q = shellQuote;
+  const merged = join(spec.dir, 'merged');
+  const lines = [
+    'set -eu',
+    `M=${q(merged)}`,
+    // /proc here is still the host's, so /proc/self names this shell by its host PID.
+    'read -r podrun_pid podrun_rest < /proc/self/stat',
+    'printf "pid %s\\n" "$podrun_pid" >&3',
+  ];
+  if (cgroup) lines.push(`echo 0 > ${q(cgroup.procsFile)}`);
+  lines.push(
+    // unshare made every mount private already: nothing below propagates to the host.
+    `cp -a ${q(join(spec.template, 'masks'))}/. ${q(join(spec.dir, 'upper'))}/`,
+    `mount -t overlay overlay -o ${q(`lowerdir=/,upperdir=${join(spec.dir, 'upper')},workdir=${join(spec.dir, 'work')}`)} "$M"`,
+    `echo ${q(spec.hostname)} > /proc/sys/kernel/hostname`,
+    'mount -t proc -o nosuid,nodev,noexec proc "$M/proc"',
+    'mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$M/sys" 2>/dev/null || true',
+    'mount -t tmpfs -o mode=755,nosuid,size=65536k tmpfs "$M/dev"',
+    `cp -a ${q(join(spec.template, 'dev'))}/. "$M/dev/"`,
+    'mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$M/dev/pts" 2>/dev/null || true',
+    'mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$M/dev/shm"',
+    // Targets are resolved inside the container's own view (a symlink there must not lead a
+    // mount onto a host path) and created first, like the runtime does; one chroot per batch.
+    'resolve_targets() {',
+    `  chroot "$M" /bin/sh -c ${q(resolveScript)} sh "$@"`,
+    '}',
+  );
+  for (const batch of mountBatches(spec.mounts)) {
+    lines.push(`targets=$(resolve_targets ${batch.map((m) => q(`${m.file ? 'f' : 'd'}:${m.target}`)).join(' ')})`);
+    lines.push('i=0', 'while IFS= read -r t; do', '  i=$((i + 1))', '  case $i in');
+    batch.forEach((mount, index) => {
+      const remount = mount.readOnly ? ' && mount -o remount,bind,ro "$M$t"' : '';
+      lines.push(`    ${index + 1}) mount --bind ${q(mount.source)} "$M$t"${remount} ;;`);
+    });
+    lines.push('  esac', 'done <<PODRUN_TARGETS', '$targets', 'PODRUN_TARGETS', `[ "$i" -eq ${batch.length} ]`);
+  }
+  const env = spec.env.map(([key, value]) => q(`${key}=${value}`)).join(' ');
+  lines.push(
+    'exec 2>&4 4>&-',
+    `exec chroot "$M" /usr/bin/env -i ${env} /bin/sh -c ${q(launcherScript)} sh ${q(spec.workingDir)} direct ${spec.command.map(q).join(' ')}`,
+  );
+  return `${lines.join('\n')}\n`;
+}
+
+/** Starts a container instance. Never throws: failures surface through `started`. */
+export function startSandbox(spec: SandboxSpec): Sandbox {
+  for (const sub of ['upper', 'work', 'merged']) mkdirSync(join(spec.dir, sub), { recursive: true, mode: 0o700 });
+  const cgroup =
+    spec.memoryLimitBytes !== undefined ? createMemoryCgroup(`podrun-${spec.dir.split('/').slice(-2).join('-')}`, spec.memoryLimitBytes) : undefined;
+  const scriptPath = join(spec.dir, 'setup.sh');
+  writeFileSync(scriptPath, setupScript(spec, cgroup), { mode: 0o700 });
+  const unshare = [findTool('unshare') ?? 'unshare', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '/bin/sh', scriptPath];
+  // If the emulator dies, setpriv's parent-death signal kills unshare, whose --kill-child then ends
+  // the container's PID namespace: no container outlives the process that ran it.
+  const setpriv = findTool('setpriv');
+  const argv = setpriv ? [setpriv, '--pdeathsig', 'SIGKILL', ...unshare] : unshare;
+  const child: ChildProcess = spawn(
+    argv[0]!,
+    argv.slice(1),
+    {
+      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+      cwd: '/',
+    },
+  );
+  const stdout = child.stdio[1] as Readable;
+  const diagnostics = child.stdio[2] as Readable;
+  const control = child.stdio[3] as Readable;
+  const stderr = child.stdio[4] as Readable;
+
+  let pid: number | undefined;
+  let diag = '';
+  diagnostics.setEncoding('utf8');
+  diagnostics.on('data', (text: string) => {
+    if (diag.length < 8192) diag += text;
+  });
+
+  let settleStart: (result: StartResult) => void = () => undefined;
+  const started = new Promise<StartResult>((resolveStart) => {
+    settleStart = resolveStart;
+  });
+  let controlText = '';
+  control.setEncoding('utf8');
+  control.on('data', (text: string) => {
+    controlText += text;
+    let newline: number;
+    while ((newline = controlText.indexOf('\n')) >= 0) {
+      const line = controlText.slice(0, newline);
+      controlText = controlText.slice(newline + 1);
+      if (line.startsWith('pid ')) pid = Number(line.slice(4));
+      else if (line === 'started' && pid !== undefined) {
+        // The script has exec'd by now; its copy of the container env (secrets) can go.
+        rmSync(scriptPath, { force: true });
+        settleStart({ kind: 'started', initPid: pid });
+      }
+      else if (line.startsWith('fail ')) settleStart({ kind: 'start-error', message: startErrorMessage(line.slice(5), spec) });
+    }
+  });
+
+  const exitStatus = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
+    child.on('error', (error) => {
+      diag += String(error.message);
+      resolveExit({ code: 1, signal: null });
+    });
+    child.on('close', (code, signal) => resolveExit({ code, signal }));
+  });
+  const exited = exitStatus.then(({ code, signal }) => {
+    settleStart({ kind: 'setup-error', message: setupFailure(diag) });
+    let exitCode = code ?? 1;
+    if (signal) exitCode = 128 + (signalNumbers[signal] ?? 9);
+    // unshare cannot re-raise SIGKILL on itself; it says so and exits 1 instead.
+    else if (code === 1 && diag.includes('sigprocmask unblock failed')) exitCode = 137;
+    return { exitCode, oomKilled: (cgroup?.oomKills() ?? 0) > 0 };
+  });
+
+  return {
+    stdout,
+    stderr,
+    started,
+    exited,
+    initPid: () => pid,
+    cgroupProcs: cgroup?.procsFile,
+    signal(sig) {
+      if (pid !== undefined) signalPid(pid, sig);
+      else if (child.pid !== undefined) signalTree(child.pid, sig);
+    },
+    async release() {
+      cgroup?.remove();
+      await rm(spec.dir, { recursive: true, force: true, maxRetries: 3 });
+    },
+  };
+}
+
+function setupFailure(diag: string): string {
+  const text = diag.replace(/unshare: sigprocmask unblock failed.*\n?/g, '').trim();
+  return `failed to create container sandbox: ${text || 'the setup script exited before starting the command'}`;
+}
+
+const signalNumbers: Partial<Record<NodeJS.Signals, number>> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+};
