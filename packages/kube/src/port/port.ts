@@ -1,0 +1,201 @@
+// createKubePort: the typed port over the API that everything above @podrun/kube uses.
+import type { CoreV1Event, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import { KubeApiError, silentLogger } from '@podrun/core';
+import type { KubePort, Logger, PodChange, PodSelector } from '@podrun/core';
+import type { PodrunKubeConfig } from '../connection/kubeconfig.js';
+import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry.js';
+import { Transport } from '../http/transport.js';
+import { runExec, type ExecTuning } from './exec.js';
+import { PodInformer, type InformerStats, type WatchTuning } from './informer.js';
+import { openPodLogs } from './logs.js';
+import { PodsApi } from './pods.js';
+import { fromJson } from './serialize.js';
+import { waitForPod } from './wait.js';
+
+/** Options of {@link createKubePort}. */
+export interface KubePortOptions {
+  /** From `createKubeConfig`. The port shares its agents; `close()` closes them. */
+  kubeConfig: PodrunKubeConfig;
+  /** Overrides the kubeconfig's namespace as `defaultNamespace`. */
+  namespace?: string;
+  /** Retries of transient failures (429, 5xx, dropped connections). */
+  retry?: Partial<RetryPolicy>;
+  /** A call with no answer for this long counts as a dropped connection (default 60 s). */
+  requestTimeoutMs?: number;
+  /** Watch tuning (server-side timeout, idle grace). */
+  watch?: Omit<WatchTuning, 'backoff'>;
+  /** Exec tuning (ping interval, stdin high-water mark). */
+  exec?: ExecTuning;
+  /** Debug and warning lines (retries, watch restarts). Never receives secrets. */
+  logger?: Logger;
+}
+
+/** The port plus diagnostics that are not part of the `KubePort` contract. */
+export interface PodrunKubePort extends KubePort {
+  /** Counters of the shared informer for a selector, if one is running. */
+  informerStats(selector: PodSelector): InformerStats | undefined;
+}
+
+const keyOf = (s: PodSelector) => `${s.namespace}\u0000${s.labelSelector ?? ''}`;
+
+/**
+ * Creates the Kubernetes port over a kubeconfig. Create one per process and share it: pod
+ * watches are multiplexed through one informer per (namespace, labelSelector) for all callers.
+ */
+export function createKubePort(options: KubePortOptions): PodrunKubePort {
+  const kc = options.kubeConfig;
+  const logger = options.logger ?? silentLogger;
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const t = new Transport(kc, policy, logger, options.requestTimeoutMs);
+  const pods = new PodsApi(t);
+  const informers = new Map<string, { informer: PodInformer; refs: number }>();
+  let closed = false;
+
+  const acquire = (selector: PodSelector) => {
+    if (closed) throw new KubeApiError('[podrun] [kube] the Kubernetes port is closed', { component: 'kube' });
+    const key = keyOf(selector);
+    let entry = informers.get(key);
+    if (!entry) {
+      const informer = new PodInformer(t, pods, selector, { ...options.watch, backoff: policy }, logger);
+      entry = { informer, refs: 0 };
+      informers.set(key, entry);
+      informer.start();
+    }
+    entry.refs++;
+    const held = entry;
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      if (--held.refs === 0 && informers.get(key) === held) {
+        informers.delete(key);
+        void held.informer.close();
+      }
+    };
+    return { informer: held.informer, release };
+  };
+
+  const watchPod = (selector: PodSelector, name: string, onChange: (change: PodChange) => void) => {
+    const { informer, release } = acquire(selector);
+    let active = true;
+    const unsubscribe = informer.subscribe(name, (change) => active && onChange(change));
+    const cached = informer.cache.get(name);
+    if (cached) queueMicrotask(() => active && informer.cache.get(name) === cached && onChange({ type: 'added', pod: cached }));
+    return () => {
+      active = false;
+      unsubscribe();
+      release();
+    };
+  };
+
+  const port: PodrunKubePort = {
+    defaultNamespace: options.namespace ?? kc.namespace,
+
+    createPod: (ns, pod, signal) => pods.create(ns, pod, signal),
+    getPod: (ns, name, signal) => pods.get(ns, name, signal),
+    listPods: async (ns, labelSelector, signal) => (await pods.list(ns, labelSelector, signal)).pods,
+    deletePod: (ns, name, opts) => pods.delete(ns, name, opts?.gracePeriodSeconds),
+    patchPodMetadata: (ns, name, metadata) => pods.patchMetadata(ns, name, metadata),
+
+    watchPod,
+
+    waitForPod: (selector, name, predicate, signal) => waitForPod({ acquire, watchPod, pods }, selector, name, predicate, signal),
+
+    podLogs: (ns, name, opts, signal) => openPodLogs(t, ns, name, opts, signal),
+
+    exec: (ns, name, container, command, opts, signal) =>
+      runExec(t, { namespace: ns, pod: name, container, command }, opts, options.exec ?? {}, signal),
+
+    async listPodEvents(ns, podName, signal) {
+      const list = await t.json<{ items?: unknown[] }>(
+        {
+          method: 'GET',
+          path: `/api/v1/namespaces/${encodeURIComponent(ns)}/events`,
+          query: { fieldSelector: `involvedObject.name=${podName}` },
+          signal,
+          what: `list events of pod ${ns}/${podName}`,
+        },
+        'idempotent',
+      );
+      const time = (e: CoreV1Event) =>
+        (e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp)?.valueOf() ?? 0;
+      return (list.items ?? [])
+        .map((item) => fromJson<CoreV1Event>(item, 'CoreV1Event'))
+        .filter((e) => e.involvedObject?.name === podName && (!e.involvedObject.kind || e.involvedObject.kind === 'Pod'))
+        .sort((a, b) => Number(time(a)) - Number(time(b)));
+    },
+
+    async createPersistentVolumeClaim(ns, claim) {
+      const json = await t.json<unknown>(
+        {
+          method: 'POST',
+          path: `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims`,
+          body: { ...claim, apiVersion: 'v1', kind: 'PersistentVolumeClaim' },
+          what: `create persistentvolumeclaim ${ns}/${claim.metadata?.name ?? '?'}`,
+        },
+        'unsafe',
+      );
+      return fromJson<V1PersistentVolumeClaim>(json, 'V1PersistentVolumeClaim');
+    },
+
+    async getPersistentVolumeClaim(ns, name) {
+      try {
+        const json = await t.json<unknown>(
+          { method: 'GET', path: pvcPath(ns, name), what: `get persistentvolumeclaim ${ns}/${name}` },
+          'idempotent',
+        );
+        return fromJson<V1PersistentVolumeClaim>(json, 'V1PersistentVolumeClaim');
+      } catch (error) {
+        if (error instanceof KubeApiError && error.status === 404) return undefined;
+        throw error;
+      }
+    },
+
+    async deletePersistentVolumeClaim(ns, name) {
+      try {
+        await t.json({ method: 'DELETE', path: pvcPath(ns, name), what: `delete persistentvolumeclaim ${ns}/${name}` }, 'idempotent');
+      } catch (error) {
+        if (!(error instanceof KubeApiError && error.status === 404)) throw error;
+      }
+    },
+
+    async canI(attrs) {
+      const review = await t.json<{ status?: { allowed?: boolean; reason?: string } }>(
+        {
+          method: 'POST',
+          path: '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+          body: {
+            apiVersion: 'authorization.k8s.io/v1',
+            kind: 'SelfSubjectAccessReview',
+            spec: { resourceAttributes: { group: '', version: '', ...attrs } },
+          },
+          what: `check permission to ${attrs.verb} ${attrs.resource}${attrs.subresource ? `/${attrs.subresource}` : ''}`,
+        },
+        // A review has no side effect, so resending it is safe.
+        'idempotent',
+      );
+      return { allowed: review.status?.allowed === true, reason: review.status?.reason };
+    },
+
+    async serverVersion() {
+      return await t.json<{ major: string; minor: string; gitVersion: string }>(
+        { method: 'GET', path: '/version', what: 'read the server version' },
+        'idempotent',
+      );
+    },
+
+    informerStats: (selector) => informers.get(keyOf(selector))?.informer.stats,
+
+    async close() {
+      closed = true;
+      const open = [...informers.values()];
+      informers.clear();
+      await Promise.all(open.map((e) => e.informer.close()));
+      kc.close();
+    },
+  };
+  return port;
+}
+
+const pvcPath = (ns: string, name: string) =>
+  `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`;
