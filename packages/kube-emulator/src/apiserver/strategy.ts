@@ -1,0 +1,146 @@
+// Per-resource behaviour of the generic REST handlers (like the registries' RESTCreateStrategy,
+// RESTUpdateStrategy and RESTDeleteStrategy).
+import { mkdirSync } from 'node:fs';
+import { claimDirectory } from '../contracts.js';
+import type { KubeObject } from '../contracts.js';
+import type { ServerContext } from './context.js';
+import { fieldErrors as fe } from './field-errors.js';
+import type { FieldError } from './field-errors.js';
+import type { NameRule } from './validation.js';
+import { validateBinding, validateClaimSpec, validateDataKeys, validateRules } from './validation.js';
+import { podStrategy } from './pod-strategy.js';
+import { ApiStatusError, failure } from './status.js';
+import { kubeTimestamp } from './store.js';
+
+type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+
+/** Hooks of one resource; all optional but the name rule. */
+export interface Strategy {
+  nameRule: NameRule;
+  /** Has a status subresource: PUT on the object keeps status, PUT on status keeps the rest. */
+  hasStatus?: boolean;
+  /** DELETE answers with the object (pods, namespaces, claims) instead of a Success Status. */
+  returnsDeletedObject?: boolean;
+  prepareCreate?(ctx: ServerContext, object: KubeObject): void;
+  /** Admission after defaulting; throws an ApiStatusError to refuse. */
+  admit?(ctx: ServerContext, object: KubeObject): void;
+  validate?(object: KubeObject): FieldError[];
+  validateUpdate?(next: KubeObject, old: KubeObject): FieldError[];
+  prepareUpdate?(next: KubeObject, old: KubeObject): void;
+  afterCreate?(ctx: ServerContext, object: KubeObject): void;
+  /** Custom deletion (graceful pods, terminating namespaces); default removes at once. */
+  delete?(ctx: ServerContext, object: KubeObject, gracePeriodSeconds: number | undefined): KubeObject;
+}
+
+function secretData(object: KubeObject): void {
+  const o = object as Obj;
+  if (o.stringData && typeof o.stringData === 'object') {
+    o.data ??= {};
+    for (const [k, v] of Object.entries(o.stringData as Record<string, string>)) {
+      o.data[k] = Buffer.from(String(v)).toString('base64');
+    }
+    delete o.stringData;
+  }
+  if (!o.type) o.type = 'Opaque';
+}
+
+const claimStrategy: Strategy = {
+  nameRule: 'subdomain',
+  hasStatus: true,
+  returnsDeletedObject: true,
+  prepareCreate(ctx, claim) {
+    const o = claim as Obj;
+    o.spec ??= {};
+    o.spec.volumeMode ??= 'Filesystem';
+    o.spec.storageClassName ??= 'standard';
+    // Bound at once, like a default StorageClass with Immediate binding and a fast provisioner.
+    o.spec.volumeName = `pvc-${claim.metadata.uid}`;
+    claim.metadata.annotations = {
+      ...claim.metadata.annotations,
+      'pv.kubernetes.io/bind-completed': 'yes',
+      'pv.kubernetes.io/bound-by-controller': 'yes',
+    };
+    o.status = {
+      phase: 'Bound',
+      accessModes: o.spec.accessModes,
+      capacity: { storage: o.spec.resources?.requests?.storage },
+    };
+    void ctx;
+  },
+  validate: validateClaimSpec,
+  afterCreate(ctx, claim) {
+    mkdirSync(claimDirectory(ctx.stateDir, claim.metadata.namespace!, claim.metadata.name), { recursive: true });
+  },
+};
+
+const protectedNamespaces = new Set(['default', 'kube-system', 'kube-public']);
+
+const namespaceStrategy: Strategy = {
+  nameRule: 'label',
+  hasStatus: true,
+  returnsDeletedObject: true,
+  prepareCreate(_ctx, ns) {
+    const o = ns as Obj;
+    ns.metadata.labels = { ...ns.metadata.labels, 'kubernetes.io/metadata.name': ns.metadata.name };
+    o.spec = { finalizers: ['kubernetes'] };
+    o.status = { phase: 'Active' };
+  },
+  prepareUpdate(next) {
+    next.metadata.labels = { ...next.metadata.labels, 'kubernetes.io/metadata.name': next.metadata.name };
+  },
+  delete(ctx, ns) {
+    if (protectedNamespaces.has(ns.metadata.name)) {
+      throw new ApiStatusError(
+        failure(403, 'Forbidden', `namespaces "${ns.metadata.name}" is forbidden: this namespace may not be deleted`, {
+          name: ns.metadata.name,
+          kind: 'namespaces',
+        }),
+      );
+    }
+    if (ns.metadata.deletionTimestamp) return ns;
+    // The namespace controller (controllers.ts) empties it and then removes it.
+    return (
+      ctx.store.update('namespaces', undefined, ns.metadata.name, (current) => {
+        current.metadata.deletionTimestamp = kubeTimestamp();
+        current.metadata.deletionGracePeriodSeconds = 0;
+        (current as Obj).status = { phase: 'Terminating' };
+        return current;
+      }) ?? ns
+    );
+  },
+};
+
+function roleRefImmutable(next: KubeObject, old: KubeObject): FieldError[] {
+  return JSON.stringify((next as Obj).roleRef) === JSON.stringify((old as Obj).roleRef)
+    ? []
+    : [fe.invalid('roleRef', (next as Obj).roleRef, 'cannot change roleRef')];
+}
+
+const strategies: Record<string, Strategy> = {
+  pods: podStrategy,
+  persistentvolumeclaims: claimStrategy,
+  namespaces: namespaceStrategy,
+  secrets: {
+    nameRule: 'subdomain',
+    prepareCreate: (_ctx, o) => secretData(o),
+    prepareUpdate: (next) => secretData(next),
+    validate: validateDataKeys,
+  },
+  configmaps: { nameRule: 'subdomain', validate: validateDataKeys },
+  serviceaccounts: { nameRule: 'subdomain' },
+  events: { nameRule: 'subdomain' },
+  nodes: { nameRule: 'subdomain' },
+  roles: { nameRule: 'path-segment', validate: (o) => validateRules(o, true) },
+  clusterroles: { nameRule: 'path-segment', validate: (o) => validateRules(o, false) },
+  rolebindings: { nameRule: 'path-segment', validate: (o) => validateBinding(o, false), validateUpdate: roleRefImmutable },
+  clusterrolebindings: {
+    nameRule: 'path-segment',
+    validate: (o) => validateBinding(o, true),
+    validateUpdate: roleRefImmutable,
+  },
+};
+
+/** The strategy of a resource (a plain subdomain-named one when none is registered). */
+export function strategyFor(resource: string): Strategy {
+  return strategies[resource] ?? { nameRule: 'subdomain' };
+}

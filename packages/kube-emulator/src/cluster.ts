@@ -1,0 +1,209 @@
+// startCluster: the composition root wiring the API server half and the node half together.
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { ErrorCodes, PodrunError } from '@podrun/core';
+import type { Node } from './contracts.js';
+import { createAuthenticator } from './apiserver/auth.js';
+import type { BasicAuthUser, StaticToken } from './apiserver/auth.js';
+import type { ServerContext } from './apiserver/context.js';
+import { bootstrap, eventRecorder, startControllers } from './apiserver/controllers.js';
+import { createFaults } from './apiserver/faults.js';
+import type { ClusterFaults } from './apiserver/faults.js';
+import { createMetrics } from './apiserver/metrics.js';
+import type { ApiMetrics } from './apiserver/metrics.js';
+import { createAuthorizer } from './apiserver/rbac.js';
+import { startApiServer } from './apiserver/server.js';
+import type { ApiServer } from './apiserver/server.js';
+import { createObjectStore } from './apiserver/store.js';
+import { createClusterCa } from './apiserver/tls.js';
+import { createServiceAccountTokens } from './apiserver/tokens.js';
+import { createWatchServer } from './apiserver/watch.js';
+import { buildKubeconfig } from './kubeconfig.js';
+import type { KubeconfigCredentials } from './kubeconfig.js';
+import { createNode } from './node/index.js';
+import { defaultImageCatalogue } from './node/images.js';
+
+/** Options of {@link startCluster}; every one is optional. */
+export interface ClusterOptions {
+  /** TCP port on 127.0.0.1 (default: a random free port). */
+  port?: number;
+  /** Where pods, volumes, logs and the kubeconfig live (default: a fresh temp dir, removed on stop). */
+  stateDir?: string;
+  /** Serve plain HTTP instead of HTTPS (explicit opt-in; the kubeconfig then uses a bearer token). */
+  plainHttp?: boolean;
+  /** Image names that "pull", in addition to the built-in catalogue (busybox, alpine, python, ...). */
+  images?: string[];
+  /** Extra labels of the node (matched by nodeSelector). */
+  nodeLabels?: Record<string, string>;
+  /** Node allocatable resources (default: this machine's CPUs and memory, 110 pods). */
+  allocatable?: Record<string, string>;
+  /** Kubernetes 1.35 behaviour: WebSocket exec also needs `create pods/exec` (default false, as 1.32). */
+  execRequiresCreate?: boolean;
+  /** Interval of BOOKMARK events for watches that allow them (default 60000, like kube-apiserver). */
+  bookmarkIntervalMs?: number;
+  /** Static bearer tokens accepted besides ServiceAccount tokens. */
+  staticTokens?: StaticToken[];
+  /** Basic-auth users. */
+  basicAuth?: BasicAuthUser[];
+  /** How many changes watches can resume from (default 2000); older resourceVersions get 410. */
+  watchHistorySize?: number;
+}
+
+/** A running emulated cluster. */
+export interface EmbeddedCluster {
+  /** `https://127.0.0.1:<port>` (or `http://` with plainHttp). */
+  readonly url: string;
+  /** Admin kubeconfig (client certificate of `podrun-admin`, group `system:masters`). */
+  readonly kubeconfig: string;
+  /** The same kubeconfig written to a file in the state directory. */
+  readonly kubeconfigPath: string;
+  /** The cluster CA (PEM). */
+  readonly caCertPem: string;
+  readonly stateDir: string;
+  readonly faults: ClusterFaults;
+  readonly metrics: ApiMetrics;
+  /** Closes the listener and every connection, then listens again on the same port; pods keep running. */
+  restartApiServer(): Promise<void>;
+  /** A kubeconfig for another identity: a client certificate for `user`/`groups`, or a token, or basic auth. */
+  kubeconfigFor(identity: { user: string; groups?: string[] } | { token: string } | { username: string; password: string }): string;
+  /** Stops the API server and the node (every pod process is killed) and removes a temporary state dir. */
+  stop(): Promise<void>;
+}
+
+function defaultAllocatable(): Record<string, string> {
+  return {
+    cpu: String(os.cpus().length || 1),
+    memory: `${Math.floor(os.totalmem() / 1024 / 1024)}Mi`,
+    pods: '110',
+    'ephemeral-storage': '100Gi',
+  };
+}
+
+/** Starts an emulated cluster in this process. */
+export async function startCluster(options: ClusterOptions = {}): Promise<EmbeddedCluster> {
+  if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
+    throw new PodrunError(ErrorCodes.CONFIG_INVALID, `port ${options.port} is not a TCP port; pass 0-65535 or leave it out for a random one`, {
+      component: 'kube-emulator',
+    });
+  }
+  const ownsStateDir = options.stateDir === undefined;
+  const stateDir = options.stateDir ?? mkdtempSync(join(os.tmpdir(), 'podrun-kube-emulator-'));
+  mkdirSync(stateDir, { recursive: true });
+
+  const ca = createClusterCa();
+  const serving = ca.issueServerCertificate(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ['127.0.0.1', '::1']);
+  const admin = ca.issueClientCertificate('podrun-admin', ['system:masters']);
+  const adminToken = randomBytes(24).toString('base64url');
+  const store = createObjectStore({ historySize: options.watchHistorySize ?? 2000 });
+  const nodeName = 'podrun-node';
+  const allocatable = options.allocatable ?? defaultAllocatable();
+  bootstrap(store, { name: nodeName, labels: options.nodeLabels ?? {}, allocatable });
+
+  let server: ApiServer | undefined;
+  const tokens = createServiceAccountTokens(store);
+  const watches = createWatchServer(store, options.bookmarkIntervalMs ?? 60_000);
+  const recordEvent = eventRecorder(store, nodeName);
+  const ctx: ServerContext = {
+    store,
+    // The node needs the recorder and store made here; it is assigned right below, before any
+    // request can arrive.
+    node: undefined as unknown as Node,
+    authorizer: createAuthorizer(store),
+    tokens,
+    watches,
+    stateDir,
+    caCertPem: ca.certPem,
+    execRequiresCreate: options.execRequiresCreate ?? false,
+    recordEvent,
+    serverAddress: () => `127.0.0.1:${server?.port ?? 0}`,
+  };
+  const stopControllers = startControllers(ctx);
+  ctx.node = createNode({
+    store,
+    stateDir,
+    nodeName,
+    nodeLabels: options.nodeLabels ?? {},
+    allocatable,
+    images: [...defaultImageCatalogue, ...(options.images ?? [])],
+    recordEvent,
+  });
+
+  const faults = createFaults({ store, watches, node: () => ctx.node.faults, restart: () => server!.restart() });
+  const metrics = createMetrics();
+  const plain = options.plainHttp === true;
+  try {
+    server = await startApiServer({
+      ctx,
+      authenticator: createAuthenticator({
+        tokens,
+        staticTokens: [...(options.staticTokens ?? []), ...(plain ? [{ token: adminToken, user: 'podrun-admin', groups: ['system:masters'] }] : [])],
+        basicAuth: options.basicAuth ?? [],
+      }),
+      faults,
+      metrics,
+      tls: plain ? undefined : { keyPem: serving.keyPem, certPem: serving.certPem, caPem: ca.certPem },
+      host: '127.0.0.1',
+      port: options.port ?? 0,
+    });
+  } catch (error) {
+    await ctx.node.stop();
+    stopControllers();
+    if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
+    throw new PodrunError(ErrorCodes.EMULATOR, `cannot listen on 127.0.0.1:${options.port ?? 0} (${(error as Error).message}); pick another port or leave it out`, {
+      component: 'kube-emulator',
+      cause: error,
+    });
+  }
+  const url = `${plain ? 'http' : 'https'}://127.0.0.1:${server.port}`;
+  const kubeconfigFor = (identity: Parameters<EmbeddedCluster['kubeconfigFor']>[0]): string => {
+    let credentials: KubeconfigCredentials;
+    let userName: string;
+    if ('user' in identity) {
+      const pair = ca.issueClientCertificate(identity.user, identity.groups ?? []);
+      credentials = { clientCertificatePem: pair.certPem, clientKeyPem: pair.keyPem };
+      userName = identity.user;
+    } else if ('token' in identity) {
+      credentials = identity;
+      userName = 'token-user';
+    } else {
+      credentials = identity;
+      userName = identity.username;
+    }
+    return buildKubeconfig({ server: url, caCertPem: plain ? undefined : ca.certPem, userName, credentials });
+  };
+  const kubeconfig = plain
+    ? buildKubeconfig({ server: url, caCertPem: undefined, userName: 'podrun-admin', credentials: { token: adminToken } })
+    : buildKubeconfig({
+        server: url,
+        caCertPem: ca.certPem,
+        userName: 'podrun-admin',
+        credentials: { clientCertificatePem: admin.certPem, clientKeyPem: admin.keyPem },
+      });
+  const kubeconfigPath = join(stateDir, 'kubeconfig');
+  writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
+
+  let stopped: Promise<void> | undefined;
+  return {
+    url,
+    kubeconfig,
+    kubeconfigPath,
+    caCertPem: ca.certPem,
+    stateDir,
+    faults,
+    metrics,
+    restartApiServer: () => server!.restart(),
+    kubeconfigFor,
+    stop() {
+      stopped ??= (async () => {
+        await server!.close();
+        await ctx.node.stop();
+        stopControllers();
+        store.clear();
+        if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+}
