@@ -1,5 +1,69 @@
 /**
- * @podrun/host: Plugin host adapter: the TaskRunner contract, run context, flows, storage and state.
+ * @podrun/host: the plugin host adapter. The TaskRunner contract (re-exported from core) and its
+ * run context, a runner registry, the local Process runner, flows in the reference's YAML format
+ * (inputs, templates, outputs, retry, cache, worker groups), local storage and durable execution
+ * state for resume.
  *
  * @packageDocumentation
  */
+export type { TaskRunner, RunContext, TaskRunResult, TaskStorage, RunState, TaskMetric, TransferProgress } from '@podrun/core';
+
+export { createRunnerRegistry } from './registry.js';
+export type {
+  RunnerRegistry,
+  RunnerRegistration,
+  RunnerFactory,
+  RunnerEnvironment,
+  RunnerConfig,
+  RegisterOptions,
+  ClusterTarget,
+} from './registry.js';
+export { checkPluginVersion } from './version.js';
+export { createProcessRunner, PROCESS_RUNNER_TYPE } from './process-runner.js';
+export type { ProcessRunnerOptions } from './process-runner.js';
+export { registerProcessRunner, PROCESS_RUNNER_ALIAS, hostVersion } from './builtins.js';
+export type { HostTaskRunner, WorkingPaths } from './runner-paths.js';
+export {
+  registerKubernetesRunner,
+  isKubernetesRunner,
+  kubernetesRunnerVersion,
+  KUBERNETES_RUNNER_TYPE,
+  KUBERNETES_RUNNER_ALIAS,
+} from './kubernetes.js';
+export type { KubernetesStrategies } from './kubernetes.js';
+
+export { createRunContext, resolveInputs } from './run-context.js';
+export type { RunContextOptions } from './run-context.js';
+export { createTemplateRenderer, isTemplate } from './templates.js';
+export type { TemplateRenderer, TemplateVars } from './templates.js';
+export { createLocalStorage, isStorageUri, parseStorageUri, formatStorageUri } from './storage.js';
+export type { LocalStorage, LocalStorageOptions } from './storage.js';
+export { createStateStore } from './state.js';
+export type {
+  StateStore,
+  ExecutionRecord,
+  TaskRecord,
+  AttemptRecord,
+  TaskOutputs,
+  ErrorSummary,
+  ExecutionStatus,
+  TaskStatus,
+} from './state.js';
+
+export { parseFlow, loadFlowFile } from './flow/load.js';
+export type { ParseFlowOptions } from './flow/load.js';
+export { resolveFlowInputs } from './flow/inputs.js';
+export type { InputValues, FileInputValue } from './flow/inputs.js';
+export { TASK_TYPES, KNOWN_TASK_TYPES, DEFAULT_SHELL_IMAGE } from './flow/schema.js';
+export type { Flow, FlowTask, FlowInput, InputType } from './flow/schema.js';
+
+export { createRetryPolicy, NO_RETRY } from './retry.js';
+export type { RetryPolicy, RetryDecision } from './retry.js';
+export { computeCacheKey, canonicalJson, createTaskCache } from './cache.js';
+export type { CacheEntry, CacheKeyParts, CacheScope, TaskCache } from './cache.js';
+export { resolveWorkerGroup } from './worker-groups.js';
+export type { WorkerGroupTarget, WorkerGroupProbe, ResolveWorkerGroupOptions } from './worker-groups.js';
+
+export { createHost, newId } from './host.js';
+export type { Host, HostOptions, RunFlowParams, ExecutionResult } from './host.js';
+export type { ExecutionObserver } from './observer.js';

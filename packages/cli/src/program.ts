@@ -1,0 +1,86 @@
+import { Command, Option } from 'commander';
+import { createRequire } from 'node:module';
+import type { CliIo } from './io.js';
+import { clusterStartCommand } from './commands/cluster.js';
+import { doctorCommand } from './commands/doctor.js';
+import { rbacCommand } from './commands/rbac.js';
+import { resumeCommand, runCommand } from './commands/run.js';
+import { validateCommand } from './commands/validate.js';
+
+const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+function version(): string {
+  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+}
+
+/** Builds the `podrun` command line; `setCode` receives each command's exit code. */
+export function buildProgram(io: CliIo, setCode: (code: number) => void): Command {
+  const program = new Command('podrun')
+    .description('Run workflow tasks in Kubernetes pods (or on the embedded cluster).')
+    .version(version())
+    .exitOverride()
+    .showHelpAfterError()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+
+  const clusterOptions = (cmd: Command) =>
+    cmd
+      .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
+      .option('--context <name>', 'kubeconfig context')
+      .option('--namespace <ns>', 'namespace for pods (a flow that sets one keeps it)')
+      .addOption(new Option('--cluster <mode>', 'auto: kubeconfig if any, else embedded').choices(['auto', 'embedded', 'kubeconfig']))
+      .option('--state-dir <dir>', 'execution state, storage and cache (default .podrun)');
+  const runOptions = (cmd: Command) =>
+    clusterOptions(cmd)
+      .option('--output-dir <dir>', 'where output files are saved (default podrun-outputs)')
+      .option('--json', 'print one JSON result document instead of the summary (logs go to stderr)')
+      .option('--config <file>', 'host configuration (default PODRUN_CONFIG or ./podrun.config.yml)')
+      .option('--namespace-files <dir>', "namespace files directory (default: the flow's directory)")
+      .option('-v, --verbose', "show the runner's debug lines");
+
+  runOptions(
+    program
+      .command('run')
+      .description('run a flow file')
+      .argument('<flow>', 'flow YAML file')
+      .option('-i, --input <name=value>', 'flow input; name=@path for FILE inputs (repeatable)', collect)
+      .option('--execution-id <id>', 'execution id; an existing one is resumed'),
+  ).action(async (flow: string, flags) => setCode(await runCommand(flow, flags, io)));
+
+  runOptions(program.command('resume').description('resume an interrupted execution').argument('<execution-id>')).action(
+    async (id: string, flags) => setCode(await resumeCommand(id, flags, io)),
+  );
+
+  program
+    .command('validate')
+    .description('check flow files: every problem with its path and line')
+    .argument('<flow...>')
+    .action(async (files: string[]) => setCode(await validateCommand(files, io)));
+
+  program
+    .command('rbac')
+    .description('print least-privilege ServiceAccount/Role/RoleBinding YAML for the configured strategies')
+    .argument('[flow...]', 'flows whose Kubernetes tasks decide the strategies')
+    .option('--namespace <ns>', 'namespace of the role', 'default')
+    .option('--service-account <name>', 'service account name', 'podrun')
+    .option('--transfer <type>', 'file transfer strategy: exec-tar, pvc, object-storage (repeatable)', collect)
+    .action(async (flows: string[], flags) => setCode(await rbacCommand(flows, flags, io)));
+
+  clusterOptions(
+    program
+      .command('doctor')
+      .description('check connection, server version, exec protocol and permissions')
+      .argument('[flow...]', 'flows whose Kubernetes tasks decide the strategies')
+      .option('--transfer <type>', 'file transfer strategy: exec-tar, pvc, object-storage (repeatable)', collect),
+  ).action(async (flows: string[], flags) => setCode(await doctorCommand(flows, flags, io)));
+
+  const cluster = program.command('cluster').description('the embedded Kubernetes cluster');
+  cluster
+    .command('start')
+    .description('run the embedded cluster in the foreground until interrupted')
+    .option('--port <port>', 'API server port (default: a free one)')
+    .option('--kubeconfig-out <file>', 'where to write the kubeconfig')
+    .option('--state-dir <dir>', 'cluster state directory (default .podrun/cluster)')
+    .action(async (flags) => setCode(await clusterStartCommand(flags, io)));
+
+  return program;
+}

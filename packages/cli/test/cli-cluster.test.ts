@@ -1,0 +1,210 @@
+// The CLI as a subprocess against the embedded cluster: the examples, resume after SIGKILL,
+// the task cache without a pod, RBAC from `podrun rbac`, `doctor`, and worker group WAIT.
+import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startCluster } from '@podrun/kube-emulator';
+import type { EmbeddedCluster } from '@podrun/kube-emulator';
+import { runCli, startCli } from './support/cli.js';
+import { applyYaml, serviceAccountToken } from './support/kube.js';
+
+const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
+let dir: string;
+let home: string;
+let cluster: EmbeddedCluster;
+let kubeconfig: string;
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'podrun-cli-k8s-'));
+  home = await mkdtemp(join(tmpdir(), 'podrun-home-'));
+  // Kubernetes 1.35 behaviour: WebSocket exec needs `create pods/exec` too.
+  cluster = await startCluster({ execRequiresCreate: true });
+  kubeconfig = join(dir, 'admin.kubeconfig');
+  await writeFile(kubeconfig, cluster.kubeconfig);
+});
+afterAll(async () => {
+  await cluster?.stop();
+  await rm(dir, { recursive: true, force: true });
+  await rm(home, { recursive: true, force: true });
+});
+
+const noKube = () => ({ HOME: home, KUBECONFIG: '' });
+const podCreates = () => cluster.metrics.requestCount({ verb: 'POST', resource: 'pods', subresource: '' });
+
+describe('podrun on a cluster', { timeout: 180_000 }, () => {
+  it('runs the reference examples on the embedded cluster when no kubeconfig exists', async () => {
+    const hello = await runCli(['run', join(examples, 'new-shell.yml')], { cwd: dir, env: noKube() });
+    expect(hello.code).toBe(0);
+    expect(hello.stdout).toContain('[shell] Hello World');
+    expect(hello.stderr.split('\n').filter((l) => l.includes('embedded cluster'))).toHaveLength(1);
+
+    const withFile = await runCli(['run', join(examples, 'new-shell-with-file.yml'), '--input', `file=@${join(examples, 'data.txt')}`, '--json'], { cwd: dir, env: noKube() });
+    expect(withFile.code).toBe(0);
+    const doc = JSON.parse(withFile.stdout);
+    const saved = doc.tasks[0].outputFiles['out.txt'].path as string;
+    expect(await readFile(join(dir, saved))).toEqual(await readFile(join(examples, 'data.txt')));
+    expect(saved).toContain(join('podrun-outputs', doc.executionId, 'shell', 'out.txt'));
+  });
+
+  it('resumes an interrupted run: the pod is found again, logs are not replayed', async () => {
+    await writeFile(join(dir, 'long.yml'), `id: long
+namespace: company.team
+tasks:
+  - id: slow
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands:
+      - echo started
+      - echo running
+      - sleep 6
+      - echo finished
+`);
+    const before = podCreates();
+    const first = startCli(['run', 'long.yml', '--kubeconfig', kubeconfig, '--execution-id', 'interrupted-1'], { cwd: dir, env: noKube() });
+    // The runner makes a line's cursor durable before it delivers the next one.
+    await first.waitFor('[slow] running');
+    first.child.kill('SIGKILL');
+    await first.done;
+    const resumed = await runCli(['resume', 'interrupted-1'], { cwd: dir, env: noKube() });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('[slow] reattaching');
+    expect(resumed.stdout).toContain('[slow] finished');
+    expect(resumed.stdout).not.toContain('[slow] started');
+    expect(podCreates() - before).toBe(1);
+  });
+
+  it('caches a task: the rerun uses no pod', async () => {
+    await copyFile(join(examples, 'cache.yml'), join(dir, 'cache.yml'));
+    const before = podCreates();
+    const first = await runCli(['run', 'cache.yml', '--kubeconfig', kubeconfig, '-i', 'text=hi'], { cwd: dir, env: noKube() });
+    const second = await runCli(['run', 'cache.yml', '--kubeconfig', kubeconfig, '-i', 'text=hi'], { cwd: dir, env: noKube() });
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(0);
+    expect(second.stderr).toContain('cache hit');
+    expect(podCreates() - before).toBe(1);
+  });
+
+  it('`podrun rbac` output lets a service account run the file example; doctor agrees', async () => {
+    const rbac = await runCli(['rbac', '--namespace', 'default', '--service-account', 'runner'], { cwd: dir, env: noKube() });
+    expect(rbac.code).toBe(0);
+    await applyYaml(cluster.kubeconfig, rbac.stdout);
+    const sa = join(dir, 'runner.kubeconfig');
+    await writeFile(sa, cluster.kubeconfigFor({ token: await serviceAccountToken(cluster.kubeconfig, 'default', 'runner') }));
+    const doctor = await runCli(['doctor', '--kubeconfig', sa], { cwd: dir, env: noKube() });
+    expect(doctor.stdout).not.toContain('MISSING');
+    expect(doctor.code).toBe(0);
+    const run = await runCli(['run', join(examples, 'new-shell-with-file.yml'), '--kubeconfig', sa, '-i', `file=@${join(examples, 'data.txt')}`], { cwd: dir, env: noKube() });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/shell: SUCCESS/);
+  });
+
+  it('`podrun doctor` reports a missing permission and exits non-zero', async () => {
+    await applyYaml(cluster.kubeconfig, `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: partial, namespace: default}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: partial, namespace: default}
+rules:
+  - {apiGroups: [""], resources: [pods], verbs: [get, list, watch, create, delete]}
+  - {apiGroups: [""], resources: [pods/log], verbs: [get]}
+  - {apiGroups: [""], resources: [pods/exec], verbs: [get]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: partial, namespace: default}
+subjects: [{kind: ServiceAccount, name: partial, namespace: default}]
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: partial}
+`);
+    const sa = join(dir, 'partial.kubeconfig');
+    await writeFile(sa, cluster.kubeconfigFor({ token: await serviceAccountToken(cluster.kubeconfig, 'default', 'partial') }));
+    const doctor = await runCli(['doctor', '--kubeconfig', sa], { cwd: dir, env: noKube() });
+    expect(doctor.code).toBe(1);
+    expect(doctor.stdout).toContain('MISSING  create pods/exec');
+    expect(doctor.stdout).toContain('MISSING  list events');
+    expect(doctor.stdout).toContain('ok       get pods/exec');
+  });
+
+  it('worker group WAIT: the task starts once its cluster becomes available', async () => {
+    const late = join(dir, 'late.kubeconfig');
+    await writeFile(join(dir, 'podrun.config.yml'), `workerGroups:\n  late:\n    kubeconfig: late.kubeconfig\n`);
+    await writeFile(join(dir, 'wait.yml'), `id: wait
+namespace: company.team
+tasks:
+  - id: t
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    workerGroup: {key: late, fallback: WAIT}
+    commands: ['echo on the late cluster']
+`);
+    const run = startCli(['run', 'wait.yml', '--kubeconfig', kubeconfig], { cwd: dir, env: noKube() });
+    await run.waitFor('waiting for it');
+    await writeFile(late, cluster.kubeconfig);
+    const result = await run.done;
+    await rm(join(dir, 'podrun.config.yml'));
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('[t] on the late cluster');
+  });
+
+  it('Ctrl-C cancels the run: the pod is deleted and the exit code says cancelled', async () => {
+    await writeFile(join(dir, 'cancel.yml'), `id: cancel
+namespace: company.team
+tasks:
+  - id: slow
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    commands: ['echo started', 'sleep 60']
+`);
+    const run = startCli(['run', 'cancel.yml', '--kubeconfig', kubeconfig, '--json'], { cwd: dir, env: noKube() });
+    await run.waitFor('[slow] started');
+    const before = cluster.metrics.requestCount({ verb: 'DELETE', resource: 'pods' });
+    run.child.kill('SIGINT');
+    const result = await run.done;
+    expect(result.code).toBe(3);
+    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'CANCELLED', tasks: [{ id: 'slow', status: 'CANCELLED' }] });
+    expect(cluster.metrics.requestCount({ verb: 'DELETE', resource: 'pods' })).toBeGreaterThan(before);
+  });
+
+  it('`podrun cluster start` serves a cluster until interrupted', async () => {
+    const out = join(dir, 'started.kubeconfig');
+    const started = startCli(['cluster', 'start', '--kubeconfig-out', out, '--state-dir', join(dir, 'cluster-state')], { cwd: dir, env: noKube() });
+    await started.waitFor('stop with Ctrl-C');
+    const doctor = await runCli(['doctor', '--kubeconfig', out], { cwd: dir, env: noKube() });
+    expect(doctor.code).toBe(0);
+    started.child.kill('SIGINT');
+    const result = await started.done;
+    expect(result.code).toBe(0);
+    expect(result.stdout).toContain('embedded cluster stopped');
+  });
+
+  it('switches strategies by configuration: pvc transfer and poll logs', async () => {
+    await writeFile(join(dir, 'pvc.yml'), `id: pvc
+namespace: company.team
+inputs: [{id: file, type: FILE}]
+pluginDefaults:
+  - type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes
+    values:
+      fileTransfer: {type: pvc}
+      logCollector: {type: poll, interval: PT0.5S}
+tasks:
+  - id: shell
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: centos
+    taskRunner: {type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes}
+    inputFiles: {data.txt: "{{ inputs.file }}"}
+    outputFiles: [out.txt]
+    commands: ['cp data.txt out.txt', 'echo copied']
+`);
+    const claims = () => cluster.metrics.requestCount({ verb: 'POST', resource: 'persistentvolumeclaims' });
+    const before = claims();
+    const result = await runCli(['run', 'pvc.yml', '--kubeconfig', kubeconfig, '-i', `file=@${join(examples, 'data.txt')}`, '--json'], { cwd: dir, env: noKube() });
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain('[shell] copied');
+    const doc = JSON.parse(result.stdout);
+    expect(await readFile(join(dir, doc.tasks[0].outputFiles['out.txt'].path))).toEqual(await readFile(join(examples, 'data.txt')));
+    expect(claims() - before).toBe(1);
+  });
+});

@@ -1,0 +1,234 @@
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { ErrorCodes, PodrunError, silentLogger } from '@podrun/core';
+import type { Logger } from '@podrun/core';
+import { createTaskCache } from './cache.js';
+import { parseFlow } from './flow/load.js';
+import { resolveFlowInputs } from './flow/inputs.js';
+import type { InputValues } from './flow/inputs.js';
+import type { Flow } from './flow/schema.js';
+import type { ExecutionObserver } from './observer.js';
+import { createRunnerPool } from './runner-pool.js';
+import type { ClusterTarget, RunnerConfig, RunnerRegistry } from './registry.js';
+import { createStateStore, safeId } from './state.js';
+import type { ErrorSummary, ExecutionRecord, ExecutionStatus } from './state.js';
+import { createLocalStorage } from './storage.js';
+import type { LocalStorage } from './storage.js';
+import { runTask, summarize } from './task-run.js';
+import { createTemplateRenderer } from './templates.js';
+import type { WorkerGroupProbe, WorkerGroupTarget } from './worker-groups.js';
+import { abortableDelay } from './worker-groups.js';
+
+/** How a host runs flows. Everything from the environment is passed in here. */
+export interface HostOptions {
+  registry: RunnerRegistry;
+  /** Root of execution state, cache and (by default) storage, e.g. `.podrun`. */
+  stateDir: string;
+  /** File storage; default `<stateDir>/storage`. */
+  storage?: LocalStorage;
+  /** The process environment, read once by the caller. */
+  env: Readonly<Record<string, string | undefined>>;
+  /** Scratch directory for runners (the Process runner's working directories). */
+  tempDir: string;
+  /** Cluster used by container runners when no worker group or connection says otherwise. */
+  cluster?: ClusterTarget;
+  /** Runner for tasks without `taskRunner` (and no pluginDefaults); default the Process runner. */
+  defaultRunner?: RunnerConfig;
+  /** Worker groups of the host configuration: key -> cluster context. */
+  workerGroups?: Record<string, WorkerGroupTarget>;
+  workerGroupProbe?: WorkerGroupProbe;
+  /** Namespace files directory for a flow namespace (namespaceFiles: enabled). */
+  namespaceFilesDir?: (namespace: string) => string | undefined;
+  logger?: Logger;
+  now?: () => Date;
+}
+
+/** Arguments of {@link Host.run}. */
+export interface RunFlowParams {
+  /** The flow YAML text. */
+  source: string;
+  /** Where the flow came from (for messages and resume). */
+  flowPath?: string;
+  inputs?: InputValues;
+  /** Resumes this execution when its state exists; otherwise a new execution gets this id. */
+  executionId?: string;
+  /** Base directory for relative FILE input paths. */
+  cwd?: string;
+  signal?: AbortSignal;
+  observer?: ExecutionObserver;
+  /** Secret-free options to keep with the execution (reused by resume). */
+  options?: Record<string, unknown>;
+}
+
+/** The outcome of an execution (the last one when CREATE_NEW_EXECUTION retried it). */
+export interface ExecutionResult {
+  record: ExecutionRecord;
+  /** Ids of earlier executions of a CREATE_NEW_EXECUTION chain, oldest first. */
+  previousExecutions: string[];
+  resumed: boolean;
+}
+
+/** Runs flows: validation, inputs, templates, tasks in order, retries, cache, state. */
+export interface Host {
+  readonly storage: LocalStorage;
+  /** Validates a flow's YAML (throws ConfigError PODRUN_FLOW_INVALID with paths and lines). */
+  validate(source: string, file?: string): Flow;
+  run(params: RunFlowParams): Promise<ExecutionResult>;
+  /** Continues an interrupted execution from its state; running tasks reattach by identity. */
+  resume(executionId: string, params?: Omit<RunFlowParams, 'source' | 'executionId' | 'inputs'>): Promise<ExecutionResult>;
+  /** Reads an execution's state. */
+  load(executionId: string): Promise<ExecutionRecord>;
+}
+
+/** Creates a host. Nothing is read from the environment here; it all comes through `options`. */
+export function createHost(options: HostOptions): Host {
+  const store = createStateStore({ dir: options.stateDir });
+  const storage = options.storage ?? createLocalStorage({ root: join(options.stateDir, 'storage'), namespaceFiles: options.namespaceFilesDir });
+  const cache = createTaskCache({ dir: options.stateDir, storage });
+  const renderer = createTemplateRenderer();
+  const now = options.now ?? (() => new Date());
+  const validate = (source: string, file?: string) => parseFlow(source, { registry: options.registry, ...(file ? { file } : {}) });
+
+  const execute = async (flow: Flow, record: ExecutionRecord, params: RunFlowParams, resumed: boolean): Promise<ExecutionResult> => {
+    const observer = params.observer ?? {};
+    const signal = params.signal ?? new AbortController().signal;
+    const pool = createRunnerPool({ ...options, storage, renderer, signal, observer, logger: options.logger ?? silentLogger });
+    observer.executionStarted?.(record, resumed);
+    record.status = 'RUNNING';
+    await store.save(record);
+    const vars = {
+      flow: { id: flow.id, namespace: flow.namespace },
+      execution: { id: record.id, startDate: record.startedAt },
+      inputs: record.inputs,
+      vars: flow.variables ?? {},
+      labels: flow.labels ?? {},
+      outputs: {} as Record<string, unknown>,
+    };
+    let retryNext: { delayMs: number } | undefined;
+    try {
+      for (const [index, task] of flow.tasks.entries()) {
+        const done = record.tasks[task.id];
+        if (done && ['SUCCESS', 'WARNING', 'SKIPPED'].includes(done.status)) {
+          if (done.outputs) vars.outputs[task.id] = outputsVars(done.outputs);
+          continue;
+        }
+        if (task.disabled) {
+          record.tasks[task.id] = { id: task.id, status: 'SKIPPED', taskRunId: newId(), attempt: 1, attempts: [], runState: {} };
+          continue;
+        }
+        const outcome = await runTask(task, index, {
+          record,
+          store,
+          storage,
+          cache,
+          renderer,
+          vars,
+          observer,
+          signal,
+          runnerFor: pool.runnerFor,
+          ...(options.namespaceFilesDir?.(flow.namespace) ? { namespaceFilesDir: options.namespaceFilesDir(flow.namespace)! } : {}),
+          newTaskRunId: newId,
+          now,
+        });
+        if (outcome.record.outputs) vars.outputs[task.id] = outputsVars(outcome.record.outputs);
+        if (outcome.record.status === 'FAILED' || outcome.record.status === 'CANCELLED') {
+          const attempt = record.executionAttempt ?? 1;
+          const decision = outcome.retryPolicy?.next(attempt, now().getTime() - Date.parse(record.startedAt));
+          if (decision?.retry) retryNext = { delayMs: decision.delayMs };
+          break;
+        }
+      }
+    } catch (error) {
+      record.error = summarize(error);
+      record.status = error instanceof PodrunError && error.code === ErrorCodes.CANCELLED ? 'CANCELLED' : 'FAILED';
+    } finally {
+      await pool.close();
+    }
+    if (!record.error) record.status = finalStatus(record);
+    const failed = Object.values(record.tasks).find((t) => t.status === 'FAILED' || t.status === 'CANCELLED');
+    if (failed?.error && !record.error) record.error = withTask(failed.id, failed.error);
+    record.endedAt = now().toISOString();
+    await store.save(record);
+    observer.executionFinished?.(record);
+
+    if (retryNext && record.status === 'FAILED') {
+      const nextId = newId();
+      observer.executionRetried?.(record, nextId, retryNext.delayMs);
+      await abortableDelay(retryNext.delayMs, signal);
+      const next: ExecutionRecord = {
+        ...freshRecord(flow, record.flowSource, nextId, record.inputs, now(), params),
+        retryOf: record.id,
+        executionAttempt: (record.executionAttempt ?? 1) + 1,
+      };
+      const result = await execute(flow, next, params, false);
+      return { ...result, previousExecutions: [record.id, ...result.previousExecutions] };
+    }
+    return { record, previousExecutions: [], resumed };
+  };
+
+  return {
+    storage,
+    validate,
+    load: (id) => store.load(id),
+    async run(params) {
+      const flow = validate(params.source, params.flowPath);
+      if (params.executionId && (await store.exists(safeId(params.executionId)))) {
+        const record = await store.load(params.executionId);
+        if (record.flowId !== flow.id || record.namespace !== flow.namespace) {
+          throw new PodrunError(ErrorCodes.CONFIG_INVALID, `execution ${record.id} belongs to flow ${record.namespace}.${record.flowId}, not ${flow.namespace}.${flow.id}; use another --execution-id`, {
+            component: 'host',
+          });
+        }
+        return execute(parseFlow(record.flowSource, { registry: options.registry }), record, params, true);
+      }
+      const executionId = params.executionId ? safeId(params.executionId) : newId();
+      const inputs = await resolveFlowInputs(flow, params.inputs ?? {}, storage, { executionId, cwd: params.cwd ?? process.cwd() });
+      const record = freshRecord(flow, params.source, executionId, inputs, now(), params);
+      return execute(flow, record, params, false);
+    },
+    async resume(executionId, params = {}) {
+      const record = await store.load(executionId);
+      const flow = parseFlow(record.flowSource, { registry: options.registry });
+      return execute(flow, record, { ...params, source: record.flowSource }, true);
+    },
+  };
+}
+
+function freshRecord(flow: Flow, source: string, id: string, inputs: Record<string, unknown>, at: Date, params: RunFlowParams): ExecutionRecord {
+  return {
+    version: 1,
+    id,
+    namespace: flow.namespace,
+    flowId: flow.id,
+    flowSource: source,
+    ...(params.flowPath ? { flowPath: params.flowPath } : {}),
+    inputs,
+    status: 'CREATED',
+    startedAt: at.toISOString(),
+    tasks: {},
+    ...(params.options ? { options: params.options } : {}),
+  };
+}
+
+function outputsVars(outputs: { vars: Record<string, unknown>; outputFiles: Record<string, string>; exitCode: number }) {
+  return { vars: outputs.vars, outputFiles: outputs.outputFiles, exitCode: outputs.exitCode };
+}
+
+function finalStatus(record: ExecutionRecord): ExecutionStatus {
+  const statuses = Object.values(record.tasks).map((t) => t.status);
+  if (statuses.includes('FAILED')) return 'FAILED';
+  if (statuses.includes('CANCELLED')) return 'CANCELLED';
+  if (statuses.includes('RUNNING') || statuses.includes('CREATED')) return 'FAILED';
+  if (statuses.includes('WARNING')) return 'WARNING';
+  return 'SUCCESS';
+}
+
+function withTask(taskId: string, error: ErrorSummary): ErrorSummary {
+  return { ...error, details: { ...error.details, taskId } };
+}
+
+/** Short, readable, URL- and label-safe execution and task run ids. */
+export function newId(): string {
+  const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
+  return [...randomBytes(16)].map((b) => alphabet[b % 36]).join('');
+}

@@ -1,0 +1,59 @@
+import type { RetryPolicy as RetryConfig } from '@podrun/core';
+
+/** What to do after a failed attempt. */
+export type RetryDecision = { retry: false } | { retry: true; delayMs: number };
+
+/** A retry policy made from a task's `retry` block. */
+export interface RetryPolicy {
+  behavior: 'RETRY_FAILED_TASK' | 'CREATE_NEW_EXECUTION';
+  warningOnRetry: boolean;
+  /** Total attempts allowed, the first included; Infinity when only maxDuration limits. */
+  maxAttempts: number;
+  /**
+   * After attempt `failedAttempt` (1-based) failed, `elapsedMs` after the first attempt started:
+   * retry, and after how long? No retry when attempts or maxDuration would be exceeded.
+   */
+  next(failedAttempt: number, elapsedMs: number): RetryDecision;
+}
+
+/** No retry: one attempt. */
+export const NO_RETRY: RetryPolicy = {
+  behavior: 'RETRY_FAILED_TASK',
+  warningOnRetry: false,
+  maxAttempts: 1,
+  next: () => ({ retry: false }),
+};
+
+/**
+ * Builds a policy from core's parsed retry block (durations in ms): `constant` waits `interval`;
+ * `random` a uniform delay in [minInterval, maxInterval]; `exponential`
+ * `interval × delayFactor^(n-1)` (delayFactor 2 by default) capped at `maxInterval`.
+ * `maxAttempts` counts every attempt including the first; `maxDuration` bounds the time from the
+ * first attempt's start to the next attempt's start. With neither, one attempt (no endless retry).
+ */
+export function createRetryPolicy(config: RetryConfig | undefined, random: () => number = Math.random): RetryPolicy {
+  if (!config) return NO_RETRY;
+  const maxAttempts = config.maxAttempts ?? (config.maxDuration !== undefined ? Infinity : 1);
+  const maxDurationMs = config.maxDuration ?? Infinity;
+  const delay = (attempt: number): number => {
+    switch (config.type) {
+      case 'constant':
+        return config.interval;
+      case 'random':
+        return Math.round(config.minInterval + random() * Math.max(0, config.maxInterval - config.minInterval));
+      case 'exponential':
+        return Math.round(Math.min(config.maxInterval, config.interval * Math.pow(config.delayFactor ?? 2, attempt - 1)));
+    }
+  };
+  return {
+    behavior: config.behavior,
+    warningOnRetry: config.warningOnRetry,
+    maxAttempts,
+    next(failedAttempt, elapsedMs) {
+      if (failedAttempt >= maxAttempts) return { retry: false };
+      const delayMs = delay(failedAttempt);
+      if (elapsedMs + delayMs > maxDurationMs) return { retry: false };
+      return { retry: true, delayMs };
+    },
+  };
+}

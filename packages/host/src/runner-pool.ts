@@ -1,0 +1,140 @@
+import { ConfigError, ErrorCodes, PodrunError } from '@podrun/core';
+import type { Logger } from '@podrun/core';
+import { canonicalJson } from './cache.js';
+import { taskSchemaFor } from './flow/schema.js';
+import type { FlowTask } from './flow/schema.js';
+import type { ExecutionObserver } from './observer.js';
+import { PROCESS_RUNNER_TYPE } from './process-runner.js';
+import type { ClusterTarget, RunnerConfig, RunnerEnvironment, RunnerRegistry } from './registry.js';
+import { createRunContext } from './run-context.js';
+import type { HostTaskRunner } from './runner-paths.js';
+import { renderShellTask } from './shell-task.js';
+import type { LocalStorage } from './storage.js';
+import type { TemplateRenderer, TemplateVars } from './templates.js';
+import { resolveWorkerGroup } from './worker-groups.js';
+import type { WorkerGroupProbe, WorkerGroupTarget } from './worker-groups.js';
+
+/** What the pool needs from the host. */
+export interface RunnerPoolOptions {
+  registry: RunnerRegistry;
+  env: Readonly<Record<string, string | undefined>>;
+  tempDir: string;
+  cluster?: ClusterTarget;
+  defaultRunner?: RunnerConfig;
+  workerGroups?: Record<string, WorkerGroupTarget>;
+  workerGroupProbe?: WorkerGroupProbe;
+  storage?: LocalStorage;
+  renderer: TemplateRenderer;
+  signal: AbortSignal;
+  observer: ExecutionObserver;
+  logger: Logger;
+}
+
+/** Runners of one execution, built once per (config, cluster) and closed at the end. */
+export interface RunnerPool {
+  runnerFor(task: FlowTask, path: string, vars: TemplateVars): Promise<{ runner: HostTaskRunner; config: RunnerConfig }>;
+  close(): Promise<void>;
+}
+
+/** Creates the runner pool of one execution. */
+export function createRunnerPool(options: RunnerPoolOptions): RunnerPool {
+  const runners = new Map<string, Promise<HostTaskRunner>>();
+  const shared = new Map<string, { value: unknown; close?: (value: never) => void | Promise<void> }>();
+
+  const environment = (cluster: ClusterTarget | undefined): RunnerEnvironment => ({
+    logger: options.logger,
+    env: options.env,
+    tempDir: options.tempDir,
+    ...(cluster ? { cluster } : {}),
+    tokenFromTask: (provider) => tokenFromTask(provider),
+    shared<T>(key: string, create: () => T, close?: (value: T) => void | Promise<void>): T {
+      const found = shared.get(key);
+      if (found) return found.value as T;
+      const value = create();
+      shared.set(key, { value, ...(close ? { close: close as (value: never) => void } : {}) });
+      return value;
+    },
+  });
+
+  const build = (config: RunnerConfig, cluster: ClusterTarget | undefined, path: string): Promise<HostTaskRunner> => {
+    const key = canonicalJson({ config, cluster });
+    let runner = runners.get(key);
+    if (!runner) {
+      runner = options.registry.create(config, environment(cluster), path);
+      runners.set(key, runner);
+    }
+    return runner;
+  };
+
+  // The reference runs the provider's task to get a token; podrun runs it like any task, with the
+  // Process runner unless it names its own. @podrun/kube caches the token and calls again on 401
+  // or expiry, so every call here runs the task.
+  const tokenFromTask = async (provider: { task: unknown; output: string }): Promise<string> => {
+    const raw: Record<string, unknown> = { id: 'oauth-token', ...(provider.task as Record<string, unknown>) };
+    const schema = taskSchemaFor(String(raw.type));
+    const parsed = schema?.safeParse(raw);
+    if (!parsed?.success) {
+      throw new ConfigError([{ path: 'taskRunner.config.oauthTokenProvider.task', message: 'expected a shell Commands or Script task that prints the token as an output' }], {
+        component: 'host',
+      });
+    }
+    const task = parsed.data;
+    const config = (task.taskRunner as RunnerConfig | undefined) ?? { type: PROCESS_RUNNER_TYPE };
+    const runner = await build(config, options.cluster, 'taskRunner.config.oauthTokenProvider.task.taskRunner');
+    const identity = { namespace: 'podrun', flowId: 'oauth-token', taskId: task.id, executionId: 'token', taskRunId: `token-${Date.now()}`, attempt: 1 };
+    const paths = runner.workingPaths?.(identity) ?? { workingDir: '/kestra/working-dir', outputDir: '/kestra/working-dir/outputs' };
+    const state = new Map<string, unknown>();
+    const rendered = await renderShellTask(task, 'oauthTokenProvider.task', options.renderer, { ...paths });
+    if (!options.storage) throw new PodrunError(ErrorCodes.STORAGE, 'no storage for the token task', { component: 'host' });
+    const context = createRunContext({
+      identity,
+      logger: options.logger,
+      // The token task's own lines may contain the token: never shown.
+      taskLogs: { line: () => undefined },
+      storage: options.storage,
+      state: { get: async <T,>(k: string) => state.get(k) as T | undefined, set: async (k, v) => void state.set(k, v) },
+      renderer: options.renderer,
+      vars: { ...paths },
+    });
+    const result = await runner.run(rendered, context, options.signal);
+    const token = lookup(result.vars, provider.output.replace(/^vars\./, ''));
+    if (result.exitCode !== 0 || typeof token !== 'string' || token === '') {
+      throw new PodrunError(ErrorCodes.KUBE_AUTH, `the oauthTokenProvider task did not output "${provider.output}" (exit code ${result.exitCode}); make it print ::{"outputs":{"${provider.output}":"..."}}::`, {
+        component: 'host',
+      });
+    }
+    return token;
+  };
+
+  return {
+    async runnerFor(task, path, vars) {
+      const raw = (task.taskRunner as RunnerConfig | undefined) ?? options.defaultRunner ?? { type: PROCESS_RUNNER_TYPE };
+      const config = options.renderer.renderDeep(raw, vars);
+      let cluster = options.cluster;
+      if (task.workerGroup) {
+        const target = await resolveWorkerGroup({ key: task.workerGroup.key, fallback: task.workerGroup.fallback ?? 'FAIL' }, {
+          groups: options.workerGroups ?? {},
+          ...(options.workerGroupProbe ? { probe: options.workerGroupProbe } : {}),
+          signal: options.signal,
+          onWait: (key) => options.observer.workerGroupWaiting?.(task.id, key),
+        });
+        cluster = { ...options.cluster, ...target };
+      }
+      return { runner: await build(config, cluster, `${path}.taskRunner`), config };
+    },
+    async close() {
+      for (const { value, close } of shared.values()) await close?.(value as never);
+      shared.clear();
+      runners.clear();
+    },
+  };
+}
+
+function lookup(value: unknown, path: string): unknown {
+  let current = value;
+  for (const segment of path.split('.')) {
+    if (!current || typeof current !== 'object') return undefined;
+    current = (current as Record<string, unknown>)[segment];
+  }
+  return current;
+}

@@ -1,0 +1,103 @@
+// Flows on the Kubernetes runner through the host, on the embedded cluster: outputs between pods,
+// a retry that gets a new pod with the next attempt label, and a token from oauthTokenProvider.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '@podrun/core';
+import { startCluster } from '@podrun/kube-emulator';
+import type { EmbeddedCluster } from '@podrun/kube-emulator';
+import { createHost, createRunnerRegistry, registerKubernetesRunner, registerProcessRunner } from '@podrun/host';
+import type { Host } from '@podrun/host';
+
+const TOKEN = 'token-from-a-task-0123456789';
+let cluster: EmbeddedCluster;
+let dir: string;
+let host: Host;
+const attemptLabels: string[] = [];
+
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'podrun-host-k8s-'));
+  cluster = await startCluster({ staticTokens: [{ token: TOKEN, user: 'token-user', groups: ['system:masters'] }] });
+  const registry = createRunnerRegistry();
+  registerKubernetesRunner(registry);
+  registerProcessRunner(registry);
+  host = createHost({
+    registry,
+    stateDir: join(dir, 'state'),
+    env: { PATH: process.env.PATH },
+    tempDir: dir,
+    cluster: { kubeconfigPath: cluster.kubeconfigPath },
+    defaultRunner: { type: 'io.podrun.kubernetes' },
+  });
+});
+afterAll(async () => {
+  await cluster?.stop();
+  await rm(dir, { recursive: true, force: true });
+});
+
+describe('host flows on the Kubernetes runner', { timeout: 180_000 }, () => {
+  it('passes vars and files between pods and retries a failed attempt in a new pod', async () => {
+    const result = await host.run({
+      source: `id: k8s
+namespace: company.team
+tasks:
+  - id: produce
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    outputFiles: [r.txt]
+    commands:
+      - echo "in {{ workingDir }}" > r.txt
+      - echo '::{"outputs":{"n":"2"}}::'
+  - id: consume
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    inputFiles:
+      in.txt: "{{ outputs.produce.outputFiles['r.txt'] }}"
+    retry: {type: constant, interval: PT0.2S, maxAttempts: 2}
+    commands:
+      - cat in.txt
+      - test {{ taskrun.attemptsCount }} -ge 1
+`,
+      observer: {
+        taskLog: (task, line) => {
+          if (task === 'consume') attemptLabels.push(line.text);
+        },
+      },
+    });
+    expect(result.record.status).toBe('SUCCESS');
+    expect(result.record.tasks.consume!.attempts.map((a) => a.status)).toEqual(['FAILED', 'SUCCESS']);
+    expect(attemptLabels).toEqual(['in /kestra/working-dir', 'in /kestra/working-dir']);
+    const pods = [result.record.tasks.produce!.outputs!.pod, result.record.tasks.consume!.outputs!.pod];
+    expect(pods.every((p) => p?.name)).toBe(true);
+  });
+
+  it('gets the API token from the oauthTokenProvider task (a wrong token is refused)', async () => {
+    const flow = (token: string) => `id: token
+namespace: company.team
+tasks:
+  - id: t
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    taskRunner:
+      type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes
+      config:
+        masterUrl: ${cluster.url}
+        caCertData: ${JSON.stringify(cluster.caCertPem)}
+        oauthTokenProvider:
+          output: token
+          task:
+            type: io.kestra.plugin.scripts.shell.Script
+            taskRunner: {type: io.podrun.process}
+            script: echo '::{"outputs":{"token":"${token}"}}::'
+    commands: ['echo authenticated by a token task']
+`;
+    const result = await host.run({ source: flow(TOKEN) });
+    expect(result.record.error).toBeUndefined();
+    expect(result.record.status).toBe('SUCCESS');
+    const refused = await host.run({ source: flow('not-the-token') });
+    expect(refused.record.status).toBe('FAILED');
+    expect(refused.record.error?.code).toBe(ErrorCodes.KUBE_AUTH);
+    expect(JSON.stringify([refused.record.tasks, refused.record.error])).not.toContain('not-the-token');
+  });
+});
