@@ -1,5 +1,32 @@
 /**
- * @podrun/conformance: The conformance test suite every file-transfer strategy and log collector passes.
+ * @podrun/conformance: the one test suite every file-transfer strategy and log collector passes,
+ * published so integrators can run it against their own strategies.
+ *
+ * ```ts
+ * // test/conformance.test.ts of a strategy package
+ * describeFileTransferConformance({ name: 'mine', setup: onConformanceCluster(() => ({ transfer: createMine() })) });
+ * ```
  *
  * @packageDocumentation
  */
+export {
+  startConformanceCluster,
+  onConformanceCluster,
+  isLiveConformance,
+  conformanceSkipReason,
+  LIVE_MODE_VARIABLE,
+  LIVE_KUBECONFIG_VARIABLE,
+} from './environment.js';
+export type { ConformanceCluster } from './environment.js';
+export { withFaults } from './faults.js';
+export type { PortFaults } from './faults.js';
+export { describeFileTransferConformance } from './transfer/suite.js';
+export type { FileTransferSetup, FileTransferConformanceOptions } from './transfer/suite.js';
+export { createMemoryFileTransfer } from './reference/memory-transfer.js';
+export { describeLogCollectorConformance } from './logs/suite.js';
+export type { LogCollectorSetup, LogCollectorConformanceOptions } from './logs/suite.js';
+export { createMemoryLogCollector } from './reference/memory-logs.js';
+export { TransferRun, SUITE_LABEL } from './transfer/run.js';
+export type { TransferEnv, RunSpec } from './transfer/run.js';
+export { RecordingSink, fileEntry, generatedEntry, generatedDigest, missingEntry } from './transfer/fixtures.js';
+export type { ReceivedFile } from './transfer/fixtures.js';

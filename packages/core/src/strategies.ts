@@ -25,6 +25,11 @@ export interface TaskFilesPlan {
   hasOutputs: boolean;
   paths: PodPaths;
   identity: TaskRunIdentity;
+  /**
+   * Which outputs will be asked for. Strategies whose pod selects and ships outputs by itself
+   * (object-storage) need it at build time; the runner always passes it.
+   */
+  select?: OutputSelection;
 }
 
 /**
@@ -94,8 +99,9 @@ export interface TransferReport {
 
 /**
  * A file-transfer strategy: a small object made by a factory, its environment passed in.
- * Lifecycle: `contribute` (pod build) -> pod created -> `uploadInputs` (only when the task has
- * inputs) -> main container runs -> `downloadOutputs` -> `release` (always, idempotent).
+ * Lifecycle: `prepare` (when the task has files) -> `contribute` (pod build) -> pod created ->
+ * `uploadInputs` (only when the task has inputs) -> main container runs -> `downloadOutputs` ->
+ * `release` (always, idempotent).
  */
 export interface FileTransfer {
   /** `exec-tar`, `pvc`, `object-storage` or a custom name. */
@@ -106,6 +112,8 @@ export interface FileTransfer {
   /**
    * Prepares resources that must exist before the pod (claims, objects). Optional; idempotent.
    * Inputs are verified to exist here at the latest, so a missing input fails before the pod.
+   * Called BEFORE `contribute` for the same task run (a strategy may contribute what it
+   * prepared, e.g. pre-signed URLs), and only when the task has inputs or outputs.
    */
   prepare?(ctx: Omit<TransferContext, 'podName'>, inputs: InputTree, signal: AbortSignal): Promise<void>;
   /** Stages inputs so they are in the working directory before the main container starts. */

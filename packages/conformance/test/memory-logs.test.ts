@@ -1,0 +1,6 @@
+import { createMemoryLogCollector, describeLogCollectorConformance, onConformanceCluster } from '@podrun/conformance';
+
+describeLogCollectorConformance({
+  name: 'memory (reference)',
+  setup: onConformanceCluster(() => ({ collector: createMemoryLogCollector() })),
+});
