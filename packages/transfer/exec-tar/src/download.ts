@@ -1,0 +1,266 @@
+// One download exec: reads the pod's listing, answers with the selection on stdin, then verifies
+// the manifest and streams each file of the tar straight into the sink. Nothing is written to
+// the runner's disk, so a link in the pod can never make the runner write anywhere.
+import { createHash, type Hash } from 'node:crypto';
+import { PassThrough, Writable } from 'node:stream';
+import { ErrorCodes, TransferError, type OutputSink } from '@podrun/core';
+import type { Listing, SelectedFile } from './selection.js';
+import { TarReader } from './tar-reader.js';
+import type { ManifestItem } from './tar-writer.js';
+
+/** A selected file with the raw bytes of its path as the pod printed them. */
+export interface PodFile extends SelectedFile {
+  raw: Buffer;
+}
+
+/** The sink failed: not a transfer problem, never retried. */
+export class SinkFailure extends Error {
+  constructor(readonly error: unknown) {
+    super('output sink failed');
+  }
+}
+
+const MANIFEST_LINE = /^(\d+) ([0-9a-f]{64})$/;
+
+function verifyError(message: string, details: Record<string, unknown> = {}): TransferError {
+  return new TransferError(message, { component: 'exec-tar', code: ErrorCodes.TRANSFER_VERIFY, details });
+}
+
+/** Parses the NUL-separated listing records; returns undefined until `E` arrived. */
+class ListingParser {
+  #records: Buffer[] = [];
+  done = false;
+
+  /** Consumes what it can; returns the bytes after the listing (if it ended). */
+  push(buf: Buffer): Buffer {
+    let start = 0;
+    for (;;) {
+      const nul = buf.indexOf(0, start);
+      if (nul < 0) break;
+      const record = buf.subarray(start, nul);
+      start = nul + 1;
+      if (record.length === 1 && record[0] === 0x45 /* E */) {
+        this.done = true;
+        return buf.subarray(start);
+      }
+      this.#records.push(Buffer.from(record));
+    }
+    this.#rest = Buffer.from(buf.subarray(start));
+    return Buffer.alloc(0);
+  }
+  #rest = Buffer.alloc(0);
+
+  /** Bytes of an unfinished record, to prepend to the next chunk. */
+  takeRest(): Buffer {
+    const rest = this.#rest;
+    this.#rest = Buffer.alloc(0);
+    return rest;
+  }
+
+  result(): { listing: Listing; raw: Map<string, Buffer> } {
+    const listing: Listing = { workingDir: '', files: [], links: [] };
+    const raw = new Map<string, Buffer>();
+    const name = (b: Buffer): string => b.subarray(1).toString('utf8');
+    for (let i = 0; i < this.#records.length; i++) {
+      const record = this.#records[i]!;
+      const kind = String.fromCharCode(record[0] ?? 0);
+      if (kind === 'W') listing.workingDir = name(record);
+      else if (kind === 'F') {
+        const path = name(record).replace(/^\.\//, '');
+        listing.files.push(path);
+        raw.set(path, record.subarray(1));
+      } else if (kind === 'L') {
+        const target = this.#records[++i];
+        if (!target) throw verifyError('the pod listing ended inside a link record');
+        const path = name(record).replace(/^\.\//, '');
+        listing.links.push({ path, target: name(target), isFile: target[0] === 0x66 /* f */ });
+        raw.set(path, record.subarray(1));
+      } else throw verifyError('the pod listing has an unknown record');
+    }
+    return { listing, raw };
+  }
+}
+
+/** How one download exec went. */
+export interface SessionOutcome {
+  /** Files this session was asked for. */
+  selection: PodFile[];
+  /** Paths delivered to the sink and verified. */
+  delivered: Set<string>;
+  /** Paths the tar sent as hard links to an earlier member: fetched again on their own. */
+  hardLinks: Set<string>;
+  bytes: number;
+}
+
+/**
+ * Demultiplexes the download exec's stdout: listing, manifest, tar. `choose` turns the listing
+ * into the selection (it may throw, e.g. UnsafePathError); `preset` skips the listing.
+ */
+export class DownloadSession {
+  readonly stdin = new PassThrough();
+  readonly stdout: Writable;
+  readonly outcome: SessionOutcome = { selection: [], delivered: new Set(), hardLinks: new Set(), bytes: 0 };
+  #phase: 'listing' | 'manifest' | 'tar' | 'done';
+  #listing = new ListingParser();
+  #manifestText = '';
+  #manifest: ManifestItem[] = [];
+  #reader: TarReader;
+  #index = 0;
+  #current: { file: PodFile; expected: ManifestItem; content: PassThrough; hash: Hash; size: number; stored: Promise<void> } | undefined;
+
+  constructor(
+    private readonly choose: ((listing: Listing, raw: Map<string, Buffer>) => PodFile[]) | undefined,
+    preset: PodFile[] | undefined,
+    private readonly sink: OutputSink,
+    private readonly onBytes: (n: number, total: number) => void,
+  ) {
+    this.#phase = preset ? 'manifest' : 'listing';
+    if (preset) this.#select(preset);
+    this.#reader = new TarReader({
+      begin: (file) => this.#begin(file.path, file.mode),
+      data: (chunk) => this.#data(chunk),
+      end: () => this.#end(),
+      link: (path) => this.#link(path),
+    });
+    this.stdout = new Writable({
+      highWaterMark: 64 * 1024,
+      write: (chunk: Buffer, _encoding, callback) => {
+        this.#push(chunk).then(() => callback(), callback);
+      },
+    });
+  }
+
+  /** Checks that everything selected arrived; call once stdout has finished. */
+  finish(): void {
+    if (this.#phase === 'listing') throw verifyError('the pod listing ended early');
+    if (this.#phase === 'manifest') throw verifyError('the output manifest ended early');
+    this.#reader.finish();
+    const missing = this.outcome.selection.length - this.outcome.delivered.size - this.outcome.hardLinks.size;
+    if (missing > 0) throw verifyError(`the output archive ended before ${missing} selected file(s)`);
+  }
+
+  /** Fails the file being streamed, so the sink drops its partial copy (the transfer retries it). */
+  abort(error: unknown): void {
+    const current = this.#current;
+    this.#current = undefined;
+    if (current && !current.content.destroyed) {
+      current.content.destroy(
+        error instanceof Error ? error : verifyError('the output transfer broke in the middle of a file'),
+      );
+    }
+  }
+
+  #select(selection: PodFile[]): void {
+    this.outcome.selection = selection;
+    this.stdin.end(Buffer.concat(selection.flatMap((f) => [Buffer.from('./'), f.raw, Buffer.from([0])])));
+    if (selection.length === 0) this.#phase = 'done';
+  }
+
+  async #push(chunk: Buffer): Promise<void> {
+    let buf = chunk;
+    while (buf.length > 0) {
+      if (this.#phase === 'listing') {
+        buf = this.#listing.push(Buffer.concat([this.#listing.takeRest(), buf]));
+        if (!this.#listing.done) return;
+        const { listing, raw } = this.#listing.result();
+        this.#phase = 'manifest';
+        this.#select(this.choose!(listing, raw));
+      } else if (this.#phase === 'manifest') {
+        const nl = buf.indexOf(0x0a);
+        if (nl < 0) {
+          this.#manifestText += buf.toString('latin1');
+          if (this.#manifestText.length > 200) throw verifyError('the output manifest is malformed');
+          return;
+        }
+        const line = this.#manifestText + buf.subarray(0, nl).toString('latin1');
+        this.#manifestText = '';
+        buf = buf.subarray(nl + 1);
+        const match = MANIFEST_LINE.exec(line);
+        if (!match) throw verifyError('the output manifest is malformed');
+        this.#manifest.push({ size: Number(match[1]), sha256: match[2]! });
+        if (this.#manifest.length === this.outcome.selection.length) this.#phase = 'tar';
+      } else if (this.#phase === 'tar') {
+        await this.#reader.write(buf);
+        return;
+      } else {
+        throw verifyError('the pod sent unexpected output after the transfer');
+      }
+    }
+  }
+
+  #expect(path: string): { file: PodFile; expected: ManifestItem } {
+    const file = this.outcome.selection[this.#index];
+    const expected = this.#manifest[this.#index];
+    if (!file || !expected || file.path !== path) {
+      throw verifyError(`the output archive holds ${JSON.stringify(path)} where ${JSON.stringify(file?.path)} was expected`);
+    }
+    this.#index++;
+    return { file, expected };
+  }
+
+  #begin(path: string, mode: number): void {
+    const { file, expected } = this.#expect(path);
+    const content = new PassThrough({ highWaterMark: 64 * 1024 });
+    const stored = this.sink
+      .write({ name: file.name, origin: file.origin, size: expected.size, sha256: expected.sha256, mode: mode & 0o7777 }, content)
+      .catch((error: unknown) => {
+        content.destroy();
+        throw new SinkFailure(error);
+      });
+    // Surfaced through `#end`/`#data`; avoid an unhandled rejection meanwhile.
+    stored.catch(() => {});
+    this.#current = { file, expected, content, hash: createHash('sha256'), size: 0, stored };
+  }
+
+  async #data(chunk: Buffer): Promise<void> {
+    const current = this.#current!;
+    current.hash.update(chunk);
+    current.size += chunk.length;
+    this.outcome.bytes += chunk.length;
+    this.onBytes(chunk.length, this.#manifest.reduce((sum, m) => sum + m.size, 0));
+    if (current.content.write(chunk)) return;
+    await new Promise<void>((resolve, reject) => {
+      let settled = false;
+      const settle = (error?: unknown): void => {
+        if (settled) return;
+        settled = true;
+        current.content.off('drain', onDrain);
+        current.content.off('close', onClose);
+        if (error) reject(error);
+        else resolve();
+      };
+      const onDrain = (): void => settle();
+      // A sink that stops reading (closed the stream, or resolved without consuming it) would
+      // otherwise leave the transfer waiting for a drain that never comes.
+      const onClose = (): void => {
+        current.stored.then(() => settle(verifyError('the output sink stopped reading before the end of a file')), settle);
+      };
+      current.content.on('drain', onDrain);
+      current.content.on('close', onClose);
+      current.stored.then(() => settle(verifyError('the output sink resolved before reading the whole file')), settle);
+    });
+  }
+
+  async #end(): Promise<void> {
+    const current = this.#current!;
+    this.#current = undefined;
+    const sha256 = current.hash.digest('hex');
+    if (current.size !== current.expected.size || sha256 !== current.expected.sha256) {
+      const error = verifyError(
+        `output ${JSON.stringify(current.file.name)} arrived with ${current.size} bytes (sha256 ${sha256.slice(0, 12)}…) but the pod reported ${current.expected.size} bytes (sha256 ${current.expected.sha256.slice(0, 12)}…)`,
+        { path: current.file.path },
+      );
+      current.content.destroy(error);
+      await current.stored.catch(() => {});
+      throw error;
+    }
+    current.content.end();
+    await current.stored;
+    this.outcome.delivered.add(current.file.path);
+  }
+
+  #link(path: string): void {
+    const { file } = this.#expect(path);
+    this.outcome.hardLinks.add(file.path);
+  }
+}

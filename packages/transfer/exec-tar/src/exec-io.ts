@@ -1,0 +1,66 @@
+import { Writable } from 'node:stream';
+
+/** Keeps the last `limit` bytes written (stderr, for error messages). */
+export class TailBuffer extends Writable {
+  #chunks: Buffer[] = [];
+  #size = 0;
+  constructor(private readonly limit = 4096) {
+    super();
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: () => void): void {
+    this.#chunks.push(chunk);
+    this.#size += chunk.length;
+    while (this.#size - (this.#chunks[0]?.length ?? 0) >= this.limit && this.#chunks.length > 1) {
+      this.#size -= this.#chunks.shift()!.length;
+    }
+    callback();
+  }
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8').slice(-this.limit).trim();
+  }
+}
+
+/** Collects output up to `limit` bytes, failing beyond (a manifest is small). */
+export class BoundedBuffer extends Writable {
+  #chunks: Buffer[] = [];
+  #size = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error) => void): void {
+    this.#size += chunk.length;
+    if (this.#size > this.limit) return callback(new Error(`more than ${this.limit} bytes of output`));
+    this.#chunks.push(chunk);
+    callback();
+  }
+  text(): string {
+    return Buffer.concat(this.#chunks).toString('utf8');
+  }
+}
+
+/** Aborts `child` when `parent` aborts; returns the unlink function. */
+export function link(parent: AbortSignal, child: AbortController): () => void {
+  if (parent.aborted) {
+    child.abort(parent.reason);
+    return () => {};
+  }
+  const onAbort = (): void => child.abort(parent.reason);
+  parent.addEventListener('abort', onAbort, { once: true });
+  return () => parent.removeEventListener('abort', onAbort);
+}
+
+/** Waits `ms`, or rejects with the signal's reason. */
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,82 @@
+// Every shell script exec-tar runs in the pod. They must work with BusyBox sh/tar/find/xargs/
+// sha256sum (what real clusters run) and with GNU tools (what the embedded cluster runs), so they
+// use only POSIX sh plus flags both implement: tar -c -x -f -h, find -type -exec {} +, xargs -0 -r,
+// readlink -f, sha256sum reading stdin, wc -c. User data (file names) never appears in a script:
+// it travels through stdin (NUL-separated) or as argv, and every expansion is quoted.
+
+/** Exit codes of the scripts, mapped to messages by the transfer. */
+export const ScriptExit = {
+  ALREADY_STAGED: 89,
+  NO_DIRECTORY: 90,
+  TAR_FAILED: 91,
+  HASH_FAILED: 92,
+  MANIFEST_MISMATCH: 93,
+  WORKDIR_IS_LINK: 94,
+  LIST_FAILED: 95,
+  CONTROL_FAILED: 98,
+} as const;
+
+/**
+ * Prints `<size> <sha256>` for each NUL-separated path on stdin, in order. Arithmetic expansion
+ * drops the padding some `wc` builds print.
+ */
+const MANIFEST_OF_STDIN =
+  `xargs -0 -r sh -c 'for f do n=$(wc -c < "$f") && h=$(sha256sum < "$f") || exit 1; ` +
+  `printf "%s %s\\n" "$((n))" "\${h%% *}"; done' sh`;
+
+/**
+ * Init container `init-files`: creates WORKING_DIR and OUTPUT_DIR (writable by any user, like an
+ * emptyDir), then, when inputs are expected, waits for the ready marker the runner writes after a
+ * verified upload. argv: root workingDir outputDir wait|nowait.
+ */
+export const INIT_SCRIPT = `trap 'exit 143' TERM
+mkdir -p "$2" "$3" && chmod 0777 "$2" "$3" || exit ${ScriptExit.NO_DIRECTORY}
+[ "$4" = wait ] || exit 0
+while [ ! -f "$1/ready" ]; do sleep 0.5; done`;
+
+/** Sidecar `out-files`: stays up (so outputs can be read) until the runner writes the end marker. argv: root. */
+export const SIDECAR_SCRIPT = `trap 'exit 0' TERM
+while [ ! -f "$1/ended" ]; do sleep 0.5; done`;
+
+/**
+ * Upload, run in `init-files`: extracts the tar on stdin into root (inputs under the working
+ * directory, then podrun's control files: a NUL-separated list and the expected manifest),
+ * computes the manifest of what landed, prints it, and writes the ready marker only when it
+ * matches. Re-running it is safe: extraction overwrites; once the marker exists it changes
+ * nothing (the main container may already read the files). argv: root controlDirName.
+ */
+export const UPLOAD_SCRIPT = `[ -f "$1/ready" ] && exit ${ScriptExit.ALREADY_STAGED}
+cd "$1" || exit ${ScriptExit.NO_DIRECTORY}
+tar -xf - || exit ${ScriptExit.TAR_FAILED}
+c="$2"
+${MANIFEST_OF_STDIN} < "$c/list" > "$c/actual" || exit ${ScriptExit.HASH_FAILED}
+cat "$c/actual"
+cmp -s "$c/actual" "$c/expected" || exit ${ScriptExit.MANIFEST_MISMATCH}
+: > "$1/ready" && rm -rf "$c"`;
+
+/**
+ * Download, run in `out-files`. With `list`, first prints the working directory's physical path
+ * (`W<path>\\0`), its regular files (`F<path>\\0`), its symbolic links with what they resolve to
+ * (`L<path>\\0` then `f<target>\\0` for a regular file or `o<target>\\0` otherwise) and `E\\0`.
+ * Then reads the selection (NUL-separated paths) from stdin, prints `<size> <sha256>` per
+ * selected file and a tar of exactly those files (links dereferenced; xargs may split it into
+ * several archives back to back). argv: workingDir selectionFile list|nolist.
+ */
+export const DOWNLOAD_SCRIPT = `[ -L "$1" ] && exit ${ScriptExit.WORKDIR_IS_LINK}
+cd -P "$1" || exit ${ScriptExit.NO_DIRECTORY}
+s="$2"
+if [ "$3" = list ]; then
+  printf 'W%s\\0' "$(pwd -P)"
+  find . -type f -exec sh -c 'printf "F%s\\0" "$@"' sh {} + || exit ${ScriptExit.LIST_FAILED}
+  find . -type l -exec sh -c 'for l do if [ -f "$l" ]; then k=f; else k=o; fi; printf "L%s\\0%s%s\\0" "$l" "$k" "$(readlink -f "$l")"; done' sh {} + || exit ${ScriptExit.LIST_FAILED}
+  printf 'E\\0'
+fi
+mkdir -p "\${s%/*}" && cat > "$s" || exit ${ScriptExit.CONTROL_FAILED}
+if [ -s "$s" ]; then
+  ${MANIFEST_OF_STDIN} < "$s" || { rm -f "$s"; exit ${ScriptExit.HASH_FAILED}; }
+  xargs -0 -r tar -chf - < "$s" || { rm -f "$s"; exit ${ScriptExit.TAR_FAILED}; }
+fi
+rm -f "$s"`;
+
+/** Writes one marker file (ready / ended). argv: path. */
+export const MARKER_SCRIPT = ': > "$1"';
