@@ -5,6 +5,8 @@
 export const ErrorCodes = {
   CONFIG_INVALID: 'PODRUN_CONFIG_INVALID',
   TASK_INVALID: 'PODRUN_TASK_INVALID',
+  /** The task's commands exited with a non-zero code (a result the host records, not a thrown error). */
+  TASK_FAILED: 'PODRUN_TASK_FAILED',
   INPUT_MISSING: 'PODRUN_INPUT_MISSING',
   KUBE_CONNECTION: 'PODRUN_KUBE_CONNECTION',
   KUBE_AUTH: 'PODRUN_KUBE_AUTH',

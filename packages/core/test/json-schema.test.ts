@@ -20,6 +20,7 @@ describe('JSON Schema files', () => {
     expect(runner.additionalProperties).toBe(false);
     for (const [name, property] of Object.entries(properties)) expect(property.description, name).toBeTruthy();
     expect(properties.waitForLogs!.default).toBe('PT5S');
+    expect(properties.imagePullGracePeriod!.default).toBe('PT30S');
     expect(properties.pullPolicy!.default).toBe('ALWAYS');
     expect(properties.delete!.default).toBe(true);
   });

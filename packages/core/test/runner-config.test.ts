@@ -16,6 +16,8 @@ const SEED_PROPERTIES = [
   'pullPolicy', 'resources', 'resume', 'serviceAccountName', 'syncWorkingDirectory', 'version', 'waitForLogs',
   'waitUntilCompletion', 'waitUntilRunning',
 ];
+/** podrun's own properties, on top of the reference's (and `type`, which both have). */
+const PODRUN_PROPERTIES = ['fileTransfer', 'imagePullGracePeriod', 'logCollector'];
 const SEED_CONNECTION = [
   'apiVersion', 'caCertData', 'caCertFile', 'clientCertData', 'clientCertFile', 'clientKeyAlgo', 'clientKeyData', 'clientKeyFile',
   'clientKeyPassphrase', 'disableHostnameVerification', 'keyStoreFile', 'keyStorePassphrase', 'masterUrl', 'namespace',
@@ -61,6 +63,7 @@ const everything = {
   waitForLogs: 'PT0.5S',
   waitUntilCompletion: 'P1DT2H',
   waitUntilRunning: 'PT2M',
+  imagePullGracePeriod: 'PT1M30S',
   fileTransfer: { type: 'pvc', storageClassName: 'standard', size: '5Gi', subPath: 'runs/a', helperImage: 'alpine:3' },
   logCollector: { type: 'poll', interval: 'PT3S' },
 };
@@ -80,6 +83,8 @@ const messageAt = (error: ConfigError, path: string) => error.issues.find((i) =>
 describe('Kubernetes runner configuration', () => {
   it('knows every property of the reference, with the same names', () => {
     expect(Object.keys(kubernetesRunnerConfigSchema.shape)).toEqual(expect.arrayContaining(SEED_PROPERTIES));
+    expect(Object.keys(kubernetesRunnerConfigSchema.shape).sort()).toEqual(['type', ...SEED_PROPERTIES, ...PODRUN_PROPERTIES].sort());
+    expect(kubernetesRunnerProperties.filter((p) => p.podrun).map((p) => p.name).sort()).toEqual(PODRUN_PROPERTIES);
     expect(Object.keys(dynamicKubernetesRunnerConfigSchema.shape).sort()).toEqual(Object.keys(kubernetesRunnerConfigSchema.shape).sort());
     expect(kubernetesRunnerProperties.map((p) => p.name).sort()).toEqual(Object.keys(kubernetesRunnerConfigSchema.shape).sort());
     expect(Object.keys(everything).sort()).toEqual(Object.keys(kubernetesRunnerConfigSchema.shape).sort());
@@ -101,6 +106,7 @@ describe('Kubernetes runner configuration', () => {
       waitForLogs: 500,
       waitUntilCompletion: 93_600_000,
       waitUntilRunning: 120_000,
+      imagePullGracePeriod: 90_000,
       logCollector: { type: 'poll', interval: 3_000 },
     });
   });
@@ -133,6 +139,7 @@ describe('Kubernetes runner configuration', () => {
       waitForLogs: 5_000,
       waitUntilCompletion: 3_600_000,
       waitUntilRunning: 600_000,
+      imagePullGracePeriod: 30_000,
       fileTransfer: { type: 'exec-tar' },
       logCollector: { type: 'follow' },
     } satisfies KubernetesRunnerConfig);
@@ -243,6 +250,7 @@ describe('dynamic (flow) versus rendered (runner) configuration', () => {
     waitForLogs: '{{ inputs.wait }}',
     waitUntilCompletion: '{{ inputs.timeout }}',
     waitUntilRunning: '{{ inputs.start }}',
+    imagePullGracePeriod: '{{ inputs.pullGrace }}',
     config: { oauthToken: "{{ secret('K8S_TOKEN') }}", trustCerts: '{{ inputs.insecure }}', masterUrl: '{{ vars.url }}' },
     fileTransfer: { type: 'object-storage', bucket: '{{ b }}', urlExpiry: '{{ e }}', forcePathStyle: '{{ f }}' },
     logCollector: { type: 'poll', interval: '{{ i }}' },
@@ -252,6 +260,7 @@ describe('dynamic (flow) versus rendered (runner) configuration', () => {
     const parsed = parseDynamicRunnerConfig(templated);
     expect(parsed.delete).toBe('{{ inputs.keep }}');
     expect(parsed.waitForLogs).toBe('{{ inputs.wait }}');
+    expect(parsed.imagePullGracePeriod).toBe('{{ inputs.pullGrace }}');
     expect(parsed.labels).toEqual({ team: '{{ flow.namespace }}', '{{ inputs.key }}': 'v' });
     expect(parsed.config?.oauthToken).toBe("{{ secret('K8S_TOKEN') }}");
     expect(parsed.logCollector).toEqual({ type: 'poll', interval: '{{ i }}' });
@@ -261,6 +270,7 @@ describe('dynamic (flow) versus rendered (runner) configuration', () => {
     const parsed = parseDynamicRunnerConfig({ waitForLogs: 'PT1S', delete: false });
     expect(parsed.waitForLogs).toBe('PT1S');
     expect(parsed.waitUntilRunning).toBe('PT10M');
+    expect(parsed.imagePullGracePeriod).toBe('PT30S');
     expect(parsed.delete).toBe(false);
   });
 
@@ -280,7 +290,7 @@ describe('dynamic (flow) versus rendered (runner) configuration', () => {
 
   it('rejects every unrendered template after rendering', () => {
     const error = configError(() => parseRunnerConfig(templated));
-    for (const path of ['taskRunner.delete', 'taskRunner.namespace', 'taskRunner.waitForLogs', 'taskRunner.pullPolicy', 'taskRunner.config.trustCerts']) {
+    for (const path of ['taskRunner.delete', 'taskRunner.namespace', 'taskRunner.waitForLogs', 'taskRunner.imagePullGracePeriod', 'taskRunner.pullPolicy', 'taskRunner.config.trustCerts']) {
       expect(messageAt(error, path)).toMatch(/unrendered template/);
     }
   });

@@ -83,7 +83,7 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
       taskRecord.outputs = outputs;
       attemptRecord.exitCode = outputs.exitCode;
       if (outputs.exitCode !== 0) {
-        error = { code: 'PODRUN_TASK_FAILED', message: `the commands exited with code ${outputs.exitCode}`, details: { exitCode: outputs.exitCode } };
+        error = { code: ErrorCodes.TASK_FAILED, message: `the commands exited with code ${outputs.exitCode}`, details: { exitCode: outputs.exitCode } };
       }
     } catch (thrown) {
       error = summarize(thrown);

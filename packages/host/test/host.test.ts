@@ -107,7 +107,7 @@ tasks:
       source: 'id: fail\nnamespace: company.team\ntasks:\n  - {id: bad, type: io.podrun.shell.Script, script: "exit 4", retry: {type: constant, interval: PT0S, maxAttempts: 2}}\n  - {id: never, type: io.podrun.shell.Script, script: "echo no"}\n',
     });
     expect(failing.record.status).toBe('FAILED');
-    expect(failing.record.error).toMatchObject({ code: 'PODRUN_TASK_FAILED', details: { exitCode: 4, taskId: 'bad' } });
+    expect(failing.record.error).toMatchObject({ code: ErrorCodes.TASK_FAILED, details: { exitCode: 4, taskId: 'bad' } });
     expect(failing.record.tasks.bad!.attempts).toHaveLength(2);
     expect(failing.record.tasks.never).toBeUndefined();
     const allowed = await host().run({

@@ -41,7 +41,7 @@ function waitingFailure(status: V1ContainerStatus, options: ClassifyOptions): Po
     return {
       reason: 'ImagePullFailed',
       container: status.name,
-      message: `the image of container ${status.name} could not be pulled (${detail}); check the image name, the registry and its credentials (imagePullSecrets)`,
+      message: `the image of container ${status.name} could not be pulled (${detail}); check the image name, the registry and its credentials (imagePullSecrets), or raise imagePullGracePeriod for a flaky registry`,
     };
   }
   if (waiting.reason === 'CreateContainerConfigError') {

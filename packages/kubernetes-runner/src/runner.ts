@@ -26,12 +26,6 @@ export interface KubernetesRunnerOptions {
   logs?: LogCollector;
   /** The runner's own diagnostics when a run context gives none. */
   logger?: Logger;
-  /**
-   * How long a container may keep failing to pull its image (ErrImagePull / ImagePullBackOff)
-   * before the task fails; a registry hiccup resolves within it. Default 30 s. Names that can
-   * never be pulled (InvalidImageName) fail at once.
-   */
-  imagePullGraceMs?: number;
 }
 
 /**
@@ -70,7 +64,6 @@ export function createKubernetesRunner(options: KubernetesRunnerOptions): TaskRu
     logger,
     // One selector for every pod podrun makes in the namespace: all runs share one informer.
     selector: { namespace: config.namespace, labelSelector: `${MANAGED_BY_LABEL}=podrun` },
-    imagePullGraceMs: options.imagePullGraceMs ?? 30_000,
   };
   return {
     type: KUBERNETES_RUNNER_TYPE,

@@ -38,7 +38,6 @@ export interface RunEnvironment {
   logs: LogCollector;
   logger: Logger;
   selector: PodSelector;
-  imagePullGraceMs: number;
 }
 
 const MAX_TIMER = 2 ** 31 - 1;
@@ -131,7 +130,7 @@ export class TaskRun {
     const name = this.#pod!.name;
     const watch = (this.#watch = new PodWatch(kube, selector, name, {
       requiredSidecars: new Set((contribution.sidecars ?? []).map((c) => c.name)),
-      imagePullGraceMs: this.env.imagePullGraceMs,
+      imagePullGraceMs: config.imagePullGracePeriod,
       onFailure: (failure) => this.#halt({ kind: 'failed', failure }),
     }));
     watch.start();

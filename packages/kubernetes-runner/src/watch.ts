@@ -5,6 +5,8 @@ import type { V1Pod } from '@kubernetes/client-node';
 import type { KubePort, PodSelector } from '@podrun/core';
 import { classify, pullErrors, type PodFailure } from './classify.js';
 
+const MAX_TIMER = 2 ** 31 - 1;
+
 export interface PodWatchOptions {
   requiredSidecars: ReadonlySet<string>;
   imagePullGraceMs: number;
@@ -66,7 +68,8 @@ export class PodWatch {
     clearTimeout(this.#timer);
     if (this.#pullSince.size) {
       const due = Math.min(...this.#pullSince.values()) + this.options.imagePullGraceMs - now;
-      this.#timer = setTimeout(() => this.evaluate(), Math.max(due, 0) + 5);
+      // Clamped: a longer delay overflows Node's timer and would fire at once, over and over.
+      this.#timer = setTimeout(() => this.evaluate(), Math.min(Math.max(due, 0) + 5, MAX_TIMER));
       this.#timer.unref();
     }
   }

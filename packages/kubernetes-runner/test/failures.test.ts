@@ -17,7 +17,7 @@ afterAll(async () => {
 });
 
 function start(label: string, task: Task, config: Record<string, unknown> = {}, options: Partial<KubernetesRunnerOptions> = {}) {
-  const runner = createKubernetesRunner({ kube: env.kube, config: env.config(config), imagePullGraceMs: 500, ...options });
+  const runner = createKubernetesRunner({ kube: env.kube, config: env.config({ imagePullGracePeriod: 'PT0.5S', ...config }), ...options });
   const ctx = testContext(identityFor(label), join(env.dir, label));
   const controller = new AbortController();
   const outcome = runner.run(task, ctx, controller.signal).then(
@@ -47,6 +47,16 @@ describe('fail fast', () => {
     expect(error).toBeInstanceOf(PodFailedError);
     expect((error as PodFailedError).reason).toBe('ImagePullFailed');
     expect((error as PodFailedError).events.length).toBeGreaterThan(0);
+    expect(await deletedOrGone(env.kube, run.ctx.podName())).toBe(true);
+  });
+
+  it('honours imagePullGracePeriod from the configuration: PT0S fails at the first pull error', async () => {
+    // The failure comes from the first watch event showing ErrImagePull. Were the setting ignored,
+    // the 30 s default would let the 20 s waitUntilRunning deadline fire first (a different error).
+    const run = start('pull-now', { commands: ['true'], containerImage: 'no-such-registry.example/now:1' }, { imagePullGracePeriod: 'PT0S', waitUntilRunning: 'PT20S' });
+    const error = await failure(run);
+    expect(error).toBeInstanceOf(PodFailedError);
+    expect((error as PodFailedError).reason).toBe('ImagePullFailed');
     expect(await deletedOrGone(env.kube, run.ctx.podName())).toBe(true);
   });
 
@@ -114,7 +124,7 @@ describe('deadlines and kill', () => {
   });
 
   it('waitUntilRunning is one deadline and says what the pod was doing', async () => {
-    const run = start('running', { commands: ['true'], containerImage: 'no-such-registry.example/slow:1' }, { waitUntilRunning: 'PT2S' }, { imagePullGraceMs: 3_600_000 });
+    const run = start('running', { commands: ['true'], containerImage: 'no-such-registry.example/slow:1' }, { waitUntilRunning: 'PT2S', imagePullGracePeriod: 'PT1H' });
     const error = await failure(run);
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect((error as DeadlineExceededError).deadline).toBe('waitUntilRunning');

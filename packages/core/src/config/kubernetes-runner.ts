@@ -98,6 +98,7 @@ export const kubernetesRunnerConfigSchema = z
     waitForLogs: durationMs().prefault('PT5S').meta(d('waitForLogs')),
     waitUntilCompletion: durationMs({ positive: true }).prefault('PT1H').meta(d('waitUntilCompletion')),
     waitUntilRunning: durationMs({ positive: true }).prefault('PT10M').meta(d('waitUntilRunning')),
+    imagePullGracePeriod: durationMs().prefault('PT30S').meta(d('imagePullGracePeriod')),
     fileTransfer: fileTransferSchema.meta(d('fileTransfer')),
     logCollector: logCollectorSchema.meta(d('logCollector')),
   })
@@ -130,6 +131,7 @@ export const dynamicKubernetesRunnerConfigSchema = z
     waitForLogs: dynamic(durationText()).default('PT5S').meta(d('waitForLogs')),
     waitUntilCompletion: dynamic(durationText({ positive: true })).default('PT1H').meta(d('waitUntilCompletion')),
     waitUntilRunning: dynamic(durationText({ positive: true })).default('PT10M').meta(d('waitUntilRunning')),
+    imagePullGracePeriod: dynamic(durationText()).default('PT30S').meta(d('imagePullGracePeriod')),
     fileTransfer: dynamicFileTransferSchema.meta(d('fileTransfer')),
     logCollector: dynamicLogCollectorSchema.meta(d('logCollector')),
   })

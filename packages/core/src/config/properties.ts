@@ -19,7 +19,7 @@ export interface RunnerPropertyInfo {
 
 /**
  * Every property of the Kubernetes runner: the reference's, same names and defaults, plus
- * podrun's strategy choices. The schemas take their descriptions from here.
+ * podrun's additions (marked `podrun: true`): the image-pull grace period and the strategy choices. The schemas take their descriptions from here.
  */
 export const kubernetesRunnerProperties: readonly RunnerPropertyInfo[] = [
   { name: 'type', type: 'string', default: 'io.podrun.kubernetes', dynamic: false, description: 'The runner: `io.podrun.kubernetes`, or the reference\'s `io.kestra.plugin.ee.kubernetes.runner.Kubernetes`.' },
@@ -41,6 +41,7 @@ export const kubernetesRunnerProperties: readonly RunnerPropertyInfo[] = [
   { name: 'waitForLogs', type: 'duration', default: 'PT5S', dynamic: true, description: 'The longest wait for late logs after the pod completes; a ceiling, not a fixed sleep.' },
   { name: 'waitUntilCompletion', type: 'duration', default: 'PT1H', dynamic: true, description: 'The maximum duration to wait for the pod completion; the task timeout wins when set.' },
   { name: 'waitUntilRunning', type: 'duration', default: 'PT10M', dynamic: true, description: 'The maximum duration to wait until the pod runs (scheduling, image pull, start), one deadline overall.' },
+  { name: 'imagePullGracePeriod', type: 'duration', default: 'PT30S', dynamic: true, podrun: true, description: 'How long a container may keep failing to pull its image (ErrImagePull, ImagePullBackOff) before the task fails; a registry hiccup resolves within it. Names that can never be pulled (InvalidImageName) fail at once.' },
   { name: 'fileTransfer', type: 'exec-tar | pvc | object-storage', default: '{ type: exec-tar }', dynamic: 'fields', podrun: true, description: 'How files reach the pod and come back.' },
   { name: 'logCollector', type: 'follow | poll', default: '{ type: follow }', dynamic: 'fields', podrun: true, description: 'How container logs are read.' },
 ];

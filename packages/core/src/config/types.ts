@@ -189,6 +189,8 @@ export interface KubernetesRunnerConfig {
   waitUntilCompletion: number;
   /** Milliseconds. */
   waitUntilRunning: number;
+  /** Milliseconds (podrun's addition). */
+  imagePullGracePeriod: number;
   fileTransfer: FileTransferConfig;
   logCollector: LogCollectorConfig;
 }
