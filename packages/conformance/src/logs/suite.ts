@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { LogCollector } from '@podrun/core';
-import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
-import { conformanceSkipReason, type ConformanceCluster } from '../environment.js';
-import { withFaults } from '../faults.js';
+import type { ConformanceCluster } from '../environment.js';
+import { describeSuite } from '../suite-frame.js';
 import { logCases, type LogCaseKit } from './cases.js';
 import { LOG_SUITE_LABEL, LogPod, type LogEnv } from './run.js';
 
@@ -39,57 +37,21 @@ export interface LogCollectorConformanceOptions {
  * ```
  */
 export function describeLogCollectorConformance(options: LogCollectorConformanceOptions): void {
-  const reason = options.skip || conformanceSkipReason();
-  if (reason) console.log(`[podrun] [conformance] skipping log collector conformance of ${options.name}: ${reason}`);
-  describe.skipIf(Boolean(reason))(`log collector conformance: ${options.name}`, () => {
-    let setup: LogCollectorSetup | undefined;
-    let env: LogEnv | undefined;
-    const pods: LogPod[] = [];
-
-    beforeAll(async () => {
-      setup = await options.setup();
-      const { kube, faults } = withFaults(setup.cluster.kube);
-      const suiteId = `${options.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
-      env = {
-        kube,
-        faults,
-        collector: setup.collector,
-        namespace: setup.cluster.namespace,
-        image: setup.cluster.image,
-        selector: { namespace: setup.cluster.namespace, labelSelector: `${LOG_SUITE_LABEL}=${suiteId}` },
-        suiteId,
-      };
-    }, 300_000);
-
-    afterEach(async () => {
-      env?.faults.reset();
-      await Promise.all(pods.splice(0).map((pod) => pod.dispose()));
-    }, 120_000);
-
-    afterAll(async () => {
-      await setup?.teardown?.();
-      await setup?.cluster.stop();
-    }, 120_000);
-
-    for (const testCase of logCases) {
-      it(
-        testCase.name,
-        async (ctx) => {
-          if (!env) throw new Error('the suite setup failed');
-          if (testCase.needs) ctx.skip(!env.collector.capabilities[testCase.needs], `${options.name} declares ${testCase.needs}: false`);
-          const kit: LogCaseKit = {
-            env,
-            pod: async (label, scripts) => {
-              const pod = new LogPod(env!, label, scripts);
-              pods.push(pod);
-              await pod.create();
-              return pod;
-            },
-          };
-          await testCase.run(kit);
-        },
-        testCase.timeoutMs ?? 120_000,
-      );
-    }
+  describeSuite({
+    kind: 'log collector',
+    options,
+    label: LOG_SUITE_LABEL,
+    env: (setup, base): LogEnv => ({ ...base, collector: setup.collector }),
+    capabilities: (env) => env.collector.capabilities,
+    cases: logCases,
+    kit: (env, track): LogCaseKit => ({
+      env,
+      pod: async (label, scripts) => {
+        const pod = track(new LogPod(env, label, scripts));
+        await pod.create();
+        return pod;
+      },
+    }),
+    defaultTimeoutMs: 120_000,
   });
 }

@@ -1,8 +1,6 @@
-import { randomBytes } from 'node:crypto';
 import type { FileTransfer } from '@podrun/core';
-import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
-import { conformanceSkipReason, type ConformanceCluster } from '../environment.js';
-import { withFaults } from '../faults.js';
+import type { ConformanceCluster } from '../environment.js';
+import { describeSuite } from '../suite-frame.js';
 import { transferCases, type CaseKit } from './cases.js';
 import { SUITE_LABEL, TransferRun, type RunSpec, type TransferEnv } from './run.js';
 
@@ -51,59 +49,23 @@ export interface FileTransferConformanceOptions {
  * ```
  */
 export function describeFileTransferConformance(options: FileTransferConformanceOptions): void {
-  const reason = options.skip || conformanceSkipReason();
-  if (reason) console.log(`[podrun] [conformance] skipping file transfer conformance of ${options.name}: ${reason}`);
-  describe.skipIf(Boolean(reason))(`file transfer conformance: ${options.name}`, () => {
-    let setup: FileTransferSetup | undefined;
-    let env: TransferEnv | undefined;
-    const runs: TransferRun[] = [];
-
-    beforeAll(async () => {
-      setup = await options.setup();
-      const { kube, faults } = withFaults(setup.cluster.kube);
-      const suiteId = `${options.name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
-      env = {
-        kube,
-        faults,
-        transfer: setup.transfer,
-        namespace: setup.cluster.namespace,
-        image: setup.cluster.image,
-        selector: { namespace: setup.cluster.namespace, labelSelector: `${SUITE_LABEL}=${suiteId}` },
-        suiteId,
-        ...(setup.dropNextStream && { dropNextStream: setup.dropNextStream }),
-        ...(setup.droppedStreams && { droppedStreams: setup.droppedStreams }),
-      };
-    }, 300_000);
-
-    afterEach(async () => {
-      env?.faults.reset();
-      await Promise.all(runs.splice(0).map((run) => run.dispose()));
-    }, 120_000);
-
-    afterAll(async () => {
-      await setup?.teardown?.();
-      await setup?.cluster.stop();
-    }, 120_000);
-
-    for (const testCase of transferCases) {
-      it(
-        testCase.name,
-        async (ctx) => {
-          if (!env) throw new Error('the suite setup failed');
-          if (testCase.needs) ctx.skip(!env.transfer.capabilities[testCase.needs], `${options.name} declares ${testCase.needs}: false`);
-          const kit: CaseKit = {
-            env,
-            largeFileBytes: options.largeFileBytes ?? 100 * 1024 * 1024,
-            run: (spec: RunSpec) => {
-              const run = new TransferRun(env!, spec);
-              runs.push(run);
-              return run;
-            },
-          };
-          await testCase.run(kit);
-        },
-        testCase.timeoutMs ?? 180_000,
-      );
-    }
+  describeSuite({
+    kind: 'file transfer',
+    options,
+    label: SUITE_LABEL,
+    env: (setup, base): TransferEnv => ({
+      ...base,
+      transfer: setup.transfer,
+      ...(setup.dropNextStream && { dropNextStream: setup.dropNextStream }),
+      ...(setup.droppedStreams && { droppedStreams: setup.droppedStreams }),
+    }),
+    capabilities: (env) => env.transfer.capabilities,
+    cases: transferCases,
+    kit: (env, track): CaseKit => ({
+      env,
+      largeFileBytes: options.largeFileBytes ?? 100 * 1024 * 1024,
+      run: (spec: RunSpec) => track(new TransferRun(env, spec)),
+    }),
+    defaultTimeoutMs: 180_000,
   });
 }
