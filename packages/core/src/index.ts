@@ -127,3 +127,4 @@ export type {
   WorkerGroup,
 } from './config/types.js';
 export { configJsonSchemas } from './json-schema.js';
+export { linkAbort } from './abort.js';

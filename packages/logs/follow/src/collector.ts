@@ -7,6 +7,7 @@ import {
   type LogTarget,
   type Logger,
   KubeApiError,
+  linkAbort,
   silentLogger,
 } from '@podrun/core';
 import { CursorTracker } from './cursor.js';
@@ -25,17 +26,6 @@ export interface FollowLogCollectorOptions {
 }
 
 type ReadOutcome = 'ended' | 'broken' | 'gone';
-
-/** Aborts `child` when `parent` aborts; returns the unlink function. */
-function link(parent: AbortSignal, child: AbortController): () => void {
-  if (parent.aborted) {
-    child.abort(parent.reason);
-    return () => {};
-  }
-  const onAbort = (): void => child.abort(parent.reason);
-  parent.addEventListener('abort', onAbort, { once: true });
-  return () => parent.removeEventListener('abort', onAbort);
-}
 
 function isGone(error: unknown): boolean {
   return error instanceof KubeApiError && error.status === 404;
@@ -98,7 +88,7 @@ class Collection {
    */
   async #terminatedWithin(ms: number, sleep = false): Promise<boolean> {
     const controller = new AbortController();
-    const unlink = link(this.options.signal, controller);
+    const unlink = linkAbort(this.options.signal, controller);
     const timer = setTimeout(() => controller.abort(), ms);
     try {
       if (sleep) {
@@ -119,7 +109,7 @@ class Collection {
   async #read(follow: boolean): Promise<ReadOutcome> {
     const { target, options } = this;
     const controller = new AbortController();
-    const unlink = link(options.signal, controller);
+    const unlink = linkAbort(options.signal, controller);
     // After the container ended, waitForLogs bounds how long we wait for the next bytes: a
     // ceiling for late lines, never a sleep.
     let idleTimer: NodeJS.Timeout | undefined;

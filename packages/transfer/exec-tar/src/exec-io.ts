@@ -38,17 +38,6 @@ export class BoundedBuffer extends Writable {
   }
 }
 
-/** Aborts `child` when `parent` aborts; returns the unlink function. */
-export function link(parent: AbortSignal, child: AbortController): () => void {
-  if (parent.aborted) {
-    child.abort(parent.reason);
-    return () => {};
-  }
-  const onAbort = (): void => child.abort(parent.reason);
-  parent.addEventListener('abort', onAbort, { once: true });
-  return () => parent.removeEventListener('abort', onAbort);
-}
-
 /** Waits `ms`, or rejects with the signal's reason. */
 export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
-import { KubeApiError, TransferError, type OutputSelection, type OutputSink, type TransferContext, type TransferReport } from '@podrun/core';
+import { KubeApiError, TransferError, linkAbort, type OutputSelection, type OutputSink, type TransferContext, type TransferReport } from '@podrun/core';
 import { DownloadSession, SinkFailure, type PodFile } from './download.js';
 import { retriable, scriptFailure } from './errors.js';
-import { TailBuffer, link, pause } from './exec-io.js';
+import { TailBuffer, pause } from './exec-io.js';
 import { CONTROL_DIR, SIDECAR_CONTAINER, describeState, selectorOf, sidecarStatus } from './pod-state.js';
 import { DOWNLOAD_SCRIPT } from './scripts.js';
 import { selectOutputs, type Listing } from './selection.js';
@@ -15,7 +15,7 @@ import type { RetryTuning } from './upload.js';
  */
 async function sidecarRunning(ctx: TransferContext, signal: AbortSignal): Promise<boolean> {
   const controller = new AbortController();
-  const unlink = link(signal, controller);
+  const unlink = linkAbort(signal, controller);
   const timer = setTimeout(() => controller.abort(), 5000);
   try {
     const pod = await ctx.kube.waitForPod(selectorOf(ctx), ctx.podName, () => true, controller.signal);
@@ -56,7 +56,7 @@ type Job = { kind: 'list' } | { kind: 'files'; files: PodFile[] };
 
 async function runSession(ctx: TransferContext, session: DownloadSession, list: boolean, signal: AbortSignal): Promise<void> {
   const controller = new AbortController();
-  const unlink = link(signal, controller);
+  const unlink = linkAbort(signal, controller);
   let localError: unknown;
   session.stdout.on('error', (error) => {
     localError = error;

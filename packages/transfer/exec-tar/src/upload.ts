@@ -3,6 +3,7 @@ import {
   ErrorCodes,
   TransferError,
   isPodrunError,
+  linkAbort,
   UnsafePathError,
   type InputTree,
   type TransferContext,
@@ -10,7 +11,7 @@ import {
 } from '@podrun/core';
 import { retriable, scriptFailure } from './errors.js';
 import type { V1Pod } from '@kubernetes/client-node';
-import { BoundedBuffer, TailBuffer, link } from './exec-io.js';
+import { BoundedBuffer, TailBuffer } from './exec-io.js';
 import { CONTROL_DIR, INIT_CONTAINER, describeState, initSettled, initStatus, initSucceeded, selectorOf } from './pod-state.js';
 import { ScriptExit, UPLOAD_SCRIPT } from './scripts.js';
 import { formatManifestLine, uploadArchiveStream, type StagedInput, type UploadArchive } from './tar-writer.js';
@@ -121,7 +122,7 @@ async function uploadOnce(ctx: TransferContext, archive: UploadArchive, signal: 
     ctx.onProgress?.({ phase: 'upload', bytes: sent, totalBytes: total });
   });
   const controller = new AbortController();
-  const unlink = link(signal, controller);
+  const unlink = linkAbort(signal, controller);
   let inputError: unknown;
   stream.on('error', (error) => {
     inputError = error;
@@ -201,7 +202,7 @@ const SETTLE_MS = 2000;
 /** The pod once its init container ended, or as it is after `ms`. */
 async function initOutcome(ctx: TransferContext, ms: number, signal: AbortSignal): Promise<V1Pod | undefined> {
   const controller = new AbortController();
-  const unlink = link(signal, controller);
+  const unlink = linkAbort(signal, controller);
   const timer = setTimeout(() => controller.abort(), ms);
   try {
     return await ctx.kube.waitForPod(selectorOf(ctx), ctx.podName, (p) => Boolean(initStatus(p)?.state?.terminated), controller.signal);
