@@ -54,7 +54,16 @@ export { parseFlow, loadFlowFile } from './flow/load.js';
 export type { ParseFlowOptions } from './flow/load.js';
 export { resolveFlowInputs } from './flow/inputs.js';
 export type { InputValues, FileInputValue } from './flow/inputs.js';
-export { TASK_TYPES, KNOWN_TASK_TYPES, DEFAULT_SHELL_IMAGE } from './flow/schema.js';
+export {
+  TASK_TYPES,
+  KNOWN_TASK_TYPES,
+  DEFAULT_SHELL_IMAGE,
+  INPUT_TYPES,
+  inputSchema,
+  commandsTaskSchema,
+  scriptTaskSchema,
+} from './flow/schema.js';
+export { flowJsonSchema, FLOW_JSON_SCHEMA_ID } from './flow/json-schema.js';
 export type { Flow, FlowTask, FlowInput, InputType } from './flow/schema.js';
 
 export { createRetryPolicy, NO_RETRY } from './retry.js';

@@ -13,7 +13,8 @@ export const KNOWN_TASK_TYPES: readonly string[] = [...TASK_TYPES.commands, ...T
 /** The reference's default image for shell tasks (Kestra's Commands/Script use `ubuntu`). */
 export const DEFAULT_SHELL_IMAGE = 'ubuntu';
 
-const INPUT_TYPES = ['STRING', 'INT', 'FLOAT', 'BOOLEAN', 'JSON', 'FILE'] as const;
+/** Input types a flow may declare, in the reference's spelling. */
+export const INPUT_TYPES = ['STRING', 'INT', 'FLOAT', 'BOOLEAN', 'JSON', 'FILE'] as const;
 /** Input types a flow may declare. */
 export type InputType = (typeof INPUT_TYPES)[number];
 
@@ -21,7 +22,8 @@ const ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const id = (what: string) =>
   z.string({ error: `expected the ${what} id as a string` }).regex(ID, { error: `expected letters, digits, "_" or "-" (starting with a letter or digit)` });
 
-const inputSchema = z.strictObject({
+/** A flow input declaration (`inputs[]`): id, type, description, required, defaults. */
+export const inputSchema = z.strictObject({
   id: id('input'),
   type: z.enum(INPUT_TYPES, { error: `expected one of ${INPUT_TYPES.join(', ')}` }),
   description: z.string().optional(),
@@ -30,7 +32,11 @@ const inputSchema = z.strictObject({
   defaults: z.unknown().optional(),
 });
 
-const runnerSchema = z.looseObject({ type: z.string({ error: 'expected the task runner type, e.g. io.podrun.kubernetes' }), version: z.string().optional() });
+/**
+ * A `taskRunner` block as a flow sees it: a `type` (and optional `version`); the selected runner
+ * validates the rest of its properties.
+ */
+export const runnerSchema = z.looseObject({ type: z.string({ error: 'expected the task runner type, e.g. io.podrun.kubernetes' }), version: z.string().optional() });
 
 const namespaceFilesSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -60,13 +66,15 @@ const commonTaskShape = {
   allowFailure: z.boolean().optional(),
 };
 
-const commandsTaskSchema = z.strictObject({
+/** A Commands task (`io.kestra.plugin.scripts.shell.Commands` or its podrun alias) with its `commands`. */
+export const commandsTaskSchema = z.strictObject({
   ...commonTaskShape,
   type: z.enum(TASK_TYPES.commands),
   commands: z.array(z.string(), { error: 'expected a list of shell commands' }).min(1, { error: 'expected at least one command' }),
 });
 
-const scriptTaskSchema = z.strictObject({
+/** A Script task (`io.kestra.plugin.scripts.shell.Script` or its podrun alias) with its `script`. */
+export const scriptTaskSchema = z.strictObject({
   ...commonTaskShape,
   type: z.enum(TASK_TYPES.script),
   script: z.string({ error: 'expected the script as a string' }),
