@@ -3,32 +3,26 @@ import type { Logger } from '@podrun/core';
 import { canonicalJson } from './cache.js';
 import { taskSchemaFor } from './flow/schema.js';
 import type { FlowTask } from './flow/schema.js';
+import type { HostOptions } from './host.js';
 import type { ExecutionObserver } from './observer.js';
 import { PROCESS_RUNNER_TYPE } from './process-runner.js';
-import type { ClusterTarget, RunnerConfig, RunnerEnvironment, RunnerRegistry } from './registry.js';
+import type { ClusterTarget, RunnerConfig, RunnerEnvironment } from './registry.js';
 import { createRunContext } from './run-context.js';
 import type { HostTaskRunner } from './runner-paths.js';
 import { renderShellTask } from './shell-task.js';
-import type { LocalStorage } from './storage.js';
 import type { TemplateRenderer, TemplateVars } from './templates.js';
 import { resolveWorkerGroup } from './worker-groups.js';
-import type { WorkerGroupProbe, WorkerGroupTarget } from './worker-groups.js';
 
-/** What the pool needs from the host. */
-export interface RunnerPoolOptions {
-  registry: RunnerRegistry;
-  env: Readonly<Record<string, string | undefined>>;
-  tempDir: string;
-  cluster?: ClusterTarget;
-  defaultRunner?: RunnerConfig;
-  workerGroups?: Record<string, WorkerGroupTarget>;
-  workerGroupProbe?: WorkerGroupProbe;
-  storage?: LocalStorage;
+/** What the pool needs from the host: the host's runner settings plus this execution's tools. */
+export type RunnerPoolOptions = Pick<
+  HostOptions,
+  'registry' | 'env' | 'tempDir' | 'cluster' | 'defaultRunner' | 'workerGroups' | 'workerGroupProbe' | 'storage'
+> & {
   renderer: TemplateRenderer;
   signal: AbortSignal;
   observer: ExecutionObserver;
   logger: Logger;
-}
+};
 
 /** Runners of one execution, built once per (config, cluster) and closed at the end. */
 export interface RunnerPool {
