@@ -16,11 +16,15 @@ const MiB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 1024) * MiB;
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bench/start-cluster.ts', import.meta.url))], {
-  cwd: root,
-  env: { ...process.env, TSX_TSCONFIG_PATH: `${root}tsconfig.dev.json` },
-  stdio: ['pipe', 'pipe', 'inherit'],
-});
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', fileURLToPath(new URL('./bench/start-cluster.ts', import.meta.url))],
+  {
+    cwd: root,
+    env: { ...process.env, TSX_TSCONFIG_PATH: `${root}tsconfig.dev.json` },
+    stdio: ['pipe', 'pipe', 'inherit'],
+  },
+);
 const kubeconfigPath = await new Promise<string>((resolve, reject) => {
   let out = '';
   child.stdout!.on('data', (d: Buffer) => {
@@ -38,7 +42,14 @@ const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
 
 const kube = createKubePort({ kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath }) });
 const transfer = createExecTarTransfer();
-const identity: TaskRunIdentity = { namespace: 'bench', flowId: 'bench', taskId: 'memory', executionId: 'e1', taskRunId: `r-${Date.now()}`, attempt: 1 };
+const identity: TaskRunIdentity = {
+  namespace: 'bench',
+  flowId: 'bench',
+  taskId: 'memory',
+  executionId: 'e1',
+  taskRunId: `r-${Date.now()}`,
+  attempt: 1,
+};
 const paths = defaultPodPaths(identity);
 const selector = { namespace: 'default', labelSelector: `${MANAGED_BY_LABEL}=podrun` };
 const spec = buildPod({
@@ -50,7 +61,15 @@ const spec = buildPod({
   transferName: transfer.name,
 });
 const pod = await kube.createPod('default', spec);
-const ctx = { kube, namespace: 'default', podName: pod.metadata!.name!, paths, identity, logger: silentLogger, podSelector: selector };
+const ctx = {
+  kube,
+  namespace: 'default',
+  podName: pod.metadata!.name!,
+  paths,
+  identity,
+  logger: silentLogger,
+  podSelector: selector,
+};
 
 // The input is generated on the fly: nothing of it is ever held in memory or on the runner's disk.
 const block = Buffer.alloc(MiB, 'podrun ');
@@ -65,11 +84,17 @@ global.gc?.();
 const baseline = process.memoryUsage().rss;
 peak = baseline;
 let started = Date.now();
-await transfer.uploadInputs(ctx, { entries: [{ path: 'big.bin', size, open: generated }] }, new AbortController().signal);
+await transfer.uploadInputs(
+  ctx,
+  { entries: [{ path: 'big.bin', size, open: generated }] },
+  new AbortController().signal,
+);
 const uploadPeak = peak;
 const uploadSeconds = (Date.now() - started) / 1000;
 
-await kube.waitForPod(selector, ctx.podName, (p) => Boolean(p.status?.containerStatuses?.find((s) => s.name === 'main')?.state?.terminated));
+await kube.waitForPod(selector, ctx.podName, (p) =>
+  Boolean(p.status?.containerStatuses?.find((s) => s.name === 'main')?.state?.terminated),
+);
 global.gc?.();
 const beforeDownload = process.memoryUsage().rss;
 peak = beforeDownload;
@@ -84,14 +109,23 @@ const sink: OutputSink = {
   },
 };
 started = Date.now();
-await transfer.downloadOutputs(ctx, { globs: ['out.bin'], outputDir: false, syncWorkingDirectory: false }, sink, new AbortController().signal);
+await transfer.downloadOutputs(
+  ctx,
+  { globs: ['out.bin'], outputDir: false, syncWorkingDirectory: false },
+  sink,
+  new AbortController().signal,
+);
 const downloadSeconds = (Date.now() - started) / 1000;
 const downloadPeak = peak;
 clearInterval(sampler);
 
 console.log(`exec-tar memory benchmark, ${mib(size)} each way (Node ${process.version})`);
-console.log(`  upload:   ${mib(size)} in ${uploadSeconds.toFixed(1)} s; RSS ${mib(baseline)} -> peak ${mib(uploadPeak)} (+${mib(uploadPeak - baseline)})`);
-console.log(`  download: ${mib(received)} in ${downloadSeconds.toFixed(1)} s; RSS ${mib(beforeDownload)} -> peak ${mib(downloadPeak)} (+${mib(downloadPeak - beforeDownload)})`);
+console.log(
+  `  upload:   ${mib(size)} in ${uploadSeconds.toFixed(1)} s; RSS ${mib(baseline)} -> peak ${mib(uploadPeak)} (+${mib(uploadPeak - baseline)})`,
+);
+console.log(
+  `  download: ${mib(received)} in ${downloadSeconds.toFixed(1)} s; RSS ${mib(beforeDownload)} -> peak ${mib(downloadPeak)} (+${mib(downloadPeak - beforeDownload)})`,
+);
 
 await transfer.release(ctx);
 await kube.deletePod('default', ctx.podName, { gracePeriodSeconds: 0 });

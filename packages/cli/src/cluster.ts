@@ -26,7 +26,10 @@ export interface ClusterChoice {
 const IN_CLUSTER_TOKEN = '/var/run/secrets/kubernetes.io/serviceaccount/token';
 
 /** Where kubectl would find a configuration, or undefined when there is none anywhere. */
-export function findKubeconfig(env: CliIo['env'], inClusterToken = IN_CLUSTER_TOKEN): 'kubeconfig' | 'in-cluster' | undefined {
+export function findKubeconfig(
+  env: CliIo['env'],
+  inClusterToken = IN_CLUSTER_TOKEN,
+): 'kubeconfig' | 'in-cluster' | undefined {
   const fromEnv = (env.KUBECONFIG ?? '').split(':').filter(Boolean);
   if (fromEnv.some((f) => existsSync(f))) return 'kubeconfig';
   if (env.HOME && existsSync(join(env.HOME, '.kube', 'config'))) return 'kubeconfig';
@@ -42,25 +45,41 @@ export function findKubeconfig(env: CliIo['env'], inClusterToken = IN_CLUSTER_TO
 export async function chooseCluster(flags: ClusterFlags, io: CliIo): Promise<ClusterChoice> {
   const mode = flags.cluster ?? 'auto';
   if (!['auto', 'embedded', 'kubeconfig'].includes(mode)) {
-    throw new ConfigError([{ path: '--cluster', message: `expected auto, embedded or kubeconfig, got "${mode}"` }], { component: 'cli' });
+    throw new ConfigError([{ path: '--cluster', message: `expected auto, embedded or kubeconfig, got "${mode}"` }], {
+      component: 'cli',
+    });
   }
   const target: ClusterTarget = {};
   if (flags.context) target.context = flags.context;
   if (flags.namespace) target.namespace = flags.namespace;
   if (mode !== 'embedded') {
-    if (flags.kubeconfig) return { mode: 'kubeconfig', target: { ...target, kubeconfigPath: flags.kubeconfig }, stop: async () => {} };
+    if (flags.kubeconfig)
+      return { mode: 'kubeconfig', target: { ...target, kubeconfigPath: flags.kubeconfig }, stop: async () => {} };
     const found = findKubeconfig(io.env);
     if (found) return { mode: found, target, stop: async () => {} };
     if (mode === 'kubeconfig') {
-      throw new ConfigError([{ path: '--cluster', message: 'no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster); pass --kubeconfig or use --cluster embedded' }], {
-        code: ErrorCodes.KUBE_CONNECTION,
-        component: 'cli',
-      });
+      throw new ConfigError(
+        [
+          {
+            path: '--cluster',
+            message:
+              'no kubeconfig found (KUBECONFIG, ~/.kube/config, in-cluster); pass --kubeconfig or use --cluster embedded',
+          },
+        ],
+        {
+          code: ErrorCodes.KUBE_CONNECTION,
+          component: 'cli',
+        },
+      );
     }
   }
   const cluster = await startEmbeddedCluster({});
   io.stderr.write(
     `podrun: ${mode === 'embedded' ? '--cluster embedded' : 'no kubeconfig found'}: running on the embedded cluster at ${cluster.url} (stops when podrun exits; 'podrun cluster start' keeps one running)\n`,
   );
-  return { mode: 'embedded', target: { ...target, kubeconfigPath: cluster.kubeconfigPath }, stop: () => cluster.stop() };
+  return {
+    mode: 'embedded',
+    target: { ...target, kubeconfigPath: cluster.kubeconfigPath },
+    stop: () => cluster.stop(),
+  };
 }

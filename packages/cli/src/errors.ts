@@ -29,7 +29,9 @@ export function reportError(error: unknown, io: CliIo): number {
   if (error instanceof ConfigError || error instanceof PodrunError) {
     io.stderr.write(`${error.message}\n(${error.code})\n`);
   } else {
-    io.stderr.write(`[podrun] unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    io.stderr.write(
+      `[podrun] unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
   }
   return exitCodeFor(error);
 }

@@ -14,7 +14,11 @@ const schema = z.strictObject({
   workerGroups: z
     .record(
       z.string(),
-      z.strictObject({ context: z.string().optional(), kubeconfig: z.string().optional(), namespace: z.string().optional() }),
+      z.strictObject({
+        context: z.string().optional(),
+        kubeconfig: z.string().optional(),
+        namespace: z.string().optional(),
+      }),
     )
     .optional(),
 });
@@ -31,17 +35,23 @@ export interface HostConfig {
 
 /** Reads `--config`, else PODRUN_CONFIG, else `./podrun.config.yml` when present. Paths resolve against the file. */
 export async function loadHostConfig(explicit: string | undefined, io: CliIo): Promise<HostConfig> {
-  const file = explicit ?? io.env.PODRUN_CONFIG ?? (existsSync(resolve(io.cwd, 'podrun.config.yml')) ? 'podrun.config.yml' : undefined);
+  const file =
+    explicit ??
+    io.env.PODRUN_CONFIG ??
+    (existsSync(resolve(io.cwd, 'podrun.config.yml')) ? 'podrun.config.yml' : undefined);
   if (!file) return { workerGroups: {} };
   const path = resolve(io.cwd, file);
   let raw: unknown;
   try {
     raw = parse(await readFile(path, 'utf8')) ?? {};
   } catch (error) {
-    throw new ConfigError([{ path: '(file)', message: `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}` }], {
-      component: 'cli',
-      title: 'invalid host configuration',
-    });
+    throw new ConfigError(
+      [{ path: '(file)', message: `cannot read ${path}: ${error instanceof Error ? error.message : String(error)}` }],
+      {
+        component: 'cli',
+        title: 'invalid host configuration',
+      },
+    );
   }
   const parsed = schema.safeParse(raw);
   if (!parsed.success) {

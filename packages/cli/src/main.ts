@@ -14,7 +14,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
   } catch (error) {
     const commanderCode = (error as { code?: string }).code;
     if (typeof commanderCode === 'string' && commanderCode.startsWith('commander.')) {
-      return commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version' ? ExitCode.OK : ExitCode.INVALID;
+      return commanderCode === 'commander.helpDisplayed' || commanderCode === 'commander.version'
+        ? ExitCode.OK
+        : ExitCode.INVALID;
     }
     return reportError(error, io);
   }

@@ -12,7 +12,12 @@ export type SavedOutputs = Record<string, Record<string, string>>;
  * Copies every task's output files from storage to `<dir>/<execution-id>/<task-id>/<name>`,
  * keeping relative names, streamed, never outside that directory.
  */
-export async function saveOutputs(record: ExecutionRecord, storage: LocalStorage, dir: string, cwd: string): Promise<SavedOutputs> {
+export async function saveOutputs(
+  record: ExecutionRecord,
+  storage: LocalStorage,
+  dir: string,
+  cwd: string,
+): Promise<SavedOutputs> {
   const saved: SavedOutputs = {};
   for (const task of Object.values(record.tasks)) {
     const files = task.outputs?.outputFiles ?? {};
@@ -21,7 +26,8 @@ export async function saveOutputs(record: ExecutionRecord, storage: LocalStorage
     saved[task.id] = {};
     for (const [name, uri] of Object.entries(files)) {
       const target = resolve(base, name);
-      if (!target.startsWith(base + sep)) throw new UnsafePathError(name, `output "${name}" would be written outside ${base}`, { component: 'cli' });
+      if (!target.startsWith(base + sep))
+        throw new UnsafePathError(name, `output "${name}" would be written outside ${base}`, { component: 'cli' });
       await mkdir(dirname(target), { recursive: true });
       const temp = `${target}.part`;
       try {

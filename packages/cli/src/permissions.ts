@@ -29,7 +29,12 @@ export interface StrategyNeeds {
  */
 export function requiredPermissions(needs: StrategyNeeds): Permission[] {
   const out: Permission[] = [
-    { group: '', resource: 'pods', verbs: ['get', 'list', 'watch', 'create', 'delete'], why: 'create the task pod, follow it through a shared watch, find it again on resume, delete it' },
+    {
+      group: '',
+      resource: 'pods',
+      verbs: ['get', 'list', 'watch', 'create', 'delete'],
+      why: 'create the task pod, follow it through a shared watch, find it again on resume, delete it',
+    },
     { group: '', resource: 'pods', subresource: 'log', verbs: ['get'], why: 'stream the task logs' },
     { group: '', resource: 'events', verbs: ['list'], why: "explain failures with the pod's Warning events" },
   ];
@@ -54,7 +59,10 @@ export function requiredPermissions(needs: StrategyNeeds): Permission[] {
 }
 
 /** ServiceAccount, Role and RoleBinding YAML granting `permissions` in `namespace`. */
-export function rbacYaml(permissions: Permission[], options: { namespace: string; serviceAccount: string; needs: StrategyNeeds }): string {
+export function rbacYaml(
+  permissions: Permission[],
+  options: { namespace: string; serviceAccount: string; needs: StrategyNeeds },
+): string {
   const name = options.serviceAccount;
   const rules = new Map<string, { apiGroups: string[]; resources: string[]; verbs: string[] }>();
   for (const p of permissions) {
@@ -66,7 +74,12 @@ export function rbacYaml(permissions: Permission[], options: { namespace: string
   }
   const docs = [
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: options.namespace } },
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: { name, namespace: options.namespace }, rules: [...rules.values()] },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace: options.namespace },
+      rules: [...rules.values()],
+    },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
@@ -77,9 +90,14 @@ export function rbacYaml(permissions: Permission[], options: { namespace: string
   ];
   const header = [
     `# Least-privilege RBAC for podrun's Kubernetes runner (file transfer: ${options.needs.transfers.join(', ')}).`,
-    ...permissions.map((p) => `#   ${p.subresource ? `${p.resource}/${p.subresource}` : p.resource}: ${p.verbs.join(', ')} - ${p.why}`),
+    ...permissions.map(
+      (p) => `#   ${p.subresource ? `${p.resource}/${p.subresource}` : p.resource}: ${p.verbs.join(', ')} - ${p.why}`,
+    ),
     ...(options.needs.exec
-      ? ['# Note: Kubernetes 1.35+ authorizes WebSocket exec as `create` on pods/exec as well as `get`;', '# both are granted so the role works before and after 1.35.']
+      ? [
+          '# Note: Kubernetes 1.35+ authorizes WebSocket exec as `create` on pods/exec as well as `get`;',
+          '# both are granted so the role works before and after 1.35.',
+        ]
       : ['# No pods/exec: these strategies never exec into pods.']),
   ];
   return `${header.join('\n')}\n${docs.map((d) => stringify(d)).join('---\n')}`;

@@ -37,7 +37,9 @@ export function createPrinter(options: PrinterOptions): ExecutionObserver {
     if (tty) {
       const width = 24;
       const filled = total ? Math.round((p.bytes / total) * width) : width;
-      messages.write(`\r\x1b[2K[${task}] ${p.phase === 'upload' ? 'upload  ' : 'download'} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${bytes(p.bytes)} / ${bytes(total)}`);
+      messages.write(
+        `\r\x1b[2K[${task}] ${p.phase === 'upload' ? 'upload  ' : 'download'} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${bytes(p.bytes)} / ${bytes(total)}`,
+      );
       barOpen = true;
       if (done) {
         messages.write('\n');
@@ -53,7 +55,9 @@ export function createPrinter(options: PrinterOptions): ExecutionObserver {
   };
   return {
     executionStarted(record, resumed) {
-      messages.write(`podrun: ${resumed ? 'resuming' : 'running'} ${record.namespace}.${record.flowId}, execution ${record.id}\n`);
+      messages.write(
+        `podrun: ${resumed ? 'resuming' : 'running'} ${record.namespace}.${record.flowId}, execution ${record.id}\n`,
+      );
     },
     taskStarted(task, attempt, resumed) {
       if (resumed) say(task, `reattaching (attempt ${attempt})`);
@@ -81,13 +85,17 @@ export function createPrinter(options: PrinterOptions): ExecutionObserver {
     },
     taskFinished(task, record) {
       if (record.status === 'FAILED' || record.status === 'WARNING' || record.status === 'CANCELLED') {
-        const why = record.error ? firstLine(record.error.message) : `succeeded after ${record.attempts.length} attempts`;
+        const why = record.error
+          ? firstLine(record.error.message)
+          : `succeeded after ${record.attempts.length} attempts`;
         say(task, `${record.status}: ${why}`);
       }
     },
     executionRetried(previous, next, delayMs) {
       clearBar();
-      messages.write(`podrun: execution ${previous.id} failed; a new execution ${next} starts in ${seconds(delayMs)} (retry behavior CREATE_NEW_EXECUTION)\n`);
+      messages.write(
+        `podrun: execution ${previous.id} failed; a new execution ${next} starts in ${seconds(delayMs)} (retry behavior CREATE_NEW_EXECUTION)\n`,
+      );
     },
   };
 }
@@ -103,16 +111,23 @@ export function summary(record: ExecutionRecord, saved: SavedOutputs, previous: 
     const attempts = task.attempts.length > 1 ? `, ${task.attempts.length} attempts` : '';
     const exit = task.outputs ? `, exit ${task.outputs.exitCode}` : '';
     lines.push(`  ${task.id}: ${task.status}${exit}${attempts}${task.cached ? ', from cache' : ''}`);
-    if (task.outputs && Object.keys(task.outputs.vars).length) lines.push(`    vars: ${JSON.stringify(task.outputs.vars)}`);
+    if (task.outputs && Object.keys(task.outputs.vars).length)
+      lines.push(`    vars: ${JSON.stringify(task.outputs.vars)}`);
     for (const [name, path] of Object.entries(saved[task.id] ?? {})) lines.push(`    ${name} -> ${path}`);
-    if (task.error && task.status !== 'SUCCESS') lines.push(`    error: ${task.error.message.split('\n').join('\n      ')}`);
+    if (task.error && task.status !== 'SUCCESS')
+      lines.push(`    error: ${task.error.message.split('\n').join('\n      ')}`);
   }
   if (record.error && !Object.values(record.tasks).some((t) => t.error)) lines.push(`  error: ${record.error.message}`);
   return `${lines.join('\n')}\n`;
 }
 
 /** The `--json` document. */
-export function jsonDocument(record: ExecutionRecord, saved: SavedOutputs, previous: string[], resumed: boolean): Record<string, unknown> {
+export function jsonDocument(
+  record: ExecutionRecord,
+  saved: SavedOutputs,
+  previous: string[],
+  resumed: boolean,
+): Record<string, unknown> {
   return {
     executionId: record.id,
     namespace: record.namespace,
@@ -130,7 +145,9 @@ export function jsonDocument(record: ExecutionRecord, saved: SavedOutputs, previ
       exitCode: t.outputs?.exitCode,
       vars: t.outputs?.vars ?? {},
       metrics: t.outputs?.metrics ?? [],
-      outputFiles: Object.fromEntries(Object.entries(t.outputs?.outputFiles ?? {}).map(([name, uri]) => [name, { uri, path: saved[t.id]?.[name] }])),
+      outputFiles: Object.fromEntries(
+        Object.entries(t.outputs?.outputFiles ?? {}).map(([name, uri]) => [name, { uri, path: saved[t.id]?.[name] }]),
+      ),
       pod: t.outputs?.pod,
       error: t.error,
     })),

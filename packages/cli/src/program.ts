@@ -27,7 +27,13 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       .option('--kubeconfig <file>', 'kubeconfig file (default: KUBECONFIG, ~/.kube/config, in-cluster)')
       .option('--context <name>', 'kubeconfig context')
       .option('--namespace <ns>', 'namespace for pods (a flow that sets one keeps it)')
-      .addOption(new Option('--cluster <mode>', 'auto: kubeconfig if any, else embedded').choices(['auto', 'embedded', 'kubeconfig']))
+      .addOption(
+        new Option('--cluster <mode>', 'auto: kubeconfig if any, else embedded').choices([
+          'auto',
+          'embedded',
+          'kubeconfig',
+        ]),
+      )
       .option('--state-dir <dir>', 'execution state, storage and cache (default .podrun)');
   const runOptions = (cmd: Command) =>
     clusterOptions(cmd)
@@ -46,9 +52,9 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       .option('--execution-id <id>', 'execution id; an existing one is resumed'),
   ).action(async (flow: string, flags) => setCode(await runCommand(flow, flags, io)));
 
-  runOptions(program.command('resume').description('resume an interrupted execution').argument('<execution-id>')).action(
-    async (id: string, flags) => setCode(await resumeCommand(id, flags, io)),
-  );
+  runOptions(
+    program.command('resume').description('resume an interrupted execution').argument('<execution-id>'),
+  ).action(async (id: string, flags) => setCode(await resumeCommand(id, flags, io)));
 
   program
     .command('validate')

@@ -27,7 +27,9 @@ export function createCliRegistry(): RunnerRegistry {
 
 /** True when some task of the flow runs on the Kubernetes runner (so a cluster is needed). */
 export function flowNeedsCluster(flow: Flow, registry: RunnerRegistry): boolean {
-  return flow.tasks.some((t) => isKubernetesRunner(registry, (t.taskRunner as RunnerConfig | undefined) ?? DEFAULT_RUNNER));
+  return flow.tasks.some((t) =>
+    isKubernetesRunner(registry, (t.taskRunner as RunnerConfig | undefined) ?? DEFAULT_RUNNER),
+  );
 }
 
 /** Options of {@link createCliHost}. */
@@ -66,10 +68,14 @@ export function createWorkerGroupProbe(io: CliIo): WorkerGroupProbe {
     const kube = await import('@podrun/kube');
     let port;
     try {
-      const kubeConfig = kube.createKubeConfig(undefined, { ...io.env }, {
-        ...(target.kubeconfigPath ? { kubeconfigPath: target.kubeconfigPath } : {}),
-        ...(target.context ? { context: target.context } : {}),
-      });
+      const kubeConfig = kube.createKubeConfig(
+        undefined,
+        { ...io.env },
+        {
+          ...(target.kubeconfigPath ? { kubeconfigPath: target.kubeconfigPath } : {}),
+          ...(target.context ? { context: target.context } : {}),
+        },
+      );
       port = kube.createKubePort({ kubeConfig, retry: { maxAttempts: 1 } });
       const timeout = AbortSignal.timeout(5000);
       await Promise.race([

@@ -40,7 +40,10 @@ describe('podrun on a cluster', { timeout: 180_000 }, () => {
     expect(hello.stdout).toContain('[shell] Hello World');
     expect(hello.stderr.split('\n').filter((l) => l.includes('embedded cluster'))).toHaveLength(1);
 
-    const withFile = await runCli(['run', join(examples, 'new-shell-with-file.yml'), '--input', `file=@${join(examples, 'data.txt')}`, '--json'], { cwd: dir, env: noKube() });
+    const withFile = await runCli(
+      ['run', join(examples, 'new-shell-with-file.yml'), '--input', `file=@${join(examples, 'data.txt')}`, '--json'],
+      { cwd: dir, env: noKube() },
+    );
     expect(withFile.code).toBe(0);
     const doc = JSON.parse(withFile.stdout);
     const saved = doc.tasks[0].outputFiles['out.txt'].path as string;
@@ -49,7 +52,9 @@ describe('podrun on a cluster', { timeout: 180_000 }, () => {
   });
 
   it('resumes an interrupted run: the pod is found again, logs are not replayed', async () => {
-    await writeFile(join(dir, 'long.yml'), `id: long
+    await writeFile(
+      join(dir, 'long.yml'),
+      `id: long
 namespace: company.team
 tasks:
   - id: slow
@@ -60,9 +65,13 @@ tasks:
       - echo running
       - sleep 6
       - echo finished
-`);
+`,
+    );
     const before = podCreates();
-    const first = startCli(['run', 'long.yml', '--kubeconfig', kubeconfig, '--execution-id', 'interrupted-1'], { cwd: dir, env: noKube() });
+    const first = startCli(['run', 'long.yml', '--kubeconfig', kubeconfig, '--execution-id', 'interrupted-1'], {
+      cwd: dir,
+      env: noKube(),
+    });
     // The runner makes a line's cursor durable before it delivers the next one.
     await first.waitFor('[slow] running');
     first.child.kill('SIGKILL');
@@ -78,8 +87,14 @@ tasks:
   it('caches a task: the rerun uses no pod', async () => {
     await copyFile(join(examples, 'cache.yml'), join(dir, 'cache.yml'));
     const before = podCreates();
-    const first = await runCli(['run', 'cache.yml', '--kubeconfig', kubeconfig, '-i', 'text=hi'], { cwd: dir, env: noKube() });
-    const second = await runCli(['run', 'cache.yml', '--kubeconfig', kubeconfig, '-i', 'text=hi'], { cwd: dir, env: noKube() });
+    const first = await runCli(['run', 'cache.yml', '--kubeconfig', kubeconfig, '-i', 'text=hi'], {
+      cwd: dir,
+      env: noKube(),
+    });
+    const second = await runCli(['run', 'cache.yml', '--kubeconfig', kubeconfig, '-i', 'text=hi'], {
+      cwd: dir,
+      env: noKube(),
+    });
     expect(first.code).toBe(0);
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('cache hit');
@@ -87,21 +102,39 @@ tasks:
   });
 
   it('`podrun rbac` output lets a service account run the file example; doctor agrees', async () => {
-    const rbac = await runCli(['rbac', '--namespace', 'default', '--service-account', 'runner'], { cwd: dir, env: noKube() });
+    const rbac = await runCli(['rbac', '--namespace', 'default', '--service-account', 'runner'], {
+      cwd: dir,
+      env: noKube(),
+    });
     expect(rbac.code).toBe(0);
     await applyYaml(cluster.kubeconfig, rbac.stdout);
     const sa = join(dir, 'runner.kubeconfig');
-    await writeFile(sa, cluster.kubeconfigFor({ token: await serviceAccountToken(cluster.kubeconfig, 'default', 'runner') }));
+    await writeFile(
+      sa,
+      cluster.kubeconfigFor({ token: await serviceAccountToken(cluster.kubeconfig, 'default', 'runner') }),
+    );
     const doctor = await runCli(['doctor', '--kubeconfig', sa], { cwd: dir, env: noKube() });
     expect(doctor.stdout).not.toContain('MISSING');
     expect(doctor.code).toBe(0);
-    const run = await runCli(['run', join(examples, 'new-shell-with-file.yml'), '--kubeconfig', sa, '-i', `file=@${join(examples, 'data.txt')}`], { cwd: dir, env: noKube() });
+    const run = await runCli(
+      [
+        'run',
+        join(examples, 'new-shell-with-file.yml'),
+        '--kubeconfig',
+        sa,
+        '-i',
+        `file=@${join(examples, 'data.txt')}`,
+      ],
+      { cwd: dir, env: noKube() },
+    );
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/shell: SUCCESS/);
   });
 
   it('`podrun doctor` reports a missing permission and exits non-zero', async () => {
-    await applyYaml(cluster.kubeconfig, `apiVersion: v1
+    await applyYaml(
+      cluster.kubeconfig,
+      `apiVersion: v1
 kind: ServiceAccount
 metadata: {name: partial, namespace: default}
 ---
@@ -118,9 +151,13 @@ kind: RoleBinding
 metadata: {name: partial, namespace: default}
 subjects: [{kind: ServiceAccount, name: partial, namespace: default}]
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: partial}
-`);
+`,
+    );
     const sa = join(dir, 'partial.kubeconfig');
-    await writeFile(sa, cluster.kubeconfigFor({ token: await serviceAccountToken(cluster.kubeconfig, 'default', 'partial') }));
+    await writeFile(
+      sa,
+      cluster.kubeconfigFor({ token: await serviceAccountToken(cluster.kubeconfig, 'default', 'partial') }),
+    );
     const doctor = await runCli(['doctor', '--kubeconfig', sa], { cwd: dir, env: noKube() });
     expect(doctor.code).toBe(1);
     expect(doctor.stdout).toContain('MISSING  create pods/exec');
@@ -131,7 +168,9 @@ roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: partial}
   it('worker group WAIT: the task starts once its cluster becomes available', async () => {
     const late = join(dir, 'late.kubeconfig');
     await writeFile(join(dir, 'podrun.config.yml'), `workerGroups:\n  late:\n    kubeconfig: late.kubeconfig\n`);
-    await writeFile(join(dir, 'wait.yml'), `id: wait
+    await writeFile(
+      join(dir, 'wait.yml'),
+      `id: wait
 namespace: company.team
 tasks:
   - id: t
@@ -139,7 +178,8 @@ tasks:
     containerImage: busybox
     workerGroup: {key: late, fallback: WAIT}
     commands: ['echo on the late cluster']
-`);
+`,
+    );
     const run = startCli(['run', 'wait.yml', '--kubeconfig', kubeconfig], { cwd: dir, env: noKube() });
     await run.waitFor('waiting for it');
     await writeFile(late, cluster.kubeconfig);
@@ -150,27 +190,36 @@ tasks:
   });
 
   it('Ctrl-C cancels the run: the pod is deleted and the exit code says cancelled', async () => {
-    await writeFile(join(dir, 'cancel.yml'), `id: cancel
+    await writeFile(
+      join(dir, 'cancel.yml'),
+      `id: cancel
 namespace: company.team
 tasks:
   - id: slow
     type: io.kestra.plugin.scripts.shell.Commands
     containerImage: busybox
     commands: ['echo started', 'sleep 60']
-`);
+`,
+    );
     const run = startCli(['run', 'cancel.yml', '--kubeconfig', kubeconfig, '--json'], { cwd: dir, env: noKube() });
     await run.waitFor('[slow] started');
     const before = cluster.metrics.requestCount({ verb: 'DELETE', resource: 'pods' });
     run.child.kill('SIGINT');
     const result = await run.done;
     expect(result.code).toBe(3);
-    expect(JSON.parse(result.stdout)).toMatchObject({ status: 'CANCELLED', tasks: [{ id: 'slow', status: 'CANCELLED' }] });
+    expect(JSON.parse(result.stdout)).toMatchObject({
+      status: 'CANCELLED',
+      tasks: [{ id: 'slow', status: 'CANCELLED' }],
+    });
     expect(cluster.metrics.requestCount({ verb: 'DELETE', resource: 'pods' })).toBeGreaterThan(before);
   });
 
   it('`podrun cluster start` serves a cluster until interrupted', async () => {
     const out = join(dir, 'started.kubeconfig');
-    const started = startCli(['cluster', 'start', '--kubeconfig-out', out, '--state-dir', join(dir, 'cluster-state')], { cwd: dir, env: noKube() });
+    const started = startCli(['cluster', 'start', '--kubeconfig-out', out, '--state-dir', join(dir, 'cluster-state')], {
+      cwd: dir,
+      env: noKube(),
+    });
     await started.waitFor('stop with Ctrl-C');
     const doctor = await runCli(['doctor', '--kubeconfig', out], { cwd: dir, env: noKube() });
     expect(doctor.code).toBe(0);
@@ -181,7 +230,9 @@ tasks:
   });
 
   it('switches strategies by configuration: pvc transfer and poll logs', async () => {
-    await writeFile(join(dir, 'pvc.yml'), `id: pvc
+    await writeFile(
+      join(dir, 'pvc.yml'),
+      `id: pvc
 namespace: company.team
 inputs: [{id: file, type: FILE}]
 pluginDefaults:
@@ -197,14 +248,20 @@ tasks:
     inputFiles: {data.txt: "{{ inputs.file }}"}
     outputFiles: [out.txt]
     commands: ['cp data.txt out.txt', 'echo copied']
-`);
+`,
+    );
     const claims = () => cluster.metrics.requestCount({ verb: 'POST', resource: 'persistentvolumeclaims' });
     const before = claims();
-    const result = await runCli(['run', 'pvc.yml', '--kubeconfig', kubeconfig, '-i', `file=@${join(examples, 'data.txt')}`, '--json'], { cwd: dir, env: noKube() });
+    const result = await runCli(
+      ['run', 'pvc.yml', '--kubeconfig', kubeconfig, '-i', `file=@${join(examples, 'data.txt')}`, '--json'],
+      { cwd: dir, env: noKube() },
+    );
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('[shell] copied');
     const doc = JSON.parse(result.stdout);
-    expect(await readFile(join(dir, doc.tasks[0].outputFiles['out.txt'].path))).toEqual(await readFile(join(examples, 'data.txt')));
+    expect(await readFile(join(dir, doc.tasks[0].outputFiles['out.txt'].path))).toEqual(
+      await readFile(join(examples, 'data.txt')),
+    );
     expect(claims() - before).toBe(1);
   });
 });

@@ -21,13 +21,20 @@ const flow = async (name: string, text: string) => {
   await writeFile(join(dir, name), text);
   return name;
 };
-const header = (id: string) => `id: ${id}\nnamespace: company.team\npluginDefaults:\n  - type: io.kestra.plugin.scripts.shell\n    values:\n      taskRunner:\n        type: io.kestra.plugin.core.runner.Process\n`;
+const header = (id: string) =>
+  `id: ${id}\nnamespace: company.team\npluginDefaults:\n  - type: io.kestra.plugin.scripts.shell\n    values:\n      taskRunner:\n        type: io.kestra.plugin.core.runner.Process\n`;
 
 describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
   it('runs a flow: logs prefixed by task, summary, outputs saved under podrun-outputs/<execution>/<task>/', async () => {
-    const file = await flow('ok.yml', `${header('ok')}inputs:\n  - {id: data, type: FILE}\n  - {id: who, type: STRING}\ntasks:\n  - id: copy\n    type: io.kestra.plugin.scripts.shell.Commands\n    inputFiles: {data.txt: "{{ inputs.data }}"}\n    outputFiles: [out.txt, "nested/**"]\n    commands:\n      - echo "Hello {{ inputs.who }}"\n      - cp data.txt out.txt && mkdir -p nested/deep && echo n > nested/deep/n.txt\n`);
+    const file = await flow(
+      'ok.yml',
+      `${header('ok')}inputs:\n  - {id: data, type: FILE}\n  - {id: who, type: STRING}\ntasks:\n  - id: copy\n    type: io.kestra.plugin.scripts.shell.Commands\n    inputFiles: {data.txt: "{{ inputs.data }}"}\n    outputFiles: [out.txt, "nested/**"]\n    commands:\n      - echo "Hello {{ inputs.who }}"\n      - cp data.txt out.txt && mkdir -p nested/deep && echo n > nested/deep/n.txt\n`,
+    );
     await writeFile(join(dir, 'data.txt'), 'file content\n');
-    const result = await runCli(['run', file, '--input', 'data=@data.txt', '-i', 'who=World'], { cwd: dir, env: env() });
+    const result = await runCli(['run', file, '--input', 'data=@data.txt', '-i', 'who=World'], {
+      cwd: dir,
+      env: env(),
+    });
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('[copy] Hello World');
     const id = /Execution (\w+) SUCCESS/.exec(result.stdout)![1]!;
@@ -38,16 +45,26 @@ describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
   });
 
   it('--json prints one machine-readable document on stdout (logs on stderr)', async () => {
-    const file = await flow('json.yml', `${header('json')}tasks:\n  - id: t\n    type: io.podrun.shell.Script\n    script: |\n      echo visible\n      echo '::{"outputs":{"n":1}}::'\n`);
+    const file = await flow(
+      'json.yml',
+      `${header('json')}tasks:\n  - id: t\n    type: io.podrun.shell.Script\n    script: |\n      echo visible\n      echo '::{"outputs":{"n":1}}::'\n`,
+    );
     const result = await runCli(['run', file, '--json', '--output-dir', 'outs'], { cwd: dir, env: env() });
     expect(result.code).toBe(0);
     const doc = JSON.parse(result.stdout);
-    expect(doc).toMatchObject({ status: 'SUCCESS', flowId: 'json', tasks: [{ id: 't', status: 'SUCCESS', exitCode: 0, vars: { n: 1 } }] });
+    expect(doc).toMatchObject({
+      status: 'SUCCESS',
+      flowId: 'json',
+      tasks: [{ id: 't', status: 'SUCCESS', exitCode: 0, vars: { n: 1 } }],
+    });
     expect(result.stderr).toContain('[t] visible');
   });
 
   it('exits non-zero with the reason when a task fails', async () => {
-    const file = await flow('fail.yml', `${header('fail')}tasks:\n  - {id: bad, type: io.podrun.shell.Script, script: "echo oops; exit 7"}\n`);
+    const file = await flow(
+      'fail.yml',
+      `${header('fail')}tasks:\n  - {id: bad, type: io.podrun.shell.Script, script: "echo oops; exit 7"}\n`,
+    );
     const result = await runCli(['run', file], { cwd: dir, env: env() });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/Execution \w+ FAILED/);
@@ -58,13 +75,22 @@ describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
   });
 
   it('validate: every problem with its path and line; run refuses an invalid flow with exit 2', async () => {
-    const file = await flow('bad.yml', 'id: bad\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    comands: [echo]\n    timeout: soon\n');
+    const file = await flow(
+      'bad.yml',
+      'id: bad\nnamespace: company.team\ntasks:\n  - id: a\n    type: io.kestra.plugin.scripts.shell.Commands\n    comands: [echo]\n    timeout: soon\n',
+    );
     const result = await runCli(['validate', file], { cwd: dir, env: env() });
     expect(result.code).toBe(2);
     expect(result.stderr).toContain('bad.yml:6: tasks[0].comands: unknown property; did you mean `commands`?');
     expect(result.stderr).toContain('bad.yml:7: tasks[0].timeout:');
     expect(result.stderr).toContain('bad.yml:4: tasks[0].commands:');
-    const ok = await runCli(['validate', await flow('fine.yml', `${header('fine')}tasks:\n  - {id: t, type: io.podrun.shell.Script, script: x}\n`)], { cwd: dir, env: env() });
+    const ok = await runCli(
+      [
+        'validate',
+        await flow('fine.yml', `${header('fine')}tasks:\n  - {id: t, type: io.podrun.shell.Script, script: x}\n`),
+      ],
+      { cwd: dir, env: env() },
+    );
     expect(ok.code).toBe(0);
     const run = await runCli(['run', file], { cwd: dir, env: env() });
     expect(run.code).toBe(2);
@@ -73,7 +99,10 @@ describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
 
   it('retries a failing task and reports the attempts', async () => {
     const marker = join(dir, 'retry.marker');
-    const file = await flow('retry.yml', `${header('retry')}tasks:\n  - id: flaky\n    type: io.podrun.shell.Commands\n    retry: {type: exponential, interval: PT0.1S, maxInterval: PT1S, maxAttempts: 3}\n    commands: ['echo x >> ${marker}', 'test $(wc -l < ${marker}) -ge 3']\n`);
+    const file = await flow(
+      'retry.yml',
+      `${header('retry')}tasks:\n  - id: flaky\n    type: io.podrun.shell.Commands\n    retry: {type: exponential, interval: PT0.1S, maxInterval: PT1S, maxAttempts: 3}\n    commands: ['echo x >> ${marker}', 'test $(wc -l < ${marker}) -ge 3']\n`,
+    );
     const result = await runCli(['run', file], { cwd: dir, env: env() });
     expect(result.code).toBe(0);
     expect(result.stderr).toContain('[flaky] attempt 1 failed');
@@ -83,7 +112,10 @@ describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
 
   it('reuses cached outputs on a rerun with the same inputs (the task does not run again)', async () => {
     const marker = join(dir, 'cache.marker');
-    const file = await flow('cache.yml', `${header('cache')}inputs: [{id: v, type: STRING}]\ntasks:\n  - id: work\n    type: io.podrun.shell.Commands\n    taskCache: {enabled: true, ttl: PT1H}\n    outputFiles: [o.txt]\n    commands: ['echo ran >> ${marker}', 'echo "{{ inputs.v }}" > o.txt']\n`);
+    const file = await flow(
+      'cache.yml',
+      `${header('cache')}inputs: [{id: v, type: STRING}]\ntasks:\n  - id: work\n    type: io.podrun.shell.Commands\n    taskCache: {enabled: true, ttl: PT1H}\n    outputFiles: [o.txt]\n    commands: ['echo ran >> ${marker}', 'echo "{{ inputs.v }}" > o.txt']\n`,
+    );
     const first = await runCli(['run', file, '-i', 'v=1'], { cwd: dir, env: env() });
     const second = await runCli(['run', file, '-i', 'v=1', '--json'], { cwd: dir, env: env() });
     expect(first.code).toBe(0);
@@ -97,7 +129,11 @@ describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
 
   it('worker group fallbacks FAIL and CANCEL when the group is unknown or unreachable', async () => {
     await writeFile(join(dir, 'podrun.config.yml'), 'workerGroups:\n  down:\n    context: nowhere\n');
-    const wg = (fallback: string) => flow(`wg-${fallback}.yml`, `${header(`wg${fallback.toLowerCase()}`)}tasks:\n  - {id: t, type: io.podrun.shell.Script, script: "echo ran", workerGroup: {key: down, fallback: ${fallback}}}\n`);
+    const wg = (fallback: string) =>
+      flow(
+        `wg-${fallback}.yml`,
+        `${header(`wg${fallback.toLowerCase()}`)}tasks:\n  - {id: t, type: io.podrun.shell.Script, script: "echo ran", workerGroup: {key: down, fallback: ${fallback}}}\n`,
+      );
     const failed = await runCli(['run', await wg('FAIL')], { cwd: dir, env: env() });
     expect(failed.code).toBe(1);
     expect(failed.stdout).toContain('worker group "down" is unavailable');

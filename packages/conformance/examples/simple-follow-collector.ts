@@ -5,15 +5,28 @@
 import type { LogCollector, LogCursor, LogSink, LogTarget } from '@podrun/core';
 
 /** Sortable form of an RFC3339 timestamp: fraction padded to nine digits. */
-const sortKey = (ts: string): string => ts.replace(/(?:\.(\d+))?Z$/, (_m, f: string | undefined) => `.${(f ?? '').padEnd(9, '0')}Z`);
+const sortKey = (ts: string): string =>
+  ts.replace(/(?:\.(\d+))?Z$/, (_m, f: string | undefined) => `.${(f ?? '').padEnd(9, '0')}Z`);
 
 /** Reads one stream to its end, delivering the lines that come after `cursor`. */
-async function readStream(target: LogTarget, sink: LogSink, cursor: LogCursor | undefined, follow: boolean, signal: AbortSignal, onCursor?: (c: LogCursor) => void) {
+async function readStream(
+  target: LogTarget,
+  sink: LogSink,
+  cursor: LogCursor | undefined,
+  follow: boolean,
+  signal: AbortSignal,
+  onCursor?: (c: LogCursor) => void,
+) {
   const stream = await target.kube.podLogs(
     target.namespace,
     target.podName,
     // sinceTime is honoured to the second by some servers: ask from the cursor's second and skip.
-    { container: target.container, timestamps: true, follow, ...(cursor && { sinceTime: cursor.timestamp.replace(/\.\d+Z$/, 'Z') }) },
+    {
+      container: target.container,
+      timestamps: true,
+      follow,
+      ...(cursor && { sinceTime: cursor.timestamp.replace(/\.\d+Z$/, 'Z') }),
+    },
     signal,
   );
   let skip = cursor ? cursor.linesAtTimestamp : 0;

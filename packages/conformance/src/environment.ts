@@ -53,7 +53,9 @@ async function startEmbedded(): Promise<ConformanceCluster> {
   const { startCluster } = await import('@podrun/kube-emulator');
   const stateDir = mkdtempSync(join(tmpdir(), 'podrun-conformance-'));
   const cluster = await startCluster({ stateDir });
-  const kube = createKubePort({ kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }) });
+  const kube = createKubePort({
+    kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
+  });
   return {
     kube,
     namespace: 'default',

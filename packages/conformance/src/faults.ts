@@ -111,7 +111,12 @@ export function withFaults(port: KubePort): { kube: KubePort; faults: PortFaults
     }
   }
 
-  async function podLogs(namespace: string, name: string, options: PodLogOptions, signal?: AbortSignal): Promise<Readable> {
+  async function podLogs(
+    namespace: string,
+    name: string,
+    options: PodLogOptions,
+    signal?: AbortSignal,
+  ): Promise<Readable> {
     const upstream = await port.podLogs(namespace, name, options, signal);
     fired.logStreams++;
     if (stallWhen?.()) {

@@ -68,7 +68,10 @@ export function describeSuite<S extends SuiteSetup, E extends SuiteBase, K, C>(f
     beforeAll(async () => {
       setup = await frame.options.setup();
       const { kube, faults } = withFaults(setup.cluster.kube);
-      const suiteId = `${name.toLowerCase().replace(/[^a-z0-9]+/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+      const suiteId = `${name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .slice(0, 40)}-${randomBytes(3).toString('hex')}`;
       const { namespace, image } = setup.cluster;
       const selector = { namespace, labelSelector: `${frame.label}=${suiteId}` };
       env = frame.env(setup, { kube, faults, namespace, image, selector, suiteId });
@@ -89,7 +92,8 @@ export function describeSuite<S extends SuiteSetup, E extends SuiteBase, K, C>(f
         testCase.name,
         async (ctx) => {
           if (!env) throw new Error('the suite setup failed');
-          if (testCase.needs) ctx.skip(!frame.capabilities(env)[testCase.needs], `${name} declares ${String(testCase.needs)}: false`);
+          if (testCase.needs)
+            ctx.skip(!frame.capabilities(env)[testCase.needs], `${name} declares ${String(testCase.needs)}: false`);
           await testCase.run(frame.kit(env, track));
         },
         testCase.timeoutMs ?? frame.defaultTimeoutMs,

@@ -2,4 +2,7 @@
 import { describeLogCollectorConformance, onConformanceCluster } from '@podrun/conformance';
 import { createSimpleFollowCollector } from '../examples/simple-follow-collector.js';
 
-describeLogCollectorConformance({ name: 'simple-follow (example)', setup: onConformanceCluster(() => ({ collector: createSimpleFollowCollector() })) });
+describeLogCollectorConformance({
+  name: 'simple-follow (example)',
+  setup: onConformanceCluster(() => ({ collector: createSimpleFollowCollector() })),
+});

@@ -63,8 +63,18 @@ function numberHint(n: number): string {
 
 function humanHint(value: number, unit: string): string {
   const u = unit.toLowerCase();
-  const factor = u.startsWith('mil') || u === 'ms' ? 1 : u.startsWith('s') ? MS.S : u.startsWith('m') ? MS.M
-    : u.startsWith('h') ? MS.H : u.startsWith('d') ? MS.D : MS.W;
+  const factor =
+    u.startsWith('mil') || u === 'ms'
+      ? 1
+      : u.startsWith('s')
+        ? MS.S
+        : u.startsWith('m')
+          ? MS.M
+          : u.startsWith('h')
+            ? MS.H
+            : u.startsWith('d')
+              ? MS.D
+              : MS.W;
   return formatDuration(Math.round(value * factor));
 }
 
@@ -81,7 +91,8 @@ function humanHint(value: number, unit: string): string {
  */
 export function parseDuration(text: string, path = 'duration'): number {
   const problem = durationProblem(text);
-  if (problem !== undefined) throw new ConfigError([{ path, message: problem }], { component: 'core', title: 'invalid duration' });
+  if (problem !== undefined)
+    throw new ConfigError([{ path, message: problem }], { component: 'core', title: 'invalid duration' });
   let ms = 0;
   for (const match of text.toUpperCase().matchAll(COMPONENT)) {
     const unit = match[2] as keyof typeof MS;
@@ -100,10 +111,13 @@ export function parseDuration(text: string, path = 'duration'): number {
  */
 export function formatDuration(ms: number): string {
   if (!Number.isSafeInteger(ms) || ms < 0) {
-    throw new ConfigError([{ path: 'duration', message: `expected a whole, non-negative number of milliseconds, got ${ms}` }], {
-      component: 'core',
-      title: 'invalid duration',
-    });
+    throw new ConfigError(
+      [{ path: 'duration', message: `expected a whole, non-negative number of milliseconds, got ${ms}` }],
+      {
+        component: 'core',
+        title: 'invalid duration',
+      },
+    );
   }
   const days = Math.floor(ms / MS.D);
   let rest = ms - days * MS.D;

@@ -155,7 +155,9 @@ export class PodFailedError extends PodrunError {
     options: PodrunErrorOptions & { events?: string[]; code?: ErrorCode } = {},
   ) {
     const events = options.events ?? [];
-    const withEvents = events.length ? `${message}\nWarning events:\n${events.map((e) => `  - ${e}`).join('\n')}` : message;
+    const withEvents = events.length
+      ? `${message}\nWarning events:\n${events.map((e) => `  - ${e}`).join('\n')}`
+      : message;
     super(options.code ?? (reason === 'PodDeleted' ? ErrorCodes.POD_DELETED : ErrorCodes.POD_FAILED), withEvents, {
       ...options,
       details: { reason, events, ...options.details },

@@ -33,14 +33,7 @@ export type {
   LogSink,
   Logger,
 } from './model.js';
-export type {
-  PodLogOptions,
-  ExecOptions,
-  ExecResult,
-  PodSelector,
-  PodChange,
-  KubePort,
-} from './kube-port.js';
+export type { PodLogOptions, ExecOptions, ExecResult, PodSelector, PodChange, KubePort } from './kube-port.js';
 export type {
   PodPaths,
   TaskFilesPlan,

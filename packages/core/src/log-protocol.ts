@@ -44,7 +44,8 @@ function parseMetric(raw: unknown, index: number, warnings: string[]): TaskMetri
   const { name, type, value, tags } = raw;
   if (typeof name !== 'string' || name === '') return drop(warnings, `metrics[${index}] has no name`);
   if (type !== 'counter' && type !== 'timer') return drop(warnings, `metric ${name}: type must be counter or timer`);
-  if (typeof value !== 'number' || !Number.isFinite(value)) return drop(warnings, `metric ${name}: value must be a number`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    return drop(warnings, `metric ${name}: value must be a number`);
   const metric: TaskMetric = { name, type, value };
   if (isRecord(tags)) metric.tags = Object.fromEntries(Object.entries(tags).map(([k, v]) => [k, String(v)]));
   else if (tags !== undefined && tags !== null) warnings.push(`metric ${name}: tags must be an object, ignored`);
@@ -54,12 +55,18 @@ function parseMetric(raw: unknown, index: number, warnings: string[]): TaskMetri
 function parseLog(raw: unknown, index: number, warnings: string[]): LogProtocolLog | undefined {
   if (!isRecord(raw)) return drop(warnings, `logs[${index}] is not an object`);
   const level = typeof raw.level === 'string' ? raw.level.toUpperCase() : 'INFO';
-  if (!LEVELS.has(level as LogProtocolLevel)) return drop(warnings, `logs[${index}]: unknown level, expected one of ${[...LEVELS].join(', ')}`);
+  if (!LEVELS.has(level as LogProtocolLevel))
+    return drop(warnings, `logs[${index}]: unknown level, expected one of ${[...LEVELS].join(', ')}`);
   if (typeof raw.message !== 'string') return drop(warnings, `logs[${index}] has no message`);
   return { level: level as LogProtocolLevel, message: raw.message };
 }
 
-function list<T>(value: unknown, key: string, warnings: string[], parse: (raw: unknown, i: number, w: string[]) => T | undefined): T[] {
+function list<T>(
+  value: unknown,
+  key: string,
+  warnings: string[],
+  parse: (raw: unknown, i: number, w: string[]) => T | undefined,
+): T[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value)) {
     warnings.push(`${key} must be a list, ignored`);

@@ -1,13 +1,6 @@
 import type { V1Container, V1EnvVar, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import type { KubePort, PodSelector } from './kube-port.js';
-import type {
-  InputTree,
-  LogSink,
-  Logger,
-  OutputSelection,
-  OutputSink,
-  TaskRunIdentity,
-} from './model.js';
+import type { InputTree, LogSink, Logger, OutputSelection, OutputSink, TaskRunIdentity } from './model.js';
 
 /** Where files live inside the pod. Same defaults as the reference runner. */
 export interface PodPaths {

@@ -21,20 +21,33 @@ describe('ISO-8601 durations', () => {
     expect(parseDuration(text)).toBe(ms);
   });
 
-  it.each(['', 'P', 'PT', '5 seconds', '5s', 'PT5', 'P1M', 'P1Y', '-PT5S', 'PT-5S', 'PT1.5M30S', ' PT5S', 'T5S', 'P1H', 'PT5S5M'])(
-    'rejects %j with a ConfigError',
-    (text) => {
-      let error: unknown;
-      try {
-        parseDuration(text, 'taskRunner.waitForLogs');
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(ConfigError);
-      expect((error as ConfigError).code).toBe(ErrorCodes.CONFIG_INVALID);
-      expect((error as ConfigError).issues[0]!.path).toBe('taskRunner.waitForLogs');
-    },
-  );
+  it.each([
+    '',
+    'P',
+    'PT',
+    '5 seconds',
+    '5s',
+    'PT5',
+    'P1M',
+    'P1Y',
+    '-PT5S',
+    'PT-5S',
+    'PT1.5M30S',
+    ' PT5S',
+    'T5S',
+    'P1H',
+    'PT5S5M',
+  ])('rejects %j with a ConfigError', (text) => {
+    let error: unknown;
+    try {
+      parseDuration(text, 'taskRunner.waitForLogs');
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).code).toBe(ErrorCodes.CONFIG_INVALID);
+    expect((error as ConfigError).issues[0]!.path).toBe('taskRunner.waitForLogs');
+  });
 
   it('explains why a duration is wrong and what to write instead', () => {
     const message = (text: string) => {
@@ -45,7 +58,9 @@ describe('ISO-8601 durations', () => {
       }
       return '';
     };
-    expect(message('5 seconds')).toBe('expected an ISO-8601 duration such as PT5S, got "5 seconds" (did you mean PT5S?)');
+    expect(message('5 seconds')).toBe(
+      'expected an ISO-8601 duration such as PT5S, got "5 seconds" (did you mean PT5S?)',
+    );
     expect(message('90m')).toContain('did you mean PT1H30M?');
     expect(message('P1M')).toContain('years and months have no fixed length');
     expect(message('-PT5S')).toContain('negative');

@@ -41,6 +41,7 @@ describe('JSON Schema files', () => {
 describe('README', () => {
   it('documents every runner property', () => {
     const readme = readFileSync(`${packageDir}README.md`, 'utf8');
-    for (const property of kubernetesRunnerProperties) expect(readme, property.name).toContain(`| \`${property.name}\``);
+    for (const property of kubernetesRunnerProperties)
+      expect(readme, property.name).toContain(`| \`${property.name}\``);
   });
 });

@@ -3,7 +3,8 @@ import { createLogProtocolAccumulator, parseLogProtocolLine } from '@podrun/core
 
 describe('log protocol', () => {
   it('parses outputs, metrics and logs', () => {
-    const line = '::{"outputs":{"rows":42,"name":"x"},"metrics":[{"name":"rows","type":"counter","value":42,"tags":{"table":"t","n":1}},{"name":"took","type":"timer","value":1.5}],"logs":[{"level":"warn","message":"careful"}]}::';
+    const line =
+      '::{"outputs":{"rows":42,"name":"x"},"metrics":[{"name":"rows","type":"counter","value":42,"tags":{"table":"t","n":1}},{"name":"took","type":"timer","value":1.5}],"logs":[{"level":"warn","message":"careful"}]}::';
     expect(parseLogProtocolLine(line)).toEqual({
       outputs: { rows: 42, name: 'x' },
       metrics: [
@@ -25,7 +26,16 @@ describe('log protocol', () => {
   });
 
   it('leaves other lines alone, including invalid JSON between the markers', () => {
-    for (const text of ['hello', '::{not json}::', '::[1,2]::', 'x ::{"outputs":{}}::', '::{"outputs":{}}:: x', '::{"a":1}', '{"outputs":{}}', '::"x"::']) {
+    for (const text of [
+      'hello',
+      '::{not json}::',
+      '::[1,2]::',
+      'x ::{"outputs":{}}::',
+      '::{"outputs":{}}:: x',
+      '::{"a":1}',
+      '{"outputs":{}}',
+      '::"x"::',
+    ]) {
       expect(parseLogProtocolLine(text)).toBeUndefined();
     }
   });

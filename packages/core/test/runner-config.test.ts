@@ -12,16 +12,49 @@ import {
 
 /** Property names exactly as the reference (seed) lists them. */
 const SEED_PROPERTIES = [
-  'config', 'containerSpec', 'delete', 'fileSideCarSpec', 'fileSidecar', 'labels', 'namespace', 'nodeSelector', 'podSpec',
-  'pullPolicy', 'resources', 'resume', 'serviceAccountName', 'syncWorkingDirectory', 'version', 'waitForLogs',
-  'waitUntilCompletion', 'waitUntilRunning',
+  'config',
+  'containerSpec',
+  'delete',
+  'fileSideCarSpec',
+  'fileSidecar',
+  'labels',
+  'namespace',
+  'nodeSelector',
+  'podSpec',
+  'pullPolicy',
+  'resources',
+  'resume',
+  'serviceAccountName',
+  'syncWorkingDirectory',
+  'version',
+  'waitForLogs',
+  'waitUntilCompletion',
+  'waitUntilRunning',
 ];
 /** podrun's own properties, on top of the reference's (and `type`, which both have). */
 const PODRUN_PROPERTIES = ['fileTransfer', 'imagePullGracePeriod', 'logCollector'];
 const SEED_CONNECTION = [
-  'apiVersion', 'caCertData', 'caCertFile', 'clientCertData', 'clientCertFile', 'clientKeyAlgo', 'clientKeyData', 'clientKeyFile',
-  'clientKeyPassphrase', 'disableHostnameVerification', 'keyStoreFile', 'keyStorePassphrase', 'masterUrl', 'namespace',
-  'oauthToken', 'oauthTokenProvider', 'password', 'trustCerts', 'trustStoreFile', 'trustStorePassphrase', 'username',
+  'apiVersion',
+  'caCertData',
+  'caCertFile',
+  'clientCertData',
+  'clientCertFile',
+  'clientKeyAlgo',
+  'clientKeyData',
+  'clientKeyFile',
+  'clientKeyPassphrase',
+  'disableHostnameVerification',
+  'keyStoreFile',
+  'keyStorePassphrase',
+  'masterUrl',
+  'namespace',
+  'oauthToken',
+  'oauthTokenProvider',
+  'password',
+  'trustCerts',
+  'trustStoreFile',
+  'trustStorePassphrase',
+  'username',
 ];
 
 /** A configuration setting every property (CA/cert/key as files so the data variants can be checked apart). */
@@ -39,7 +72,11 @@ const everything = {
     keyStorePassphrase: 'ks-pass',
     masterUrl: 'https://10.0.0.1:6443',
     namespace: 'ops',
-    oauthTokenProvider: { task: { id: 'token', type: 'io.kestra.plugin.gcp.auth.OauthAccessToken' }, output: '{{ outputs.token.accessToken.tokenValue }}', cache: 'PT10M' },
+    oauthTokenProvider: {
+      task: { id: 'token', type: 'io.kestra.plugin.gcp.auth.OauthAccessToken' },
+      output: '{{ outputs.token.accessToken.tokenValue }}',
+      cache: 'PT10M',
+    },
     password: 'pw',
     trustCerts: false,
     trustStoreFile: '/etc/ts.p12',
@@ -83,12 +120,25 @@ const messageAt = (error: ConfigError, path: string) => error.issues.find((i) =>
 describe('Kubernetes runner configuration', () => {
   it('knows every property of the reference, with the same names', () => {
     expect(Object.keys(kubernetesRunnerConfigSchema.shape)).toEqual(expect.arrayContaining(SEED_PROPERTIES));
-    expect(Object.keys(kubernetesRunnerConfigSchema.shape).sort()).toEqual(['type', ...SEED_PROPERTIES, ...PODRUN_PROPERTIES].sort());
-    expect(kubernetesRunnerProperties.filter((p) => p.podrun).map((p) => p.name).sort()).toEqual(PODRUN_PROPERTIES);
-    expect(Object.keys(dynamicKubernetesRunnerConfigSchema.shape).sort()).toEqual(Object.keys(kubernetesRunnerConfigSchema.shape).sort());
-    expect(kubernetesRunnerProperties.map((p) => p.name).sort()).toEqual(Object.keys(kubernetesRunnerConfigSchema.shape).sort());
+    expect(Object.keys(kubernetesRunnerConfigSchema.shape).sort()).toEqual(
+      ['type', ...SEED_PROPERTIES, ...PODRUN_PROPERTIES].sort(),
+    );
+    expect(
+      kubernetesRunnerProperties
+        .filter((p) => p.podrun)
+        .map((p) => p.name)
+        .sort(),
+    ).toEqual(PODRUN_PROPERTIES);
+    expect(Object.keys(dynamicKubernetesRunnerConfigSchema.shape).sort()).toEqual(
+      Object.keys(kubernetesRunnerConfigSchema.shape).sort(),
+    );
+    expect(kubernetesRunnerProperties.map((p) => p.name).sort()).toEqual(
+      Object.keys(kubernetesRunnerConfigSchema.shape).sort(),
+    );
     expect(Object.keys(everything).sort()).toEqual(Object.keys(kubernetesRunnerConfigSchema.shape).sort());
-    expect(Object.keys(everything.config).sort()).toEqual(SEED_CONNECTION.filter((k) => !/Data$|^oauthToken$/.test(k)).sort());
+    expect(Object.keys(everything.config).sort()).toEqual(
+      SEED_CONNECTION.filter((k) => !/Data$|^oauthToken$/.test(k)).sort(),
+    );
   });
 
   it('parses a configuration that sets every property', () => {
@@ -115,14 +165,31 @@ describe('Kubernetes runner configuration', () => {
     const parsed = parseRunnerConfig({
       config: { caCertData: 'LS0t', clientCertData: 'LS0t', clientKeyData: 'LS0t', oauthToken: 'tok' },
       fileTransfer: {
-        type: 'object-storage', bucket: 'b', prefix: 'p/', endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1',
-        forcePathStyle: 'true', credentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't' }, image: 'curlimages/curl:8.8.0',
+        type: 'object-storage',
+        bucket: 'b',
+        prefix: 'p/',
+        endpoint: 'http://127.0.0.1:9000',
+        region: 'eu-west-1',
+        forcePathStyle: 'true',
+        credentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't' },
+        image: 'curlimages/curl:8.8.0',
       },
     });
-    expect(parsed.config).toMatchObject({ caCertData: 'LS0t', clientCertData: 'LS0t', clientKeyData: 'LS0t', oauthToken: 'tok' });
+    expect(parsed.config).toMatchObject({
+      caCertData: 'LS0t',
+      clientCertData: 'LS0t',
+      clientKeyData: 'LS0t',
+      oauthToken: 'tok',
+    });
     expect(parsed.fileTransfer).toEqual({
-      type: 'object-storage', bucket: 'b', prefix: 'p/', endpoint: 'http://127.0.0.1:9000', region: 'eu-west-1',
-      forcePathStyle: true, credentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't' }, image: 'curlimages/curl:8.8.0',
+      type: 'object-storage',
+      bucket: 'b',
+      prefix: 'p/',
+      endpoint: 'http://127.0.0.1:9000',
+      region: 'eu-west-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'a', secretAccessKey: 's', sessionToken: 't' },
+      image: 'curlimages/curl:8.8.0',
       urlExpiry: 3_600_000,
     });
   });
@@ -144,10 +211,20 @@ describe('Kubernetes runner configuration', () => {
       logCollector: { type: 'follow' },
     } satisfies KubernetesRunnerConfig);
     expect(parseRunnerConfig(undefined).config).toBeUndefined();
-    expect(parseRunnerConfig({ config: {} }).config).toEqual({ apiVersion: 'v1', clientKeyAlgo: 'RSA', masterUrl: 'https://kubernetes.default.svc' });
-    expect(parseRunnerConfig({ config: { oauthTokenProvider: { task: { type: 't' }, output: 'o' } } }).config?.oauthTokenProvider?.cache).toBe(300_000);
+    expect(parseRunnerConfig({ config: {} }).config).toEqual({
+      apiVersion: 'v1',
+      clientKeyAlgo: 'RSA',
+      masterUrl: 'https://kubernetes.default.svc',
+    });
+    expect(
+      parseRunnerConfig({ config: { oauthTokenProvider: { task: { type: 't' }, output: 'o' } } }).config
+        ?.oauthTokenProvider?.cache,
+    ).toBe(300_000);
     expect(parseRunnerConfig({ fileTransfer: { type: 'pvc' } }).fileTransfer).toEqual({ type: 'pvc', size: '1Gi' });
-    expect(parseRunnerConfig({ logCollector: { type: 'poll' } }).logCollector).toEqual({ type: 'poll', interval: 2_000 });
+    expect(parseRunnerConfig({ logCollector: { type: 'poll' } }).logCollector).toEqual({
+      type: 'poll',
+      interval: 2_000,
+    });
   });
 
   it('never shares default objects between parses', () => {
@@ -186,10 +263,14 @@ describe('Kubernetes runner configuration', () => {
       'taskRunner.waitUntilRunning',
       'taskRunner.version',
     ]);
-    expect(messageAt(error, 'taskRunner.waitForLogs')).toMatch(/^expected an ISO-8601 duration such as PT5S, got "5 seconds"/);
+    expect(messageAt(error, 'taskRunner.waitForLogs')).toMatch(
+      /^expected an ISO-8601 duration such as PT5S, got "5 seconds"/,
+    );
     expect(messageAt(error, 'taskRunner.pullPolicy')).toContain('did you mean IF_NOT_PRESENT?');
     expect(messageAt(error, 'taskRunner.fileTransfer.type')).toContain('"exec-tar", "pvc", "object-storage"');
-    expect(error.message).toContain('taskRunner.waitForLogs: expected an ISO-8601 duration such as PT5S, got "5 seconds"');
+    expect(error.message).toContain(
+      'taskRunner.waitForLogs: expected an ISO-8601 duration such as PT5S, got "5 seconds"',
+    );
   });
 
   it('uses the given path prefix', () => {
@@ -214,22 +295,34 @@ describe('Kubernetes runner configuration', () => {
     expect(messageAt(error, 'taskRunner.config.mastrUrl')).toContain('did you mean `masterUrl`?');
     expect(messageAt(error, 'taskRunner.fileTransfer.sise')).toContain('did you mean `size`?');
     expect(messageAt(error, 'taskRunner.fileSidecar.imgae')).toContain('did you mean `image`?');
-    expect(messageAt(error, 'taskRunner.completelyUnrelated')).toMatch(/^unknown property; expected one of: .*waitForLogs/);
+    expect(messageAt(error, 'taskRunner.completelyUnrelated')).toMatch(
+      /^unknown property; expected one of: .*waitForLogs/,
+    );
     expect(messageAt(error, 'taskRunner.containerImage')).toContain('belongs to the task');
   });
 
   it('suggests only keys of the chosen strategy', () => {
-    const error = configError(() => parseRunnerConfig({ fileTransfer: { type: 'object-storage', bucket: 'b', urlExpiri: 'PT1H' } }));
+    const error = configError(() =>
+      parseRunnerConfig({ fileTransfer: { type: 'object-storage', bucket: 'b', urlExpiri: 'PT1H' } }),
+    );
     expect(messageAt(error, 'taskRunner.fileTransfer.urlExpiri')).toContain('did you mean `urlExpiry`?');
   });
 
   it('checks connection combinations without showing values', () => {
-    const error = configError(() => parseRunnerConfig({ config: { clientCertData: 'x', caCertData: 'a', caCertFile: 'b', password: 'pw' } }));
-    expect(error.issues.map((i) => i.path).sort()).toEqual(['taskRunner.config.caCertFile', 'taskRunner.config.clientKeyData', 'taskRunner.config.username']);
+    const error = configError(() =>
+      parseRunnerConfig({ config: { clientCertData: 'x', caCertData: 'a', caCertFile: 'b', password: 'pw' } }),
+    );
+    expect(error.issues.map((i) => i.path).sort()).toEqual([
+      'taskRunner.config.caCertFile',
+      'taskRunner.config.clientKeyData',
+      'taskRunner.config.username',
+    ]);
   });
 
   it('limits pre-signed URL lifetime to what S3 allows', () => {
-    const error = configError(() => parseRunnerConfig({ fileTransfer: { type: 'object-storage', bucket: 'b', urlExpiry: 'P8D' } }));
+    const error = configError(() =>
+      parseRunnerConfig({ fileTransfer: { type: 'object-storage', bucket: 'b', urlExpiry: 'P8D' } }),
+    );
     expect(messageAt(error, 'taskRunner.fileTransfer.urlExpiry')).toContain('7 days');
   });
 });
@@ -251,7 +344,11 @@ describe('dynamic (flow) versus rendered (runner) configuration', () => {
     waitUntilCompletion: '{{ inputs.timeout }}',
     waitUntilRunning: '{{ inputs.start }}',
     imagePullGracePeriod: '{{ inputs.pullGrace }}',
-    config: { oauthToken: "{{ secret('K8S_TOKEN') }}", trustCerts: '{{ inputs.insecure }}', masterUrl: '{{ vars.url }}' },
+    config: {
+      oauthToken: "{{ secret('K8S_TOKEN') }}",
+      trustCerts: '{{ inputs.insecure }}',
+      masterUrl: '{{ vars.url }}',
+    },
     fileTransfer: { type: 'object-storage', bucket: '{{ b }}', urlExpiry: '{{ e }}', forcePathStyle: '{{ f }}' },
     logCollector: { type: 'poll', interval: '{{ i }}' },
   };
@@ -283,27 +380,46 @@ describe('dynamic (flow) versus rendered (runner) configuration', () => {
         config: '{{ conn }}',
       }),
     );
-    for (const path of ['taskRunner.version', 'taskRunner.fileSidecar.image', 'taskRunner.resources.request.cpu', 'taskRunner.config']) {
+    for (const path of [
+      'taskRunner.version',
+      'taskRunner.fileSidecar.image',
+      'taskRunner.resources.request.cpu',
+      'taskRunner.config',
+    ]) {
       expect(messageAt(error, path)).toMatch(/^is not dynamic/);
     }
   });
 
   it('rejects every unrendered template after rendering', () => {
     const error = configError(() => parseRunnerConfig(templated));
-    for (const path of ['taskRunner.delete', 'taskRunner.namespace', 'taskRunner.waitForLogs', 'taskRunner.imagePullGracePeriod', 'taskRunner.pullPolicy', 'taskRunner.config.trustCerts']) {
+    for (const path of [
+      'taskRunner.delete',
+      'taskRunner.namespace',
+      'taskRunner.waitForLogs',
+      'taskRunner.imagePullGracePeriod',
+      'taskRunner.pullPolicy',
+      'taskRunner.config.trustCerts',
+    ]) {
       expect(messageAt(error, path)).toMatch(/unrendered template/);
     }
   });
 
   it('still validates typed values in a flow', () => {
     const error = configError(() => parseDynamicRunnerConfig({ waitForLogs: '5 seconds', delete: 'yes', podSpec: 5 }));
-    expect(messageAt(error, 'taskRunner.waitForLogs')).toMatch(/^expected an ISO-8601 duration such as PT5S, got "5 seconds"/);
+    expect(messageAt(error, 'taskRunner.waitForLogs')).toMatch(
+      /^expected an ISO-8601 duration such as PT5S, got "5 seconds"/,
+    );
     expect(messageAt(error, 'taskRunner.delete')).toBe('expected true or false, got "yes"');
     expect(messageAt(error, 'taskRunner.podSpec')).toMatch(/^expected an object or a template/);
   });
 
   it('converts what rendered templates yield: "true"/"false" and JSON objects', () => {
-    const parsed = parseRunnerConfig({ delete: 'FALSE', resume: 'true', podSpec: '{"hostNetwork":true}', labels: '{"team":"data"}' });
+    const parsed = parseRunnerConfig({
+      delete: 'FALSE',
+      resume: 'true',
+      podSpec: '{"hostNetwork":true}',
+      labels: '{"team":"data"}',
+    });
     expect(parsed.delete).toBe(false);
     expect(parsed.resume).toBe(true);
     expect(parsed.podSpec).toEqual({ hostNetwork: true });
@@ -317,6 +433,8 @@ describe('dynamic (flow) versus rendered (runner) configuration', () => {
     expect(parseDynamicRunnerConfig({ type: 'io.kestra.plugin.ee.kubernetes.runner.Kubernetes' }).type).toBe(
       'io.kestra.plugin.ee.kubernetes.runner.Kubernetes',
     );
-    expect(configError(() => parseRunnerConfig({ type: 'io.kestra.plugin.scripts.runner.docker.Docker' })).issues[0]!.path).toBe('taskRunner.type');
+    expect(
+      configError(() => parseRunnerConfig({ type: 'io.kestra.plugin.scripts.runner.docker.Docker' })).issues[0]!.path,
+    ).toBe('taskRunner.type');
   });
 });

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseDynamicRunnerConfig, parseRunnerConfig, parseWithSchema, retryPolicySchema } from '@podrun/core';
+import {
+  ConfigError,
+  parseDynamicRunnerConfig,
+  parseRunnerConfig,
+  parseWithSchema,
+  retryPolicySchema,
+} from '@podrun/core';
 
 const SECRET = 'S3CR3T-9f2c';
 
@@ -9,13 +15,26 @@ function everythingVisible(fn: () => unknown): string {
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     const e = error as ConfigError;
-    return [e.message, JSON.stringify(e.toJSON()), JSON.stringify(e.issues), JSON.stringify(e.details), String(e.stack)].join('\n');
+    return [
+      e.message,
+      JSON.stringify(e.toJSON()),
+      JSON.stringify(e.issues),
+      JSON.stringify(e.details),
+      String(e.stack),
+    ].join('\n');
   }
   throw new Error('expected a ConfigError');
 }
 
 describe('secrets never appear in configuration errors', () => {
-  const secretFields = ['clientKeyData', 'clientKeyPassphrase', 'keyStorePassphrase', 'oauthToken', 'password', 'trustStorePassphrase'];
+  const secretFields = [
+    'clientKeyData',
+    'clientKeyPassphrase',
+    'keyStorePassphrase',
+    'oauthToken',
+    'password',
+    'trustStorePassphrase',
+  ];
 
   it.each(secretFields)('hides a wrongly typed %s', (field) => {
     const text = everythingVisible(() => parseRunnerConfig({ config: { [field]: { value: SECRET } } }));
@@ -46,7 +65,11 @@ describe('secrets never appear in configuration errors', () => {
   it('hides object-storage credentials', () => {
     const text = everythingVisible(() =>
       parseRunnerConfig({
-        fileTransfer: { type: 'object-storage', bucket: 'b', credentials: { accessKeyId: 7, secretAccessKey: [SECRET], sessionToken: 42, extra: SECRET } },
+        fileTransfer: {
+          type: 'object-storage',
+          bucket: 'b',
+          credentials: { accessKeyId: 7, secretAccessKey: [SECRET], sessionToken: 42, extra: SECRET },
+        },
       }),
     );
     expect(text).toContain('taskRunner.fileTransfer.credentials.secretAccessKey');
@@ -56,7 +79,10 @@ describe('secrets never appear in configuration errors', () => {
 
   it('hides secrets in flows, including template expressions naming them', () => {
     const text = everythingVisible(() =>
-      parseDynamicRunnerConfig({ config: { oauthToken: 12345, password: true, username: 'u' }, fileSidecar: { image: `{{ secret('${SECRET}') }}` } }),
+      parseDynamicRunnerConfig({
+        config: { oauthToken: 12345, password: true, username: 'u' },
+        fileSidecar: { image: `{{ secret('${SECRET}') }}` },
+      }),
     );
     expect(text).not.toContain(SECRET);
     expect(text).not.toContain('12345');
@@ -64,7 +90,11 @@ describe('secrets never appear in configuration errors', () => {
 
   it('hides values under secret-like keys in any schema the host parses', () => {
     const text = everythingVisible(() =>
-      parseWithSchema(retryPolicySchema, { type: 'constant', interval: 'PT1S', apiToken: SECRET }, { path: 'tasks[0].retry' }),
+      parseWithSchema(
+        retryPolicySchema,
+        { type: 'constant', interval: 'PT1S', apiToken: SECRET },
+        { path: 'tasks[0].retry' },
+      ),
     );
     expect(text).toContain('tasks[0].retry.apiToken');
     expect(text).not.toContain(SECRET);

@@ -26,7 +26,11 @@ describe('task model', () => {
       commands: ['cp data.txt out.txt'],
       containerImage: 'centos',
       env: { GREETING: 'hi', 'my.var': 'x' },
-      inputFiles: { 'data.txt': { content: 'hello' }, 'dir/b.bin': { content: new Uint8Array([1, 2]) }, 'c.csv': { uri: 'kestra:///a/b.csv' } },
+      inputFiles: {
+        'data.txt': { content: 'hello' },
+        'dir/b.bin': { content: new Uint8Array([1, 2]) },
+        'c.csv': { uri: 'kestra:///a/b.csv' },
+      },
       outputFiles: ['out.txt', '**/*.csv', 'reports/{a,b}.json', './rel.txt'],
       namespaceFiles: { 'lib/x.py': { uri: 'podrun://ns/x.py' } },
       interpreter: ['/bin/bash', '-c'],
@@ -40,7 +44,12 @@ describe('task model', () => {
     const issues = issuesOf(() =>
       parseTask({
         commands: ['true'],
-        inputFiles: { '../escape.txt': { content: 'x' }, '/etc/passwd': { content: 'x' }, 'a//b': { content: 'x' }, ok: { content: 'x' } },
+        inputFiles: {
+          '../escape.txt': { content: 'x' },
+          '/etc/passwd': { content: 'x' },
+          'a//b': { content: 'x' },
+          ok: { content: 'x' },
+        },
         outputFiles: ['../up.txt', '/abs/*.txt', 'regex:.*', 'a{b', ''],
         namespaceFiles: { 'C:\\win.txt': { uri: 'x' } },
       }),
@@ -89,7 +98,8 @@ describe('paths', () => {
 
   it('tells safe relative paths from unsafe ones', () => {
     for (const ok of ['a', 'a/b.txt', '.hidden', 'a..b', 'dir/...']) expect(relativePathProblem(ok)).toBeUndefined();
-    for (const bad of ['', '/a', '..', 'a/../b', 'a/./b', 'a\\b', 'a\0b', 'C:/x', 'a/']) expect(relativePathProblem(bad)).toBeDefined();
+    for (const bad of ['', '/a', '..', 'a/../b', 'a/./b', 'a\\b', 'a\0b', 'C:/x', 'a/'])
+      expect(relativePathProblem(bad)).toBeDefined();
     expect(outputGlobProblem('**/*.csv')).toBeUndefined();
     expect(outputGlobProblem('[ab].txt')).toBeUndefined();
     expect(outputGlobProblem('[ab.txt')).toBeDefined();

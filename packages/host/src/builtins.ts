@@ -18,7 +18,9 @@ export function registerProcessRunner(registry: RunnerRegistry): void {
       const options = {
         tempDir: environment.tempDir,
         env: environment.env,
-        ...(typeof config.keepWorkingDirectory === 'boolean' ? { keepWorkingDirectory: config.keepWorkingDirectory } : {}),
+        ...(typeof config.keepWorkingDirectory === 'boolean'
+          ? { keepWorkingDirectory: config.keepWorkingDirectory }
+          : {}),
       };
       return createProcessRunner(options);
     },
@@ -28,7 +30,10 @@ export function registerProcessRunner(registry: RunnerRegistry): void {
       validate: (config) =>
         Object.keys(config)
           .filter((k) => !['type', 'version', 'keepWorkingDirectory'].includes(k))
-          .map((k) => ({ path: k, message: `unknown property "${k}" of the Process runner (it takes version, keepWorkingDirectory)` })),
+          .map((k) => ({
+            path: k,
+            message: `unknown property "${k}" of the Process runner (it takes version, keepWorkingDirectory)`,
+          })),
     },
   );
 }

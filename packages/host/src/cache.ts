@@ -25,14 +25,18 @@ export async function computeCacheKey(parts: CacheKeyParts): Promise<string> {
     for await (const chunk of await entry.open()) hash.update(chunk as Buffer);
     files.push([entry.path, hash.digest('hex')]);
   }
-  return createHash('sha256').update(canonicalJson({ definition: parts.definition, files })).digest('hex');
+  return createHash('sha256')
+    .update(canonicalJson({ definition: parts.definition, files }))
+    .digest('hex');
 }
 
 /** JSON with object keys sorted, so equal values always serialise equally. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(value, (_key, v: unknown) =>
     v && typeof v === 'object' && !Array.isArray(v)
-      ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+      ? Object.fromEntries(
+          Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+        )
       : v,
   );
 }
@@ -64,7 +68,13 @@ export interface CacheScope {
 export function createTaskCache(options: { dir: string; storage: LocalStorage }): TaskCache {
   const root = resolve(options.dir, 'cache');
   const fileOf = (scope: CacheScope, key: string) =>
-    join(root, encodeURIComponent(scope.namespace), encodeURIComponent(scope.flowId), encodeURIComponent(scope.taskId), `${key}.json`);
+    join(
+      root,
+      encodeURIComponent(scope.namespace),
+      encodeURIComponent(scope.flowId),
+      encodeURIComponent(scope.taskId),
+      `${key}.json`,
+    );
   return {
     async get(scope, key, now = new Date()) {
       let entry: CacheEntry;

@@ -75,7 +75,10 @@ export interface Host {
   validate(source: string, file?: string): Flow;
   run(params: RunFlowParams): Promise<ExecutionResult>;
   /** Continues an interrupted execution from its state; running tasks reattach by identity. */
-  resume(executionId: string, params?: Omit<RunFlowParams, 'source' | 'executionId' | 'inputs'>): Promise<ExecutionResult>;
+  resume(
+    executionId: string,
+    params?: Omit<RunFlowParams, 'source' | 'executionId' | 'inputs'>,
+  ): Promise<ExecutionResult>;
   /** Reads an execution's state. */
   load(executionId: string): Promise<ExecutionRecord>;
 }
@@ -83,16 +86,31 @@ export interface Host {
 /** Creates a host. Nothing is read from the environment here; it all comes through `options`. */
 export function createHost(options: HostOptions): Host {
   const store = createStateStore({ dir: options.stateDir });
-  const storage = options.storage ?? createLocalStorage({ root: join(options.stateDir, 'storage'), namespaceFiles: options.namespaceFilesDir });
+  const storage =
+    options.storage ??
+    createLocalStorage({ root: join(options.stateDir, 'storage'), namespaceFiles: options.namespaceFilesDir });
   const cache = createTaskCache({ dir: options.stateDir, storage });
   const renderer = createTemplateRenderer();
   const now = options.now ?? (() => new Date());
-  const validate = (source: string, file?: string) => parseFlow(source, { registry: options.registry, ...(file ? { file } : {}) });
+  const validate = (source: string, file?: string) =>
+    parseFlow(source, { registry: options.registry, ...(file ? { file } : {}) });
 
-  const execute = async (flow: Flow, record: ExecutionRecord, params: RunFlowParams, resumed: boolean): Promise<ExecutionResult> => {
+  const execute = async (
+    flow: Flow,
+    record: ExecutionRecord,
+    params: RunFlowParams,
+    resumed: boolean,
+  ): Promise<ExecutionResult> => {
     const observer = params.observer ?? {};
     const signal = params.signal ?? new AbortController().signal;
-    const pool = createRunnerPool({ ...options, storage, renderer, signal, observer, logger: options.logger ?? silentLogger });
+    const pool = createRunnerPool({
+      ...options,
+      storage,
+      renderer,
+      signal,
+      observer,
+      logger: options.logger ?? silentLogger,
+    });
     observer.executionStarted?.(record, resumed);
     record.status = 'RUNNING';
     await store.save(record);
@@ -113,7 +131,14 @@ export function createHost(options: HostOptions): Host {
           continue;
         }
         if (task.disabled) {
-          record.tasks[task.id] = { id: task.id, status: 'SKIPPED', taskRunId: newId(), attempt: 1, attempts: [], runState: {} };
+          record.tasks[task.id] = {
+            id: task.id,
+            status: 'SKIPPED',
+            taskRunId: newId(),
+            attempt: 1,
+            attempts: [],
+            runState: {},
+          };
           continue;
         }
         const outcome = await runTask(task, index, {
@@ -126,7 +151,9 @@ export function createHost(options: HostOptions): Host {
           observer,
           signal,
           runnerFor: pool.runnerFor,
-          ...(options.namespaceFilesDir?.(flow.namespace) ? { namespaceFilesDir: options.namespaceFilesDir(flow.namespace)! } : {}),
+          ...(options.namespaceFilesDir?.(flow.namespace)
+            ? { namespaceFilesDir: options.namespaceFilesDir(flow.namespace)! }
+            : {}),
           newTaskRunId: newId,
           now,
         });
@@ -175,14 +202,21 @@ export function createHost(options: HostOptions): Host {
       if (params.executionId && (await store.exists(safeId(params.executionId)))) {
         const record = await store.load(params.executionId);
         if (record.flowId !== flow.id || record.namespace !== flow.namespace) {
-          throw new PodrunError(ErrorCodes.CONFIG_INVALID, `execution ${record.id} belongs to flow ${record.namespace}.${record.flowId}, not ${flow.namespace}.${flow.id}; use another --execution-id`, {
-            component: 'host',
-          });
+          throw new PodrunError(
+            ErrorCodes.CONFIG_INVALID,
+            `execution ${record.id} belongs to flow ${record.namespace}.${record.flowId}, not ${flow.namespace}.${flow.id}; use another --execution-id`,
+            {
+              component: 'host',
+            },
+          );
         }
         return execute(parseFlow(record.flowSource, { registry: options.registry }), record, params, true);
       }
       const executionId = params.executionId ? safeId(params.executionId) : newId();
-      const inputs = await resolveFlowInputs(flow, params.inputs ?? {}, storage, { executionId, cwd: params.cwd ?? process.cwd() });
+      const inputs = await resolveFlowInputs(flow, params.inputs ?? {}, storage, {
+        executionId,
+        cwd: params.cwd ?? process.cwd(),
+      });
       const record = freshRecord(flow, params.source, executionId, inputs, now(), params);
       return execute(flow, record, params, false);
     },
@@ -194,7 +228,14 @@ export function createHost(options: HostOptions): Host {
   };
 }
 
-function freshRecord(flow: Flow, source: string, id: string, inputs: Record<string, unknown>, at: Date, params: RunFlowParams): ExecutionRecord {
+function freshRecord(
+  flow: Flow,
+  source: string,
+  id: string,
+  inputs: Record<string, unknown>,
+  at: Date,
+  params: RunFlowParams,
+): ExecutionRecord {
   return {
     version: 1,
     id,
@@ -210,7 +251,11 @@ function freshRecord(flow: Flow, source: string, id: string, inputs: Record<stri
   };
 }
 
-function outputsVars(outputs: { vars: Record<string, unknown>; outputFiles: Record<string, string>; exitCode: number }) {
+function outputsVars(outputs: {
+  vars: Record<string, unknown>;
+  outputFiles: Record<string, string>;
+  exitCode: number;
+}) {
   return { vars: outputs.vars, outputFiles: outputs.outputFiles, exitCode: outputs.exitCode };
 }
 

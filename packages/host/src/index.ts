@@ -6,7 +6,15 @@
  *
  * @packageDocumentation
  */
-export type { TaskRunner, RunContext, TaskRunResult, TaskStorage, RunState, TaskMetric, TransferProgress } from '@podrun/core';
+export type {
+  TaskRunner,
+  RunContext,
+  TaskRunResult,
+  TaskStorage,
+  RunState,
+  TaskMetric,
+  TransferProgress,
+} from '@podrun/core';
 
 export { createRunnerRegistry } from './registry.js';
 export type {

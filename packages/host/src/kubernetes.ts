@@ -1,6 +1,14 @@
 import { createRequire } from 'node:module';
 import { ConfigError, defaultPodPaths, parseDynamicRunnerConfig, parseRunnerConfig } from '@podrun/core';
-import type { ConfigIssue, FileTransfer, FileTransferConfig, KubePort, LogCollector, LogCollectorConfig, TaskRunIdentity } from '@podrun/core';
+import type {
+  ConfigIssue,
+  FileTransfer,
+  FileTransferConfig,
+  KubePort,
+  LogCollector,
+  LogCollectorConfig,
+  TaskRunIdentity,
+} from '@podrun/core';
 import { canonicalJson } from './cache.js';
 import type { RunnerConfig, RunnerEnvironment, RunnerRegistry } from './registry.js';
 import type { HostTaskRunner, WorkingPaths } from './runner-paths.js';
@@ -18,7 +26,11 @@ export function kubernetesRunnerVersion(): string {
 // @podrun/kube's functions as used here; the package is loaded on first use so hosts that never
 // run a pod never load client-node.
 interface KubeModule {
-  createKubeConfig(connection: Record<string, unknown> | undefined, env: Record<string, string | undefined>, selection: { kubeconfigPath?: string; context?: string }): unknown;
+  createKubeConfig(
+    connection: Record<string, unknown> | undefined,
+    env: Record<string, string | undefined>,
+    selection: { kubeconfigPath?: string; context?: string },
+  ): unknown;
   createKubePort(options: { kubeConfig: unknown; namespace?: string; logger?: RunnerEnvironment['logger'] }): KubePort;
 }
 
@@ -27,8 +39,14 @@ interface KubeModule {
  * not build in (it builds exec-tar and follow). Integrators pass e.g. `{ transfers: { pvc: ... } }`.
  */
 export interface KubernetesStrategies {
-  transfers?: Record<string, (config: FileTransferConfig, environment: RunnerEnvironment) => FileTransfer | Promise<FileTransfer>>;
-  collectors?: Record<string, (config: LogCollectorConfig, environment: RunnerEnvironment) => LogCollector | Promise<LogCollector>>;
+  transfers?: Record<
+    string,
+    (config: FileTransferConfig, environment: RunnerEnvironment) => FileTransfer | Promise<FileTransfer>
+  >;
+  collectors?: Record<
+    string,
+    (config: LogCollectorConfig, environment: RunnerEnvironment) => LogCollector | Promise<LogCollector>
+  >;
 }
 
 /**
@@ -41,10 +59,17 @@ export function registerKubernetesRunner(registry: RunnerRegistry, options: Kube
   registry.register(
     KUBERNETES_RUNNER_TYPE,
     async (config, environment) => {
-      const [kubeModule, runnerModule] = await Promise.all([import('@podrun/kube'), import('@podrun/kubernetes-runner')]);
+      const [kubeModule, runnerModule] = await Promise.all([
+        import('@podrun/kube'),
+        import('@podrun/kubernetes-runner'),
+      ]);
       const connection = config.config as Record<string, unknown> | undefined;
       const cluster = environment.cluster ?? {};
-      const parsed = parseRunnerConfig({ ...config, type: KUBERNETES_RUNNER_TYPE, ...(config.namespace === undefined && cluster.namespace ? { namespace: cluster.namespace } : {}) });
+      const parsed = parseRunnerConfig({
+        ...config,
+        type: KUBERNETES_RUNNER_TYPE,
+        ...(config.namespace === undefined && cluster.namespace ? { namespace: cluster.namespace } : {}),
+      });
       const kube = environment.shared(
         `kube:${canonicalJson({ connection, kubeconfigPath: cluster.kubeconfigPath, context: cluster.context })}`,
         () => {
@@ -53,7 +78,11 @@ export function registerKubernetesRunner(registry: RunnerRegistry, options: Kube
             ...(cluster.kubeconfigPath ? { kubeconfigPath: cluster.kubeconfigPath } : {}),
             ...(cluster.context ? { context: cluster.context } : {}),
           };
-          const kubeConfig = (kubeModule as unknown as KubeModule).createKubeConfig(conn, { ...environment.env }, selection);
+          const kubeConfig = (kubeModule as unknown as KubeModule).createKubeConfig(
+            conn,
+            { ...environment.env },
+            selection,
+          );
           return (kubeModule as unknown as KubeModule).createKubePort({ kubeConfig, logger: environment.logger });
         },
         (port) => port.close(),
@@ -96,7 +125,10 @@ function pick(paths: { workingDir: string; outputDir: string }): WorkingPaths {
 
 // The reference's oauthTokenProvider names a task whose output is the token; client-node wants a
 // function it can call again on 401.
-function withTokenProvider(connection: Record<string, unknown> | undefined, environment: RunnerEnvironment): Record<string, unknown> | undefined {
+function withTokenProvider(
+  connection: Record<string, unknown> | undefined,
+  environment: RunnerEnvironment,
+): Record<string, unknown> | undefined {
   const provider = connection?.oauthTokenProvider as { task: unknown; output: string } | undefined;
   if (!connection || !provider || typeof provider !== 'object') return connection;
   const tokenFromTask = environment.tokenFromTask;

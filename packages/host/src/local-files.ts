@@ -10,10 +10,20 @@ import type { InputTree, OutputSelection, TaskStorage, TransferProgress } from '
 /** Rejects absolute paths, `..` segments and backslashes in a relative file name. */
 export function assertRelativePath(path: string, component: string): string {
   const normalized = posix.normalize(path);
-  if (path === '' || path.includes('\\') || posix.isAbsolute(path) || normalized === '..' || normalized.startsWith('../')) {
-    throw new UnsafePathError(path, `"${path}" is not a relative path inside the working directory; use a name such as data/in.txt`, {
-      component,
-    });
+  if (
+    path === '' ||
+    path.includes('\\') ||
+    posix.isAbsolute(path) ||
+    normalized === '..' ||
+    normalized.startsWith('../')
+  ) {
+    throw new UnsafePathError(
+      path,
+      `"${path}" is not a relative path inside the working directory; use a name such as data/in.txt`,
+      {
+        component,
+      },
+    );
   }
   return normalized;
 }
@@ -85,9 +95,13 @@ export async function collectOutputs(
     }
   }
   if (select.outputDir) {
-    for (const name of await listRegularFiles(paths.outputDir)) wanted.push({ name, path: join(paths.outputDir, name) });
+    for (const name of await listRegularFiles(paths.outputDir))
+      wanted.push({ name, path: join(paths.outputDir, name) });
   }
-  const totalBytes = (await Promise.all(wanted.map(async (w) => (await lstat(w.path)).size))).reduce((a, b) => a + b, 0);
+  const totalBytes = (await Promise.all(wanted.map(async (w) => (await lstat(w.path)).size))).reduce(
+    (a, b) => a + b,
+    0,
+  );
   let bytes = 0;
   for (const file of wanted) {
     await assertInside(file.path, [paths.workingDir, paths.outputDir]);
@@ -115,9 +129,13 @@ async function assertInside(path: string, roots: string[]): Promise<void> {
   while (current !== resolve(root)) {
     const info = await lstat(current);
     if (info.isSymbolicLink()) {
-      throw new UnsafePathError(relative(root, path), `"${relative(root, path)}" goes through a symbolic link; outputs are never read through links`, {
-        component: 'process',
-      });
+      throw new UnsafePathError(
+        relative(root, path),
+        `"${relative(root, path)}" goes through a symbolic link; outputs are never read through links`,
+        {
+          component: 'process',
+        },
+      );
     }
     current = dirname(current);
   }

@@ -8,7 +8,12 @@ export interface ExecutionObserver {
   /** A line the task's commands wrote. */
   taskLog?(taskId: string, line: LogLine): void | Promise<void>;
   /** The runner's own diagnostics (pod created, reattached...). */
-  runnerLog?(taskId: string, level: 'debug' | 'info' | 'warn' | 'error', message: string, fields?: Record<string, unknown>): void;
+  runnerLog?(
+    taskId: string,
+    level: 'debug' | 'info' | 'warn' | 'error',
+    message: string,
+    fields?: Record<string, unknown>,
+  ): void;
   taskProgress?(taskId: string, progress: TransferProgress): void;
   /** Outputs came from the task cache; no runner was called. */
   taskCached?(taskId: string, fromExecution: string): void;

@@ -106,10 +106,7 @@ function execute(
   signal.addEventListener('abort', onAbort, { once: true });
   const timer = task.timeoutMs ? setTimeout(() => stop('timeout'), task.timeoutMs) : undefined;
 
-  const pumps = Promise.all([
-    pump(child.stdout, 'stdout', context, sink),
-    pump(child.stderr, 'stderr', context, sink),
-  ]);
+  const pumps = Promise.all([pump(child.stdout, 'stdout', context, sink), pump(child.stderr, 'stderr', context, sink)]);
   const exited = new Promise<number>((resolve, reject) => {
     child.once('error', reject);
     child.once('close', (code, sig) => resolve(code ?? 128 + signalNumber(sig)));
@@ -117,11 +114,16 @@ function execute(
   return Promise.all([exited, pumps])
     .then(([code]) => {
       if (stopReason === 'timeout') {
-        throw new DeadlineExceededError('timeout', `the task ran longer than its timeout (${task.timeoutMs} ms) and was killed; raise timeout or make the commands faster`, {
-          component: 'process',
-        });
+        throw new DeadlineExceededError(
+          'timeout',
+          `the task ran longer than its timeout (${task.timeoutMs} ms) and was killed; raise timeout or make the commands faster`,
+          {
+            component: 'process',
+          },
+        );
       }
-      if (stopReason === 'cancel') throw new CancelledError('the task was cancelled; its processes were killed', { component: 'process' });
+      if (stopReason === 'cancel')
+        throw new CancelledError('the task was cancelled; its processes were killed', { component: 'process' });
       return code;
     })
     .finally(() => {

@@ -42,7 +42,9 @@ export function createRetryPolicy(config: RetryConfig | undefined, random: () =>
       case 'random':
         return Math.round(config.minInterval + random() * Math.max(0, config.maxInterval - config.minInterval));
       case 'exponential':
-        return Math.round(Math.min(config.maxInterval, config.interval * Math.pow(config.delayFactor ?? 2, attempt - 1)));
+        return Math.round(
+          Math.min(config.maxInterval, config.interval * Math.pow(config.delayFactor ?? 2, attempt - 1)),
+        );
     }
   };
   return {

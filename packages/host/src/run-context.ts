@@ -51,7 +51,10 @@ export function createRunContext(options: RunContextOptions): RunContext {
 export async function resolveInputs(task: Task, storage: LocalStorage): Promise<InputTree> {
   const entries = new Map<string, InputEntry>();
   // Namespace files first: a task's own inputFiles win on a clash, as in the reference.
-  for (const [path, source] of [...Object.entries(task.namespaceFiles ?? {}), ...Object.entries(task.inputFiles ?? {})]) {
+  for (const [path, source] of [
+    ...Object.entries(task.namespaceFiles ?? {}),
+    ...Object.entries(task.inputFiles ?? {}),
+  ]) {
     const name = assertRelativePath(path, 'host');
     entries.set(name, await entryFor(name, source, storage));
   }

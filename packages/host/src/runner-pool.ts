@@ -26,7 +26,11 @@ export type RunnerPoolOptions = Pick<
 
 /** Runners of one execution, built once per (config, cluster) and closed at the end. */
 export interface RunnerPool {
-  runnerFor(task: FlowTask, path: string, vars: TemplateVars): Promise<{ runner: HostTaskRunner; config: RunnerConfig }>;
+  runnerFor(
+    task: FlowTask,
+    path: string,
+    vars: TemplateVars,
+  ): Promise<{ runner: HostTaskRunner; config: RunnerConfig }>;
   close(): Promise<void>;
 }
 
@@ -68,50 +72,77 @@ export function createRunnerPool(options: RunnerPoolOptions): RunnerPool {
     const schema = taskSchemaFor(String(raw.type));
     const parsed = schema?.safeParse(raw);
     if (!parsed?.success) {
-      throw new ConfigError([{ path: 'taskRunner.config.oauthTokenProvider.task', message: 'expected a shell Commands or Script task that prints the token as an output' }], {
-        component: 'host',
-      });
+      throw new ConfigError(
+        [
+          {
+            path: 'taskRunner.config.oauthTokenProvider.task',
+            message: 'expected a shell Commands or Script task that prints the token as an output',
+          },
+        ],
+        {
+          component: 'host',
+        },
+      );
     }
     const task = parsed.data;
     const config = (task.taskRunner as RunnerConfig | undefined) ?? { type: PROCESS_RUNNER_TYPE };
     const runner = await build(config, options.cluster, 'taskRunner.config.oauthTokenProvider.task.taskRunner');
-    const identity = { namespace: 'podrun', flowId: 'oauth-token', taskId: task.id, executionId: 'token', taskRunId: `token-${Date.now()}`, attempt: 1 };
-    const paths = runner.workingPaths?.(identity) ?? { workingDir: '/kestra/working-dir', outputDir: '/kestra/working-dir/outputs' };
+    const identity = {
+      namespace: 'podrun',
+      flowId: 'oauth-token',
+      taskId: task.id,
+      executionId: 'token',
+      taskRunId: `token-${Date.now()}`,
+      attempt: 1,
+    };
+    const paths = runner.workingPaths?.(identity) ?? {
+      workingDir: '/kestra/working-dir',
+      outputDir: '/kestra/working-dir/outputs',
+    };
     const state = new Map<string, unknown>();
     const rendered = await renderShellTask(task, 'oauthTokenProvider.task', options.renderer, { ...paths });
-    if (!options.storage) throw new PodrunError(ErrorCodes.STORAGE, 'no storage for the token task', { component: 'host' });
+    if (!options.storage)
+      throw new PodrunError(ErrorCodes.STORAGE, 'no storage for the token task', { component: 'host' });
     const context = createRunContext({
       identity,
       logger: options.logger,
       // The token task's own lines may contain the token: never shown.
       taskLogs: { line: () => undefined },
       storage: options.storage,
-      state: { get: async <T,>(k: string) => state.get(k) as T | undefined, set: async (k, v) => void state.set(k, v) },
+      state: { get: async <T>(k: string) => state.get(k) as T | undefined, set: async (k, v) => void state.set(k, v) },
       renderer: options.renderer,
       vars: { ...paths },
     });
     const result = await runner.run(rendered, context, options.signal);
     const token = lookup(result.vars, provider.output.replace(/^vars\./, ''));
     if (result.exitCode !== 0 || typeof token !== 'string' || token === '') {
-      throw new PodrunError(ErrorCodes.KUBE_AUTH, `the oauthTokenProvider task did not output "${provider.output}" (exit code ${result.exitCode}); make it print ::{"outputs":{"${provider.output}":"..."}}::`, {
-        component: 'host',
-      });
+      throw new PodrunError(
+        ErrorCodes.KUBE_AUTH,
+        `the oauthTokenProvider task did not output "${provider.output}" (exit code ${result.exitCode}); make it print ::{"outputs":{"${provider.output}":"..."}}::`,
+        {
+          component: 'host',
+        },
+      );
     }
     return token;
   };
 
   return {
     async runnerFor(task, path, vars) {
-      const raw = (task.taskRunner as RunnerConfig | undefined) ?? options.defaultRunner ?? { type: PROCESS_RUNNER_TYPE };
+      const raw = (task.taskRunner as RunnerConfig | undefined) ??
+        options.defaultRunner ?? { type: PROCESS_RUNNER_TYPE };
       const config = options.renderer.renderDeep(raw, vars);
       let cluster = options.cluster;
       if (task.workerGroup) {
-        const target = await resolveWorkerGroup({ key: task.workerGroup.key, fallback: task.workerGroup.fallback ?? 'FAIL' }, {
-          groups: options.workerGroups ?? {},
-          ...(options.workerGroupProbe ? { probe: options.workerGroupProbe } : {}),
-          signal: options.signal,
-          onWait: (key) => options.observer.workerGroupWaiting?.(task.id, key),
-        });
+        const target = await resolveWorkerGroup(
+          { key: task.workerGroup.key, fallback: task.workerGroup.fallback ?? 'FAIL' },
+          {
+            groups: options.workerGroups ?? {},
+            ...(options.workerGroupProbe ? { probe: options.workerGroupProbe } : {}),
+            signal: options.signal,
+            onWait: (key) => options.observer.workerGroupWaiting?.(task.id, key),
+          },
+        );
         cluster = { ...options.cluster, ...target };
       }
       return { runner: await build(config, cluster, `${path}.taskRunner`), config };

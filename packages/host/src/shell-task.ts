@@ -40,7 +40,11 @@ export async function renderShellTask(
   return out;
 }
 
-function renderInputFiles(value: Record<string, string> | string, path: string, render: (v: string) => string): Record<string, InputFileSource> {
+function renderInputFiles(
+  value: Record<string, string> | string,
+  path: string,
+  render: (v: string) => string,
+): Record<string, InputFileSource> {
   let map: Record<string, unknown>;
   if (typeof value === 'string') {
     // The reference accepts a JSON object (often produced by an expression) as well as a map.
@@ -48,10 +52,18 @@ function renderInputFiles(value: Record<string, string> | string, path: string, 
     try {
       map = JSON.parse(text) as Record<string, unknown>;
     } catch {
-      throw new ConfigError([{ path: `${path}.inputFiles`, message: 'expected a map of file name to content, or a JSON object rendering to one' }], {
-        code: ErrorCodes.TASK_INVALID,
-        component: 'host',
-      });
+      throw new ConfigError(
+        [
+          {
+            path: `${path}.inputFiles`,
+            message: 'expected a map of file name to content, or a JSON object rendering to one',
+          },
+        ],
+        {
+          code: ErrorCodes.TASK_INVALID,
+          component: 'host',
+        },
+      );
     }
   } else {
     map = value;
@@ -59,10 +71,13 @@ function renderInputFiles(value: Record<string, string> | string, path: string, 
   const out: Record<string, InputFileSource> = {};
   for (const [name, raw] of Object.entries(map)) {
     if (raw === null || raw === undefined) {
-      throw new ConfigError([{ path: `${path}.inputFiles["${name}"]`, message: 'has no value; give the file content or a storage URI' }], {
-        code: ErrorCodes.INPUT_MISSING,
-        component: 'host',
-      });
+      throw new ConfigError(
+        [{ path: `${path}.inputFiles["${name}"]`, message: 'has no value; give the file content or a storage URI' }],
+        {
+          code: ErrorCodes.INPUT_MISSING,
+          component: 'host',
+        },
+      );
     }
     const rendered = typeof raw === 'string' ? render(raw) : JSON.stringify(raw);
     out[render(name)] = isStorageUri(rendered.trim()) ? { uri: rendered.trim() } : { content: rendered };
@@ -80,7 +95,8 @@ async function selectNamespaceFiles(
   const exclude = options.exclude?.length ? picomatch(options.exclude, { dot: true }) : () => false;
   const out: Record<string, InputFileSource> = {};
   for (const name of await listRegularFiles(dir)) {
-    if (include(name) && !exclude(name)) out[name] = { uri: formatStorageUri([namespace, '_files', ...name.split('/')]) };
+    if (include(name) && !exclude(name))
+      out[name] = { uri: formatStorageUri([namespace, '_files', ...name.split('/')]) };
   }
   return out;
 }

@@ -31,7 +31,10 @@ export function parseStorageUri(uri: string): string[] {
       throw storageError(`"${uri}" has a malformed percent-encoding`, uri);
     }
   });
-  if (segments.length === 0 || segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\\'))) {
+  if (
+    segments.length === 0 ||
+    segments.some((s) => s === '' || s === '.' || s === '..' || s.includes('/') || s.includes('\\'))
+  ) {
     throw storageError(`"${uri}" is not a valid storage path (empty, "." or ".." segments)`, uri);
   }
   return segments;
@@ -79,7 +82,8 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
   const root = resolve(options.root);
   const pathOf = (uri: string): string => {
     const segments = parseStorageUri(uri);
-    const filesDir = segments[1] === '_files' && segments.length > 2 ? options.namespaceFiles?.(segments[0]!) : undefined;
+    const filesDir =
+      segments[1] === '_files' && segments.length > 2 ? options.namespaceFiles?.(segments[0]!) : undefined;
     const base = filesDir ? resolve(filesDir) : root;
     const path = join(base, ...(filesDir ? segments.slice(2) : segments));
     if (!path.startsWith(base + sep)) throw storageError(`"${uri}" points outside the storage`, uri);
@@ -135,7 +139,9 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
 function outputSegments(name: string): string[] {
   const segments = name.split('/').filter((s) => s !== '' && s !== '.');
   if (segments.length === 0 || segments.includes('..')) {
-    throw new UnsafePathError(name, `output name "${name}" is not a relative path inside the task's directory`, { component: 'storage' });
+    throw new UnsafePathError(name, `output name "${name}" is not a relative path inside the task's directory`, {
+      component: 'storage',
+    });
   }
   return segments;
 }

@@ -38,7 +38,11 @@ export interface TaskRunEnv {
   observer: ExecutionObserver;
   signal: AbortSignal;
   /** Builds (or reuses) the runner for a task: rendered runner config, worker group applied. */
-  runnerFor(task: FlowTask, path: string, vars: TemplateVars): Promise<{ runner: HostTaskRunner; config: RunnerConfig }>;
+  runnerFor(
+    task: FlowTask,
+    path: string,
+    vars: TemplateVars,
+  ): Promise<{ runner: HostTaskRunner; config: RunnerConfig }>;
   namespaceFilesDir?: string;
   newTaskRunId(): string;
   now(): Date;
@@ -60,12 +64,15 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
   const path = `tasks[${index}]`;
   const existing = record.tasks[task.id];
   const resumed = existing?.status === 'RUNNING';
-  const taskRecord: TaskRecord = existing && resumed
-    ? existing
-    : { id: task.id, status: 'CREATED', taskRunId: env.newTaskRunId(), attempt: 1, attempts: [], runState: {} };
+  const taskRecord: TaskRecord =
+    existing && resumed
+      ? existing
+      : { id: task.id, status: 'CREATED', taskRunId: env.newTaskRunId(), attempt: 1, attempts: [], runState: {} };
   record.tasks[task.id] = taskRecord;
   const policy = createRetryPolicy(task.retry);
-  const firstStart = taskRecord.attempts[0]?.startedAt ? Date.parse(taskRecord.attempts[0].startedAt) : env.now().getTime();
+  const firstStart = taskRecord.attempts[0]?.startedAt
+    ? Date.parse(taskRecord.attempts[0].startedAt)
+    : env.now().getTime();
 
   for (;;) {
     const attempt = taskRecord.attempt;
@@ -83,7 +90,11 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
       taskRecord.outputs = outputs;
       attemptRecord.exitCode = outputs.exitCode;
       if (outputs.exitCode !== 0) {
-        error = { code: ErrorCodes.TASK_FAILED, message: `the commands exited with code ${outputs.exitCode}`, details: { exitCode: outputs.exitCode } };
+        error = {
+          code: ErrorCodes.TASK_FAILED,
+          message: `the commands exited with code ${outputs.exitCode}`,
+          details: { exitCode: outputs.exitCode },
+        };
       }
     } catch (thrown) {
       error = summarize(thrown);
@@ -95,7 +106,9 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
       const status = attempt > 1 && policy.warningOnRetry ? 'WARNING' : 'SUCCESS';
       return { record: await finish(taskRecord, attemptRecord, status, undefined, env) };
     }
-    const decision = NOT_RETRIED.has(error.code) ? { retry: false as const } : policy.next(attempt, env.now().getTime() - firstStart);
+    const decision = NOT_RETRIED.has(error.code)
+      ? { retry: false as const }
+      : policy.next(attempt, env.now().getTime() - firstStart);
     if (decision.retry && policy.behavior === 'RETRY_FAILED_TASK') {
       attemptRecord.status = 'FAILED';
       attemptRecord.endedAt = env.now().toISOString();
@@ -136,7 +149,10 @@ async function runAttempt(task: FlowTask, path: string, taskRecord: TaskRecord, 
     taskrun: { id: taskRecord.taskRunId, attemptsCount: taskRecord.attempt - 1 },
   };
   const { runner, config } = await env.runnerFor(task, path, baseVars);
-  const paths: WorkingPaths = runner.workingPaths?.(identity) ?? { workingDir: '/kestra/working-dir', outputDir: '/kestra/working-dir/outputs' };
+  const paths: WorkingPaths = runner.workingPaths?.(identity) ?? {
+    workingDir: '/kestra/working-dir',
+    outputDir: '/kestra/working-dir/outputs',
+  };
   const vars = { ...baseVars, workingDir: paths.workingDir, outputDir: paths.outputDir };
   const rendered: Task = await renderShellTask(task, path, env.renderer, vars, {
     namespace: record.namespace,
@@ -147,7 +163,11 @@ async function runAttempt(task: FlowTask, path: string, taskRecord: TaskRecord, 
   if (task.taskCache?.enabled) {
     const inputs = await resolveInputs(rendered, env.storage);
     cacheKey = await computeCacheKey({ definition: { type: task.type, task: rendered, runner: config }, inputs });
-    const hit = await env.cache.get({ namespace: record.namespace, flowId: record.flowId, taskId: task.id }, cacheKey, env.now());
+    const hit = await env.cache.get(
+      { namespace: record.namespace, flowId: record.flowId, taskId: task.id },
+      cacheKey,
+      env.now(),
+    );
     if (hit) {
       taskRecord.cached = true;
       env.observer.taskCached?.(task.id, hit.executionId);
@@ -216,9 +236,16 @@ async function finish(
 /** A secret-free summary of anything thrown. */
 export function summarize(error: unknown): ErrorSummary {
   if (error instanceof PodrunError) {
-    return { code: error.code, message: error.message, ...(Object.keys(error.details).length ? { details: error.details } : {}) };
+    return {
+      code: error.code,
+      message: error.message,
+      ...(Object.keys(error.details).length ? { details: error.details } : {}),
+    };
   }
-  return { code: 'PODRUN_INTERNAL', message: `[podrun] unexpected error: ${error instanceof Error ? error.message : String(error)}` };
+  return {
+    code: 'PODRUN_INTERNAL',
+    message: `[podrun] unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+  };
 }
 
 function taskLogger(taskId: string, observer: ExecutionObserver): Logger {

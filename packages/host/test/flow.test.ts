@@ -54,7 +54,11 @@ tasks:
     expect(flow.tasks.map((t) => t.id)).toEqual(['a', 'b']);
     expect(flow.tasks[0]!.taskRunner).toEqual({ type: 'io.kestra.plugin.core.runner.Process' });
     expect(flow.tasks[0]!.env).toEqual({ FROM_DEFAULTS: 'yes', OWN: '1' });
-    expect(flow.tasks[1]!.retry).toMatchObject({ type: 'constant', behavior: 'RETRY_FAILED_TASK', warningOnRetry: false });
+    expect(flow.tasks[1]!.retry).toMatchObject({
+      type: 'constant',
+      behavior: 'RETRY_FAILED_TASK',
+      warningOnRetry: false,
+    });
     expect(flow.inputs.map((i) => i.type)).toEqual(['FILE', 'INT']);
   });
 
@@ -87,10 +91,16 @@ tasks:
 
   it('reports top-level problems, YAML syntax errors and duplicate ids with lines', () => {
     expect(issuesOf('id: f\nnamespce: x\ntasks: []\n').map((i) => [i.path, i.line])).toEqual(
-      expect.arrayContaining([['namespce', 2], ['namespace', 1], ['tasks', 3]]),
+      expect.arrayContaining([
+        ['namespce', 2],
+        ['namespace', 1],
+        ['tasks', 3],
+      ]),
     );
     expect(issuesOf('id: f\nnamespace: x\ntasks:\n  - id: a\n    commands: [unclosed\n')[0]!.line).toBeGreaterThan(0);
-    const dup = issuesOf('id: f\nnamespace: x\ntasks:\n  - {id: a, type: io.podrun.shell.Script, script: x}\n  - {id: a, type: io.podrun.shell.Script, script: y}\n');
+    const dup = issuesOf(
+      'id: f\nnamespace: x\ntasks:\n  - {id: a, type: io.podrun.shell.Script, script: x}\n  - {id: a, type: io.podrun.shell.Script, script: y}\n',
+    );
     expect(dup).toEqual([expect.objectContaining({ path: 'tasks[1].id', line: 5 })]);
   });
 });

@@ -15,7 +15,13 @@ afterAll(() => rm(dir, { recursive: true, force: true }));
 function host(extra: Partial<HostOptions> = {}) {
   const registry = createRunnerRegistry();
   registerProcessRunner(registry);
-  return createHost({ registry, stateDir: join(dir, 'state'), env: { PATH: process.env.PATH }, tempDir: dir, ...extra });
+  return createHost({
+    registry,
+    stateDir: join(dir, 'state'),
+    env: { PATH: process.env.PATH },
+    tempDir: dir,
+    ...extra,
+  });
 }
 
 function recorder() {
@@ -77,7 +83,9 @@ tasks:
     const produced = result.record.tasks.produce!.outputs!;
     expect(produced.vars).toEqual({ greeting: 'hello world' });
     expect(await read(h, produced.outputFiles['out.txt']!)).toBe('payload\n');
-    expect(String(result.record.inputs.file)).toMatch(/^podrun:\/\/\/company\.team\/pass\/.+\/inputs\/file\/data\.txt$/);
+    expect(String(result.record.inputs.file)).toMatch(
+      /^podrun:\/\/\/company\.team\/pass\/.+\/inputs\/file\/data\.txt$/,
+    );
   });
 
   it('retries a failed task with a new attempt, and warns when warningOnRetry', async () => {
@@ -104,14 +112,19 @@ tasks:
 
   it('fails with the reason when attempts run out; allowFailure turns it into a warning', async () => {
     const failing = await host().run({
-      source: 'id: fail\nnamespace: company.team\ntasks:\n  - {id: bad, type: io.podrun.shell.Script, script: "exit 4", retry: {type: constant, interval: PT0S, maxAttempts: 2}}\n  - {id: never, type: io.podrun.shell.Script, script: "echo no"}\n',
+      source:
+        'id: fail\nnamespace: company.team\ntasks:\n  - {id: bad, type: io.podrun.shell.Script, script: "exit 4", retry: {type: constant, interval: PT0S, maxAttempts: 2}}\n  - {id: never, type: io.podrun.shell.Script, script: "echo no"}\n',
     });
     expect(failing.record.status).toBe('FAILED');
-    expect(failing.record.error).toMatchObject({ code: ErrorCodes.TASK_FAILED, details: { exitCode: 4, taskId: 'bad' } });
+    expect(failing.record.error).toMatchObject({
+      code: ErrorCodes.TASK_FAILED,
+      details: { exitCode: 4, taskId: 'bad' },
+    });
     expect(failing.record.tasks.bad!.attempts).toHaveLength(2);
     expect(failing.record.tasks.never).toBeUndefined();
     const allowed = await host().run({
-      source: 'id: fail2\nnamespace: company.team\ntasks:\n  - {id: bad, type: io.podrun.shell.Script, script: "exit 4", allowFailure: true}\n  - {id: next, type: io.podrun.shell.Script, script: "echo yes"}\n',
+      source:
+        'id: fail2\nnamespace: company.team\ntasks:\n  - {id: bad, type: io.podrun.shell.Script, script: "exit 4", allowFailure: true}\n  - {id: next, type: io.podrun.shell.Script, script: "echo yes"}\n',
     });
     expect(allowed.record.status).toBe('WARNING');
     expect(allowed.record.tasks.next!.status).toBe('SUCCESS');
@@ -162,7 +175,8 @@ tasks:
 
   it('resumes an execution: finished tasks are kept, the interrupted one runs with the same identity', async () => {
     const h = host();
-    const source = 'id: resumable\nnamespace: company.team\ntasks:\n  - {id: one, type: io.podrun.shell.Script, script: "echo one"}\n  - {id: two, type: io.podrun.shell.Script, script: "echo two"}\n';
+    const source =
+      'id: resumable\nnamespace: company.team\ntasks:\n  - {id: one, type: io.podrun.shell.Script, script: "echo one"}\n  - {id: two, type: io.podrun.shell.Script, script: "echo two"}\n';
     const first = await h.run({ source, executionId: 'resume-me' });
     // Pretend the process died while `two` ran.
     const record = await h.load('resume-me');
@@ -197,17 +211,32 @@ tasks:
     const cancelled = await h.run({ source: flow('gpu', 'CANCEL') });
     expect(cancelled.record.status).toBe('CANCELLED');
     const r = recorder();
-    const waiting = h.run({ source: flow('gpu', 'WAIT'), observer: { ...r.observer, workerGroupWaiting: () => void (up = true) } });
+    const waiting = h.run({
+      source: flow('gpu', 'WAIT'),
+      observer: { ...r.observer, workerGroupWaiting: () => void (up = true) },
+    });
     expect((await waiting).record.status).toBe('SUCCESS');
   });
 
   it('rejects bad inputs and undefined template variables with clear codes', async () => {
     const h = host();
-    await expect(h.run({ source: 'id: i\nnamespace: n\ninputs: [{id: n, type: INT}]\ntasks:\n  - {id: t, type: io.podrun.shell.Script, script: x}\n', inputs: { n: 'abc' } }))
-      .rejects.toMatchObject({ code: ErrorCodes.FLOW_INVALID });
-    await expect(h.run({ source: 'id: i\nnamespace: n\ninputs: [{id: n, type: INT}]\ntasks:\n  - {id: t, type: io.podrun.shell.Script, script: x}\n' }))
-      .rejects.toMatchObject({ code: ErrorCodes.INPUT_MISSING });
-    const result = await h.run({ source: 'id: i\nnamespace: n\ntasks:\n  - {id: t, type: io.podrun.shell.Script, script: "echo {{ inputs.nope }}"}\n' });
+    await expect(
+      h.run({
+        source:
+          'id: i\nnamespace: n\ninputs: [{id: n, type: INT}]\ntasks:\n  - {id: t, type: io.podrun.shell.Script, script: x}\n',
+        inputs: { n: 'abc' },
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.FLOW_INVALID });
+    await expect(
+      h.run({
+        source:
+          'id: i\nnamespace: n\ninputs: [{id: n, type: INT}]\ntasks:\n  - {id: t, type: io.podrun.shell.Script, script: x}\n',
+      }),
+    ).rejects.toMatchObject({ code: ErrorCodes.INPUT_MISSING });
+    const result = await h.run({
+      source:
+        'id: i\nnamespace: n\ntasks:\n  - {id: t, type: io.podrun.shell.Script, script: "echo {{ inputs.nope }}"}\n',
+    });
     expect(result.record.error?.code).toBe(ErrorCodes.TEMPLATE);
   });
 });

@@ -10,7 +10,10 @@ const env: RunnerEnvironment = {
   tempDir: '/tmp',
   shared: (_k, create) => create(),
 };
-const fake = (type: string): TaskRunner => ({ type, run: async () => ({ exitCode: 0, outputFiles: {}, vars: {}, metrics: [] }) });
+const fake = (type: string): TaskRunner => ({
+  type,
+  run: async () => ({ exitCode: 0, outputFiles: {}, vars: {}, metrics: [] }),
+});
 
 describe('runner registry', () => {
   it('selects runners by type or alias, and lets integrators register their own', async () => {
@@ -43,7 +46,11 @@ describe('runner registry', () => {
     expect(() => checkPluginVersion('t', '>=1 <2', '1.0.0')).not.toThrow();
     expect(() => checkPluginVersion('t', 'LATEST', '0.1.0')).not.toThrow();
     expect(() => checkPluginVersion('t', undefined, '0.1.0')).not.toThrow();
-    for (const [requested, installed] of [['1.2.4', '1.2.3'], ['^2', '1.9.9'], ['not a version!', '1.0.0']] as const) {
+    for (const [requested, installed] of [
+      ['1.2.4', '1.2.3'],
+      ['^2', '1.9.9'],
+      ['not a version!', '1.0.0'],
+    ] as const) {
       let error: unknown;
       try {
         checkPluginVersion('t', requested, installed);
@@ -54,8 +61,12 @@ describe('runner registry', () => {
     }
     const registry = createRunnerRegistry();
     registerProcessRunner(registry);
-    await expect(registry.create({ type: 'io.podrun.process', version: '99.0.0' }, env)).rejects.toMatchObject({ code: ErrorCodes.PLUGIN_VERSION });
+    await expect(registry.create({ type: 'io.podrun.process', version: '99.0.0' }, env)).rejects.toMatchObject({
+      code: ErrorCodes.PLUGIN_VERSION,
+    });
     expect(registry.validate({ type: 'io.podrun.process', version: hostVersion() })).toEqual([]);
-    expect(registry.validate({ type: 'io.podrun.process', version: '99' }, 'tasks[0].taskRunner')[0]!.path).toBe('tasks[0].taskRunner.version');
+    expect(registry.validate({ type: 'io.podrun.process', version: '99' }, 'tasks[0].taskRunner')[0]!.path).toBe(
+      'tasks[0].taskRunner.version',
+    );
   });
 });

@@ -23,8 +23,20 @@ describe('storage', () => {
     expect(isStorageUri('podrun:///a/b')).toBe(true);
     expect(isStorageUri('kestra:///a/b')).toBe(true);
     expect(isStorageUri('/tmp/x')).toBe(false);
-    expect(parseStorageUri('kestra:///company.team/flow/e1/t/out%20file.txt')).toEqual(['company.team', 'flow', 'e1', 't', 'out file.txt']);
-    for (const bad of ['podrun:///a/../b', 'podrun:///a//b', 'http://x/y', 'podrun:///a/%2e%2e/b', 'podrun:///a/x%2Fy']) {
+    expect(parseStorageUri('kestra:///company.team/flow/e1/t/out%20file.txt')).toEqual([
+      'company.team',
+      'flow',
+      'e1',
+      't',
+      'out file.txt',
+    ]);
+    for (const bad of [
+      'podrun:///a/../b',
+      'podrun:///a//b',
+      'http://x/y',
+      'podrun:///a/%2e%2e/b',
+      'podrun:///a/x%2Fy',
+    ]) {
       expect(() => parseStorageUri(bad)).toThrow();
     }
     expect(formatStorageUri(['a b', 'ü'])).toBe('podrun:///a%20b/%C3%BC');
@@ -32,7 +44,14 @@ describe('storage', () => {
 
   it('stores task outputs under the task run and reads them by either scheme', async () => {
     const storage = createLocalStorage({ root: join(dir, 's1') });
-    const task = storage.forTaskRun({ namespace: 'ns', flowId: 'f', executionId: 'e', taskId: 't', taskRunId: 'r', attempt: 1 });
+    const task = storage.forTaskRun({
+      namespace: 'ns',
+      flowId: 'f',
+      executionId: 'e',
+      taskId: 't',
+      taskRunId: 'r',
+      attempt: 1,
+    });
     const uri = await task.putOutput('dir/out.txt', Readable.from(['hello']));
     expect(uri).toBe('podrun:///ns/f/e/t/r/dir/out.txt');
     expect(await text((await storage.open(uri.replace('podrun:', 'kestra:'))).content)).toBe('hello');
@@ -43,7 +62,14 @@ describe('storage', () => {
     const storage = createLocalStorage({ root: join(dir, 's2') });
     const error = await storage.open('podrun:///ns/none.txt').catch((e: unknown) => e);
     expect(isPodrunError(error, ErrorCodes.STORAGE)).toBe(true);
-    const task = storage.forTaskRun({ namespace: 'ns', flowId: 'f', executionId: 'e', taskId: 't', taskRunId: 'r', attempt: 1 });
+    const task = storage.forTaskRun({
+      namespace: 'ns',
+      flowId: 'f',
+      executionId: 'e',
+      taskId: 't',
+      taskRunId: 'r',
+      attempt: 1,
+    });
     await expect(task.putOutput('../x', Readable.from(['x']))).rejects.toMatchObject({ code: ErrorCodes.UNSAFE_PATH });
   });
 
@@ -51,7 +77,10 @@ describe('storage', () => {
     const files = join(dir, 'nsfiles');
     await mkdir(join(files, 'scripts'), { recursive: true });
     await writeFile(join(files, 'scripts', 'run.sh'), 'echo hi');
-    const storage = createLocalStorage({ root: join(dir, 's3'), namespaceFiles: (ns) => (ns === 'company.team' ? files : undefined) });
+    const storage = createLocalStorage({
+      root: join(dir, 's3'),
+      namespaceFiles: (ns) => (ns === 'company.team' ? files : undefined),
+    });
     expect(await text((await storage.open('podrun:///company.team/_files/scripts/run.sh')).content)).toBe('echo hi');
   });
 });

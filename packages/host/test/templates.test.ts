@@ -15,7 +15,9 @@ describe('templates', () => {
   const r = createTemplateRenderer();
   it('renders the reference expressions', () => {
     expect(r.render('hi {{ inputs.name }} {{ inputs.count }} {{ inputs.flag }}', vars)).toBe('hi world 3 false');
-    expect(r.render('{{ workingDir }}/data.txt {{outputDir}}', vars)).toBe('/kestra/working-dir/data.txt /kestra/working-dir/out');
+    expect(r.render('{{ workingDir }}/data.txt {{outputDir}}', vars)).toBe(
+      '/kestra/working-dir/data.txt /kestra/working-dir/out',
+    );
     expect(r.render("{{ outputs.produce.outputFiles['out.txt'] }}", vars)).toBe('podrun:///ns/f/e/produce/r/out.txt');
     expect(r.render('{{ outputs.produce.vars.k }}-{{ execution.id }}-{{ flow.id }}', vars)).toBe('v-exec1-hello');
   });
@@ -52,6 +54,8 @@ describe('templates', () => {
     }
   });
   it('renders nested values, keys included', () => {
-    expect(r.renderDeep({ '{{ inputs.name }}.txt': ['{{ inputs.count }}', 1, true] }, vars)).toEqual({ 'world.txt': ['3', 1, true] });
+    expect(r.renderDeep({ '{{ inputs.name }}.txt': ['{{ inputs.count }}', 1, true] }, vars)).toEqual({
+      'world.txt': ['3', 1, true],
+    });
   });
 });

@@ -17,7 +17,10 @@ Starts an emulated Kubernetes cluster on 127.0.0.1 and keeps it running until in
  * Runs the command line. Resolves when the cluster has stopped after a signal; rejects with a
  * ConfigError for bad arguments.
  */
-export async function runCli(argv: string[], out: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): Promise<void> {
+export async function runCli(
+  argv: string[],
+  out: (line: string) => void = (l) => process.stdout.write(`${l}\n`),
+): Promise<void> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -34,10 +37,13 @@ export async function runCli(argv: string[], out: (line: string) => void = (l) =
     return;
   }
   if (positionals[0] !== 'start' || positionals.length > 1) {
-    throw new ConfigError([{ path: 'command', message: `expected "start", got "${positionals.join(' ')}"\n${usage}` }], {
-      component: 'kube-emulator',
-      title: 'invalid command line',
-    });
+    throw new ConfigError(
+      [{ path: 'command', message: `expected "start", got "${positionals.join(' ')}"\n${usage}` }],
+      {
+        component: 'kube-emulator',
+        title: 'invalid command line',
+      },
+    );
   }
   const port = values.port === undefined ? undefined : Number(values.port);
   if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
@@ -57,7 +63,9 @@ export async function runCli(argv: string[], out: (line: string) => void = (l) =
     writeFileSync(kubeconfigPath, cluster.kubeconfig, { mode: 0o600 });
   }
   out(`kubeconfig: ${kubeconfigPath}`);
-  out(`The podrun kube-emulator serves ${cluster.url}; use it with: KUBECONFIG=${kubeconfigPath} kubectl get pods (Ctrl-C stops it)`);
+  out(
+    `The podrun kube-emulator serves ${cluster.url}; use it with: KUBECONFIG=${kubeconfigPath} kubectl get pods (Ctrl-C stops it)`,
+  );
   await new Promise<void>((resolveStop) => {
     const stop = (): void => {
       process.off('SIGINT', stop);

@@ -67,7 +67,9 @@ export interface EmbeddedCluster {
   /** Closes the listener and every connection, then listens again on the same port; pods keep running. */
   restartApiServer(): Promise<void>;
   /** A kubeconfig for another identity: a client certificate for `user`/`groups`, or a token, or basic auth. */
-  kubeconfigFor(identity: { user: string; groups?: string[] } | { token: string } | { username: string; password: string }): string;
+  kubeconfigFor(
+    identity: { user: string; groups?: string[] } | { token: string } | { username: string; password: string },
+  ): string;
   /** Stops the API server and the node (every pod process is killed) and removes a temporary state dir. */
   stop(): Promise<void>;
 }
@@ -84,16 +86,23 @@ function defaultAllocatable(): Record<string, string> {
 /** Starts an emulated cluster in this process. */
 export async function startCluster(options: ClusterOptions = {}): Promise<EmbeddedCluster> {
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
-    throw new PodrunError(ErrorCodes.CONFIG_INVALID, `port ${options.port} is not a TCP port; pass 0-65535 or leave it out for a random one`, {
-      component: 'kube-emulator',
-    });
+    throw new PodrunError(
+      ErrorCodes.CONFIG_INVALID,
+      `port ${options.port} is not a TCP port; pass 0-65535 or leave it out for a random one`,
+      {
+        component: 'kube-emulator',
+      },
+    );
   }
   const ownsStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? mkdtempSync(join(os.tmpdir(), 'podrun-kube-emulator-'));
   mkdirSync(stateDir, { recursive: true });
 
   const ca = createClusterCa();
-  const serving = ca.issueServerCertificate(['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'], ['127.0.0.1', '::1']);
+  const serving = ca.issueServerCertificate(
+    ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
+    ['127.0.0.1', '::1'],
+  );
   const admin = ca.issueClientCertificate('podrun-admin', ['system:masters']);
   const adminToken = randomBytes(24).toString('base64url');
   const store = createObjectStore({ historySize: options.watchHistorySize ?? 2000 });
@@ -138,7 +147,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
       ctx,
       authenticator: createAuthenticator({
         tokens,
-        staticTokens: [...(options.staticTokens ?? []), ...(plain ? [{ token: adminToken, user: 'podrun-admin', groups: ['system:masters'] }] : [])],
+        staticTokens: [
+          ...(options.staticTokens ?? []),
+          ...(plain ? [{ token: adminToken, user: 'podrun-admin', groups: ['system:masters'] }] : []),
+        ],
         basicAuth: options.basicAuth ?? [],
       }),
       faults,
@@ -151,10 +163,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     await ctx.node.stop();
     stopControllers();
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
-    throw new PodrunError(ErrorCodes.EMULATOR, `cannot listen on 127.0.0.1:${options.port ?? 0} (${(error as Error).message}); pick another port or leave it out`, {
-      component: 'kube-emulator',
-      cause: error,
-    });
+    throw new PodrunError(
+      ErrorCodes.EMULATOR,
+      `cannot listen on 127.0.0.1:${options.port ?? 0} (${(error as Error).message}); pick another port or leave it out`,
+      {
+        component: 'kube-emulator',
+        cause: error,
+      },
+    );
   }
   const url = `${plain ? 'http' : 'https'}://127.0.0.1:${server.port}`;
   const kubeconfigFor = (identity: Parameters<EmbeddedCluster['kubeconfigFor']>[0]): string => {
@@ -174,7 +190,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     return buildKubeconfig({ server: url, caCertPem: plain ? undefined : ca.certPem, userName, credentials });
   };
   const kubeconfig = plain
-    ? buildKubeconfig({ server: url, caCertPem: undefined, userName: 'podrun-admin', credentials: { token: adminToken } })
+    ? buildKubeconfig({
+        server: url,
+        caCertPem: undefined,
+        userName: 'podrun-admin',
+        credentials: { token: adminToken },
+      })
     : buildKubeconfig({
         server: url,
         caCertPem: ca.certPem,

@@ -135,7 +135,12 @@ export interface Node {
    */
   serveExec(request: ExecRequest, socket: WebSocket): void;
   /** Checks that exec/log into this pod/container is possible now; returns a 400 message if not. */
-  checkContainer(namespace: string, pod: string, container: string, purpose: 'exec' | 'log' | 'log-previous'): string | undefined;
+  checkContainer(
+    namespace: string,
+    pod: string,
+    container: string,
+    purpose: 'exec' | 'log' | 'log-previous',
+  ): string | undefined;
   readonly faults: NodeFaults;
   /** Kills every process and releases sandboxes. */
   stop(): Promise<void>;

@@ -34,7 +34,9 @@ export function buildKubeconfig(input: {
     apiVersion: 'v1',
     kind: 'Config',
     clusters: [{ name: context, cluster }],
-    contexts: [{ name: context, context: { cluster: context, user: input.userName, namespace: input.namespace ?? 'default' } }],
+    contexts: [
+      { name: context, context: { cluster: context, user: input.userName, namespace: input.namespace ?? 'default' } },
+    ],
     'current-context': context,
     users: [{ name: input.userName, user }],
     preferences: {},

@@ -46,7 +46,10 @@ describe('authentication', () => {
     expect(asAlice.json().message).toBe(
       'namespaces is forbidden: User "alice" cannot list resource "namespaces" in API group "" at the cluster scope',
     );
-    const asBob = await rawRequest(cluster.kubeconfigFor({ username: 'bob', password: 'hunter2' }), '/api/v1/namespaces');
+    const asBob = await rawRequest(
+      cluster.kubeconfigFor({ username: 'bob', password: 'hunter2' }),
+      '/api/v1/namespaces',
+    );
     expect(asBob.status).toBe(200);
     const carol = cluster.kubeconfigFor({ user: 'carol', groups: ['system:masters'] });
     expect((await coreApi(carol).readNamespace({ name: 'default' })).metadata?.name).toBe('default');
@@ -60,7 +63,11 @@ describe('authentication', () => {
     const issued = await api.createNamespacedServiceAccountToken({
       namespace: 'default',
       name: 'robot',
-      body: { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { audiences: [], expirationSeconds: 3600 } },
+      body: {
+        apiVersion: 'authentication.k8s.io/v1',
+        kind: 'TokenRequest',
+        spec: { audiences: [], expirationSeconds: 3600 },
+      },
     });
     const token = issued.status?.token ?? '';
     expect(token.split('.')).toHaveLength(3);
@@ -69,7 +76,11 @@ describe('authentication', () => {
       .makeApiClient(k8s.AuthenticationV1Api)
       .createSelfSubjectReview({ body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' } });
     expect(review.status?.userInfo?.username).toBe('system:serviceaccount:default:robot');
-    expect(review.status?.userInfo?.groups).toEqual(['system:serviceaccounts', 'system:serviceaccounts:default', 'system:authenticated']);
+    expect(review.status?.userInfo?.groups).toEqual([
+      'system:serviceaccounts',
+      'system:serviceaccounts:default',
+      'system:authenticated',
+    ]);
 
     // A token for another audience is not valid for the API server.
     const foreign = await api.createNamespacedServiceAccountToken({
@@ -87,7 +98,11 @@ describe('authentication', () => {
   it('refuses too short token lifetimes with 422', async () => {
     const api = coreApi(cluster.kubeconfig);
     const error = await api
-      .createNamespacedServiceAccountToken({ namespace: 'default', name: 'default', body: { spec: { audiences: [], expirationSeconds: 60 } } })
+      .createNamespacedServiceAccountToken({
+        namespace: 'default',
+        name: 'default',
+        body: { spec: { audiences: [], expirationSeconds: 60 } },
+      })
       .catch((e: unknown) => e);
     expect((error as { code: number }).code).toBe(422);
     expect(errorBody(error).details.causes[0].field).toBe('spec.expirationSeconds');

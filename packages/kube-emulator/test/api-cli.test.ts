@@ -24,7 +24,8 @@ describe('podrun-kube-emulator start', () => {
       expect(lines[1]).toContain(`KUBECONFIG=${out} kubectl get pods`);
       const kubeconfig = readFileSync(out, 'utf8');
       expect((await rawRequest(kubeconfig, '/version')).status).toBe(200);
-      if (kubectlPath) expect((await kubectl(out, ['get', 'ns', 'default', '-o', 'name'])).stdout.trim()).toBe('namespace/default');
+      if (kubectlPath)
+        expect((await kubectl(out, ['get', 'ns', 'default', '-o', 'name'])).stdout.trim()).toBe('namespace/default');
       process.emit('SIGINT');
       await running;
       await expect(rawRequest(kubeconfig, '/version')).rejects.toThrow();

@@ -17,7 +17,7 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-async function failureOf(promise: Promise<unknown>): Promise<{ code: number; body: Record<string, any> }> {  
+async function failureOf(promise: Promise<unknown>): Promise<{ code: number; body: Record<string, any> }> {
   const error = await promise.then(
     () => {
       throw new Error('expected the request to fail');
@@ -29,7 +29,10 @@ async function failureOf(promise: Promise<unknown>): Promise<{ code: number; bod
 
 describe('pods: create, get, list, patch, delete', () => {
   it('creates with defaults, a uid, a resourceVersion and Pending status', async () => {
-    const created = await api.createNamespacedPod({ namespace: 'default', body: pod('alpha', { labels: { app: 'a', tier: 'web' } }) });
+    const created = await api.createNamespacedPod({
+      namespace: 'default',
+      body: pod('alpha', { labels: { app: 'a', tier: 'web' } }),
+    });
     expect(created.metadata?.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(Number(created.metadata?.resourceVersion)).toBeGreaterThan(0);
     expect(created.status?.phase).toBe('Pending');
@@ -51,10 +54,20 @@ describe('pods: create, get, list, patch, delete', () => {
   it('answers 409 AlreadyExists and 404 NotFound with Kubernetes Status bodies', async () => {
     const dup = await failureOf(api.createNamespacedPod({ namespace: 'default', body: pod('alpha') }));
     expect(dup.code).toBe(409);
-    expect(dup.body).toMatchObject({ reason: 'AlreadyExists', message: 'pods "alpha" already exists', details: { name: 'alpha', kind: 'pods' } });
+    expect(dup.body).toMatchObject({
+      reason: 'AlreadyExists',
+      message: 'pods "alpha" already exists',
+      details: { name: 'alpha', kind: 'pods' },
+    });
     const missing = await failureOf(api.readNamespacedPod({ namespace: 'default', name: 'nope' }));
     expect(missing.code).toBe(404);
-    expect(missing.body).toMatchObject({ kind: 'Status', status: 'Failure', reason: 'NotFound', message: 'pods "nope" not found', code: 404 });
+    expect(missing.body).toMatchObject({
+      kind: 'Status',
+      status: 'Failure',
+      reason: 'NotFound',
+      message: 'pods "nope" not found',
+      code: 404,
+    });
     const noNamespace = await failureOf(api.createNamespacedPod({ namespace: 'ghost', body: pod('x') }));
     expect(noNamespace.code).toBe(404);
     expect(noNamespace.body.message).toBe('namespaces "ghost" not found');
@@ -66,7 +79,9 @@ describe('pods: create, get, list, patch, delete', () => {
     const names = async (opts: { labelSelector?: string; fieldSelector?: string }): Promise<string[]> =>
       (await api.listNamespacedPod({ namespace: 'default', ...opts })).items.map((p) => p.metadata!.name!).sort();
     const all = await api.listNamespacedPod({ namespace: 'default' });
-    expect(Number(all.metadata?.resourceVersion)).toBeGreaterThanOrEqual(Number(all.items.at(-1)?.metadata?.resourceVersion));
+    expect(Number(all.metadata?.resourceVersion)).toBeGreaterThanOrEqual(
+      Number(all.items.at(-1)?.metadata?.resourceVersion),
+    );
     expect(await names({ labelSelector: 'app=a' })).toEqual(['alpha', 'beta']);
     expect(await names({ labelSelector: 'app==a,tier!=db' })).toEqual(['alpha']);
     expect(await names({ labelSelector: 'tier in (db, cache)' })).toEqual(['beta']);
@@ -85,9 +100,15 @@ describe('pods: create, get, list, patch, delete', () => {
     const first = await api.listNamespacedPod({ namespace: 'default', limit: 2 });
     expect(first.items).toHaveLength(2);
     expect(first.metadata?._continue).toBeTruthy();
-    const rest = await api.listNamespacedPod({ namespace: 'default', limit: 100, _continue: first.metadata!._continue! });
+    const rest = await api.listNamespacedPod({
+      namespace: 'default',
+      limit: 100,
+      _continue: first.metadata!._continue!,
+    });
     const all = await api.listNamespacedPod({ namespace: 'default' });
-    expect([...first.items, ...rest.items].map((p) => p.metadata?.name)).toEqual(all.items.map((p) => p.metadata?.name));
+    expect([...first.items, ...rest.items].map((p) => p.metadata?.name)).toEqual(
+      all.items.map((p) => p.metadata?.name),
+    );
   });
 
   it('patches labels and annotations with merge, strategic-merge and JSON patches', async () => {
@@ -107,7 +128,11 @@ describe('pods: create, get, list, patch, delete', () => {
     );
     // Containers merge by name: only the image changed.
     expect(image.spec?.containers).toHaveLength(1);
-    expect(image.spec?.containers[0]).toMatchObject({ name: 'main', image: 'alpine', command: ['sh', '-c', 'echo hello'] });
+    expect(image.spec?.containers[0]).toMatchObject({
+      name: 'main',
+      image: 'alpine',
+      command: ['sh', '-c', 'echo hello'],
+    });
     const json = await api.patchNamespacedPod({
       namespace: 'default',
       name: 'alpha',
@@ -119,7 +144,11 @@ describe('pods: create, get, list, patch, delete', () => {
     expect(json.metadata?.labels).toEqual({ app: 'a', owner: 'podrun' });
     expect(Number(json.metadata?.resourceVersion)).toBeGreaterThan(Number(merged.metadata?.resourceVersion));
     const forbidden = await failureOf(
-      api.patchNamespacedPod({ namespace: 'default', name: 'alpha', body: [{ op: 'replace', path: '/spec/restartPolicy', value: 'Always' }] }),
+      api.patchNamespacedPod({
+        namespace: 'default',
+        name: 'alpha',
+        body: [{ op: 'replace', path: '/spec/restartPolicy', value: 'Always' }],
+      }),
     );
     expect(forbidden.code).toBe(422);
     expect(forbidden.body.details.causes[0]).toMatchObject({ reason: 'FieldValueForbidden', field: 'spec' });
@@ -155,7 +184,11 @@ describe('validation', () => {
     expect(missingImage.body).toMatchObject({
       reason: 'Invalid',
       message: 'Pod "bad" is invalid: spec.containers[0].image: Required value',
-      details: { name: 'bad', kind: 'Pod', causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' }] },
+      details: {
+        name: 'bad',
+        kind: 'Pod',
+        causes: [{ reason: 'FieldValueRequired', message: 'Required value', field: 'spec.containers[0].image' }],
+      },
     });
   });
 
@@ -177,11 +210,16 @@ describe('validation', () => {
     const causes = result.body.details.causes as { field: string; reason: string; message: string }[];
     const byField = (field: string) => causes.filter((c) => c.field === field).map((c) => c.reason);
     expect(byField('metadata.name')).toEqual(['FieldValueInvalid']);
-    expect(causes.find((c) => c.field === 'metadata.name')?.message).toContain('a lowercase RFC 1123 subdomain must consist of');
+    expect(causes.find((c) => c.field === 'metadata.name')?.message).toContain(
+      'a lowercase RFC 1123 subdomain must consist of',
+    );
     expect(byField('metadata.labels')).toEqual(['FieldValueInvalid', 'FieldValueInvalid']);
     expect(byField('spec.containers[0].name')).toEqual(['FieldValueDuplicate']);
     expect(byField('spec.containers[1].name')).toEqual(['FieldValueInvalid']);
-    expect(causes.find((c) => c.field === 'spec.containers[0].volumeMounts[0].name')).toMatchObject({ reason: 'FieldValueNotFound', message: 'Not found: "missing"' });
+    expect(causes.find((c) => c.field === 'spec.containers[0].volumeMounts[0].name')).toMatchObject({
+      reason: 'FieldValueNotFound',
+      message: 'Not found: "missing"',
+    });
     expect(causes.find((c) => c.field === 'spec.restartPolicy')).toMatchObject({
       reason: 'FieldValueNotSupported',
       message: 'Unsupported value: "Sometimes": supported values: "Always", "Never", "OnFailure"',
@@ -191,9 +229,15 @@ describe('validation', () => {
 
   it('rejects unknown fields with fieldValidation=Strict and warns otherwise', async () => {
     const body = { ...pod('strict'), spec: { ...pod('strict').spec, foo: 1 } };
-    const strict = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods?fieldValidation=Strict', { method: 'POST', body });
+    const strict = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods?fieldValidation=Strict', {
+      method: 'POST',
+      body,
+    });
     expect(strict.status).toBe(400);
-    expect(strict.json()).toMatchObject({ reason: 'BadRequest', message: 'strict decoding error: unknown field "spec.foo"' });
+    expect(strict.json()).toMatchObject({
+      reason: 'BadRequest',
+      message: 'strict decoding error: unknown field "spec.foo"',
+    });
     const warn = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods', { method: 'POST', body });
     expect(warn.status).toBe(201);
     expect(warn.headers.warning).toContain('unknown field \\"spec.foo\\"');
@@ -205,7 +249,9 @@ describe('validation', () => {
     body.spec!.serviceAccountName = 'ghost';
     const result = await failureOf(api.createNamespacedPod({ namespace: 'default', body }));
     expect(result.code).toBe(403);
-    expect(result.body.message).toBe('pods "nosa" is forbidden: error looking up service account default/ghost: serviceaccount "ghost" not found');
+    expect(result.body.message).toBe(
+      'pods "nosa" is forbidden: error looking up service account default/ghost: serviceaccount "ghost" not found',
+    );
   });
 });
 
@@ -226,13 +272,23 @@ describe('other resources', () => {
   it('binds PersistentVolumeClaims at once and validates access modes', async () => {
     const claim = await api.createNamespacedPersistentVolumeClaim({
       namespace: 'default',
-      body: { metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } } },
+      body: {
+        metadata: { name: 'data' },
+        spec: { accessModes: ['ReadWriteMany'], resources: { requests: { storage: '1Gi' } } },
+      },
     });
-    expect(claim.status).toMatchObject({ phase: 'Bound', accessModes: ['ReadWriteMany'], capacity: { storage: '1Gi' } });
+    expect(claim.status).toMatchObject({
+      phase: 'Bound',
+      accessModes: ['ReadWriteMany'],
+      capacity: { storage: '1Gi' },
+    });
     const bad = await failureOf(
       api.createNamespacedPersistentVolumeClaim({
         namespace: 'default',
-        body: { metadata: { name: 'bad' }, spec: { accessModes: ['Sometimes'], resources: { requests: { storage: '1Gi' } } } },
+        body: {
+          metadata: { name: 'bad' },
+          spec: { accessModes: ['Sometimes'], resources: { requests: { storage: '1Gi' } } },
+        },
       }),
     );
     expect(bad.code).toBe(422);
@@ -242,7 +298,10 @@ describe('other resources', () => {
   });
 
   it('stores Secrets (stringData folded into data) and ConfigMaps, and deletes with a Success Status', async () => {
-    const secret = await api.createNamespacedSecret({ namespace: 'default', body: { metadata: { name: 's' }, stringData: { key: 'value' } } });
+    const secret = await api.createNamespacedSecret({
+      namespace: 'default',
+      body: { metadata: { name: 's' }, stringData: { key: 'value' } },
+    });
     expect(secret.data).toEqual({ key: Buffer.from('value').toString('base64') });
     expect(secret.type).toBe('Opaque');
     await api.createNamespacedConfigMap({ namespace: 'default', body: { metadata: { name: 'c' }, data: { a: 'b' } } });
@@ -265,15 +324,22 @@ describe('other resources', () => {
       },
     });
     binding.roleRef.name = 'other';
-    const result = await failureOf(rbac.replaceNamespacedRoleBinding({ namespace: 'default', name: 'reader', body: binding }));
+    const result = await failureOf(
+      rbac.replaceNamespacedRoleBinding({ namespace: 'default', name: 'reader', body: binding }),
+    );
     expect(result.code).toBe(422);
-    expect(result.body.message).toBe('RoleBinding.rbac.authorization.k8s.io "reader" is invalid: roleRef: Invalid value: {"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"other"}: cannot change roleRef');
+    expect(result.body.message).toBe(
+      'RoleBinding.rbac.authorization.k8s.io "reader" is invalid: roleRef: Invalid value: {"apiGroup":"rbac.authorization.k8s.io","kind":"Role","name":"other"}: cannot change roleRef',
+    );
     const roles = await rbac.listClusterRole();
     expect(roles.items.map((r) => r.metadata?.name)).toEqual(expect.arrayContaining(['cluster-admin', 'edit', 'view']));
   });
 
   it('records events and filters them by involvedObject', async () => {
-    const events = await api.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=nope' });
+    const events = await api.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=nope',
+    });
     expect(events.items).toEqual([]);
     expect(events.metadata?.resourceVersion).toBeTruthy();
   });

@@ -31,14 +31,21 @@ describe('faults', () => {
     const limited = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods');
     expect(limited.status).toBe(429);
     expect(limited.headers['retry-after']).toBe('2');
-    expect(limited.json()).toMatchObject({ kind: 'Status', reason: 'TooManyRequests', code: 429, details: { retryAfterSeconds: 2 } });
+    expect(limited.json()).toMatchObject({
+      kind: 'Status',
+      reason: 'TooManyRequests',
+      code: 429,
+      details: { retryAfterSeconds: 2 },
+    });
     expect((await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods')).status).toBe(200);
   });
 
   it('failNext can target a verb and resource, and counts down', async () => {
     cluster.faults.failNext({ status: 503, count: 2, verb: 'list', resource: 'configmaps' });
     expect((await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods')).status).toBe(200);
-    expect((await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/configmaps/kube-root-ca.crt')).status).toBe(200);
+    expect(
+      (await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/configmaps/kube-root-ca.crt')).status,
+    ).toBe(200);
     const first = await api.listNamespacedConfigMap({ namespace: 'default' }).catch((e: { code: number }) => e);
     expect((first as { code: number }).code).toBe(503);
     const second = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/configmaps');
@@ -47,11 +54,17 @@ describe('faults', () => {
   });
 
   it('takes faults over the admin HTTP path from admins only', async () => {
-    const posted = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/failNext', { method: 'POST', body: { status: 500, resource: 'secrets' } });
+    const posted = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/failNext', {
+      method: 'POST',
+      body: { status: 500, resource: 'secrets' },
+    });
     expect(posted.status).toBe(200);
     const failed = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/secrets');
     expect(failed.json()).toMatchObject({ reason: 'InternalError', code: 500 });
-    const denied = await rawRequest(cluster.kubeconfigFor({ user: 'mallory' }), '/podrun-admin/faults/dropWatches', { method: 'POST', body: {} });
+    const denied = await rawRequest(cluster.kubeconfigFor({ user: 'mallory' }), '/podrun-admin/faults/dropWatches', {
+      method: 'POST',
+      body: {},
+    });
     expect(denied.status).toBe(403);
     const unknown = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/nonsense', { method: 'POST', body: {} });
     expect(unknown.status).toBe(400);
@@ -62,10 +75,16 @@ describe('node faults through the API server', () => {
   it('stopScheduling keeps new pods Pending and Unschedulable until resumed', async () => {
     cluster.faults.stopScheduling();
     await api.createNamespacedPod({ namespace: 'default', body: pod('held', {}, ['sh', '-c', 'sleep 300']) });
-    const held = await waitForPod('held', (p) => !!p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'));
+    const held = await waitForPod(
+      'held',
+      (p) => !!p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'),
+    );
     expect(held.status?.phase).toBe('Pending');
     expect(held.spec?.nodeName).toBeUndefined();
-    const resumed = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/resumeScheduling', { method: 'POST', body: {} });
+    const resumed = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/resumeScheduling', {
+      method: 'POST',
+      body: {},
+    });
     expect(resumed.status).toBe(200);
     await waitForPod('held', (p) => p.status?.phase === 'Running');
   });
@@ -73,14 +92,23 @@ describe('node faults through the API server', () => {
   it('oomKill and evict fail running pods with the kubelet reasons', async () => {
     cluster.faults.oomKill('default', 'held');
     const killed = await waitForPod('held', (p) => p.status?.phase === 'Failed');
-    expect(killed.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({ reason: 'OOMKilled', exitCode: 137 });
+    expect(killed.status?.containerStatuses?.[0]?.state?.terminated).toMatchObject({
+      reason: 'OOMKilled',
+      exitCode: 137,
+    });
     await api.createNamespacedPod({ namespace: 'default', body: pod('evictee', {}, ['sh', '-c', 'sleep 300']) });
     await waitForPod('evictee', (p) => p.status?.phase === 'Running');
-    const evicted = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/evict', { method: 'POST', body: { namespace: 'default', pod: 'evictee' } });
+    const evicted = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/evict', {
+      method: 'POST',
+      body: { namespace: 'default', pod: 'evictee' },
+    });
     expect(evicted.status).toBe(200);
     const failed = await waitForPod('evictee', (p) => p.status?.phase === 'Failed');
     expect(failed.status?.reason).toBe('Evicted');
-    const missing = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/oomKill', { method: 'POST', body: { namespace: 'default', pod: 'ghost' } });
+    const missing = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/oomKill', {
+      method: 'POST',
+      body: { namespace: 'default', pod: 'ghost' },
+    });
     expect(missing.status).toBe(400);
   });
 });
@@ -106,22 +134,35 @@ describe('metrics', () => {
 
 describe('restartApiServer', () => {
   it('closes every connection and listens again on the same port while pods keep running', async () => {
-    await api.createNamespacedPod({ namespace: 'default', body: pod('survivor', {}, ['sh', '-c', 'echo started; sleep 300']) });
+    await api.createNamespacedPod({
+      namespace: 'default',
+      body: pod('survivor', {}, ['sh', '-c', 'echo started; sleep 300']),
+    });
     const running = await waitForPod('survivor', (p) => p.status?.phase === 'Running');
     const startedAt = running.status?.containerStatuses?.[0]?.state?.running?.startedAt;
     const rv = (await api.listNamespacedPod({ namespace: 'default' })).metadata!.resourceVersion!;
     const port = new URL(cluster.url).port;
-    const watch = readWatch(cluster.kubeconfig, `/api/v1/namespaces/default/pods?watch=1&resourceVersion=${rv}`, () => false, () => {
-      void cluster.restartApiServer();
-    });
+    const watch = readWatch(
+      cluster.kubeconfig,
+      `/api/v1/namespaces/default/pods?watch=1&resourceVersion=${rv}`,
+      () => false,
+      () => {
+        void cluster.restartApiServer();
+      },
+    );
     expect((await watch).ended).toBe(true);
     const after = await api.readNamespacedPod({ namespace: 'default', name: 'survivor' });
     expect(new URL(cluster.url).port).toBe(port);
     expect(after.status?.phase).toBe('Running');
-    expect(new Date(after.status!.containerStatuses![0]!.state!.running!.startedAt!).getTime()).toBe(new Date(String(startedAt)).getTime());
+    expect(new Date(after.status!.containerStatuses![0]!.state!.running!.startedAt!).getTime()).toBe(
+      new Date(String(startedAt)).getTime(),
+    );
     expect(after.status?.containerStatuses?.[0]?.restartCount).toBe(0);
 
-    const viaHttp = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/restartApiServer', { method: 'POST', body: {} });
+    const viaHttp = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/restartApiServer', {
+      method: 'POST',
+      body: {},
+    });
     expect(viaHttp.status).toBe(202);
     // The restart happens right after the 202; a request racing it may see its connection reset.
     let log: string | undefined;

@@ -17,7 +17,15 @@ if (!kubectlPath) console.warn('[kube-emulator tests] kubectl not found: kubectl
 
 interface KubeconfigDoc {
   clusters: { cluster: { server: string; 'certificate-authority-data'?: string } }[];
-  users: { user: { token?: string; username?: string; password?: string; 'client-certificate-data'?: string; 'client-key-data'?: string } }[];
+  users: {
+    user: {
+      token?: string;
+      username?: string;
+      password?: string;
+      'client-certificate-data'?: string;
+      'client-key-data'?: string;
+    };
+  }[];
 }
 
 /** A response read to the end. */
@@ -25,7 +33,7 @@ export interface RawResponse {
   status: number;
   headers: http.IncomingHttpHeaders;
   text: string;
-  json<T = Record<string, any>>(): T;  
+  json<T = Record<string, any>>(): T;
 }
 
 /** One HTTP(S) request with the credentials of `kubeconfig` (or none). */
@@ -40,7 +48,8 @@ export function rawRequest(
   const b64 = (v?: string): Buffer | undefined => (v ? Buffer.from(v, 'base64') : undefined);
   const headers: Record<string, string> = { Accept: 'application/json', ...options.headers };
   if (user.token) headers.Authorization = `Bearer ${user.token}`;
-  if (user.username) headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
+  if (user.username)
+    headers.Authorization = `Basic ${Buffer.from(`${user.username}:${user.password}`).toString('base64')}`;
   let body: string | undefined;
   if (options.body !== undefined) {
     body = typeof options.body === 'string' ? options.body : JSON.stringify(options.body);
@@ -102,12 +111,20 @@ export function writeKubeconfig(cluster: EmbeddedCluster, name: string, kubeconf
 }
 
 /** Runs kubectl asynchronously with the given kubeconfig file; never throws on a non-zero exit. */
-export function kubectl(kubeconfigPath: string, args: string[], options: { input?: string | Buffer; env?: Record<string, string> } = {}): Promise<KubectlResult> {
+export function kubectl(
+  kubeconfigPath: string,
+  args: string[],
+  options: { input?: string | Buffer; env?: Record<string, string> } = {},
+): Promise<KubectlResult> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       kubectlPath ?? 'kubectl',
       args,
-      { env: { ...process.env, KUBECONFIG: kubeconfigPath, ...options.env }, maxBuffer: 64 * 1024 * 1024, encoding: 'utf8' },
+      {
+        env: { ...process.env, KUBECONFIG: kubeconfigPath, ...options.env },
+        maxBuffer: 64 * 1024 * 1024,
+        encoding: 'utf8',
+      },
       (error, stdout, stderr) => {
         if (error && typeof (error as { code?: unknown }).code !== 'number') {
           reject(error);
@@ -122,8 +139,14 @@ export function kubectl(kubeconfigPath: string, args: string[], options: { input
 }
 
 /** Starts a long-running kubectl (e.g. `get -w`, `logs -f`) and collects its stdout. */
-export function kubectlStream(kubeconfigPath: string, args: string[]): { child: ChildProcess; output: () => string; waitFor: (re: RegExp) => Promise<string>; exited: Promise<number> } {
-  const child = spawn(kubectlPath ?? 'kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfigPath }, stdio: ['ignore', 'pipe', 'pipe'] });
+export function kubectlStream(
+  kubeconfigPath: string,
+  args: string[],
+): { child: ChildProcess; output: () => string; waitFor: (re: RegExp) => Promise<string>; exited: Promise<number> } {
+  const child = spawn(kubectlPath ?? 'kubectl', args, {
+    env: { ...process.env, KUBECONFIG: kubeconfigPath },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const waiters: { re: RegExp; resolve: (s: string) => void }[] = [];
   const check = (): void => {
@@ -159,9 +182,9 @@ export function kubectlStream(kubeconfigPath: string, args: string[]): { child: 
 export async function readWatch(
   kubeconfig: string,
   path: string,
-  until: (events: { type: string; object: Record<string, any> }[]) => boolean,  
+  until: (events: { type: string; object: Record<string, any> }[]) => boolean,
   onOpen?: () => void,
-): Promise<{ events: { type: string; object: Record<string, any> }[]; ended: boolean; status: number }> {  
+): Promise<{ events: { type: string; object: Record<string, any> }[]; ended: boolean; status: number }> {
   const doc = parse(kubeconfig) as KubeconfigDoc;
   const server = new URL(doc.clusters[0]!.cluster.server);
   const user = doc.users[0]!.user;
@@ -180,7 +203,7 @@ export async function readWatch(
       },
       (res) => {
         onOpen?.();
-        const events: { type: string; object: Record<string, any> }[] = [];  
+        const events: { type: string; object: Record<string, any> }[] = [];
         let buffer = '';
         let done = false;
         res.on('data', (chunk: Buffer) => {
@@ -208,7 +231,11 @@ export async function readWatch(
 }
 
 /** A minimal pod. */
-export function pod(name: string, extra: Record<string, unknown> = {}, command = ['sh', '-c', 'echo hello']): k8s.V1Pod {
+export function pod(
+  name: string,
+  extra: Record<string, unknown> = {},
+  command = ['sh', '-c', 'echo hello'],
+): k8s.V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -218,7 +245,7 @@ export function pod(name: string, extra: Record<string, unknown> = {}, command =
 }
 
 /** The JSON body of a client-node ApiException. */
-export function errorBody(error: unknown): Record<string, any> {  
+export function errorBody(error: unknown): Record<string, any> {
   const body = (error as { body?: unknown }).body;
   return typeof body === 'string' ? JSON.parse(body) : (body as Record<string, unknown>);
 }

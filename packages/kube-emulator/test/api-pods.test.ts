@@ -36,7 +36,10 @@ async function waitForPod(namespace: string, name: string, ready: (p: k8s.V1Pod)
   return events.find((x) => ready(x.object as k8s.V1Pod))!.object as k8s.V1Pod;
 }
 
-function upgrade(path: string, protocols: string[]): Promise<{ protocol?: string; status?: number; body?: string; frames: Buffer[]; closeCode?: number }> {
+function upgrade(
+  path: string,
+  protocols: string[],
+): Promise<{ protocol?: string; status?: number; body?: string; frames: Buffer[]; closeCode?: number }> {
   const doc = parse(cluster.kubeconfig) as {
     clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
     users: { user: { 'client-certificate-data': string; 'client-key-data': string } }[];
@@ -62,13 +65,20 @@ function upgrade(path: string, protocols: string[]): Promise<{ protocol?: string
 
 describe('pods/log', () => {
   it('validates parameters like the API server', async () => {
-    const both = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods/duo/log?container=main&sinceSeconds=5&sinceTime=2024-01-01T00:00:00Z');
+    const both = await rawRequest(
+      cluster.kubeconfig,
+      '/api/v1/namespaces/default/pods/duo/log?container=main&sinceSeconds=5&sinceTime=2024-01-01T00:00:00Z',
+    );
     expect(both.status).toBe(422);
     expect(both.json()).toMatchObject({
       reason: 'Invalid',
-      message: 'PodLogOptions "duo" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
+      message:
+        'PodLogOptions "duo" is invalid: : Forbidden: at most one of `sinceTime` or `sinceSeconds` may be specified',
     });
-    const tail = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods/duo/log?container=main&tailLines=-1');
+    const tail = await rawRequest(
+      cluster.kubeconfig,
+      '/api/v1/namespaces/default/pods/duo/log?container=main&tailLines=-1',
+    );
     expect(tail.json().details.causes[0]).toMatchObject({ field: 'tailLines', reason: 'FieldValueInvalid' });
     const which = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods/duo/log');
     expect(which.status).toBe(400);
@@ -99,15 +109,28 @@ describe('pods/exec', () => {
   });
 
   it('answers errors before the upgrade as HTTP Status bodies', async () => {
-    const none = await upgrade('/api/v1/namespaces/default/pods/duo/exec?container=main&command=true', ['v5.channel.k8s.io']);
+    const none = await upgrade('/api/v1/namespaces/default/pods/duo/exec?container=main&command=true', [
+      'v5.channel.k8s.io',
+    ]);
     expect(none.status).toBe(400);
-    expect(JSON.parse(none.body!)).toMatchObject({ kind: 'Status', reason: 'BadRequest', message: 'you must specify at least 1 of stdin, stdout, stderr' });
-    const unsupported = await upgrade('/api/v1/namespaces/default/pods/duo/exec?container=main&command=true&stdout=1', ['base64.channel.k8s.io']);
+    expect(JSON.parse(none.body!)).toMatchObject({
+      kind: 'Status',
+      reason: 'BadRequest',
+      message: 'you must specify at least 1 of stdin, stdout, stderr',
+    });
+    const unsupported = await upgrade('/api/v1/namespaces/default/pods/duo/exec?container=main&command=true&stdout=1', [
+      'base64.channel.k8s.io',
+    ]);
     expect(unsupported.status).toBe(400);
-    const ghost = await upgrade('/api/v1/namespaces/default/pods/ghost/exec?command=true&stdout=1', ['v5.channel.k8s.io']);
+    const ghost = await upgrade('/api/v1/namespaces/default/pods/ghost/exec?command=true&stdout=1', [
+      'v5.channel.k8s.io',
+    ]);
     expect(ghost.status).toBe(404);
     expect(JSON.parse(ghost.body!).message).toBe('pods "ghost" not found');
-    const plainGet = await rawRequest(cluster.kubeconfig, '/api/v1/namespaces/default/pods/duo/exec?container=main&command=true&stdout=1');
+    const plainGet = await rawRequest(
+      cluster.kubeconfig,
+      '/api/v1/namespaces/default/pods/duo/exec?container=main&command=true&stdout=1',
+    );
     expect(plainGet.json().message).toBe('Upgrade request required');
   });
 
@@ -117,20 +140,31 @@ describe('pods/exec', () => {
     let text = '';
     stdout.on('data', (c: Buffer) => (text += c.toString()));
     const status = await new Promise<k8s.V1Status>((resolve, reject) => {
-      exec.exec('default', 'duo', 'side', ['sh', '-c', 'echo out; exit 7'], stdout, null, null, false, resolve).catch(reject);
+      exec
+        .exec('default', 'duo', 'side', ['sh', '-c', 'echo out; exit 7'], stdout, null, null, false, resolve)
+        .catch(reject);
     });
     expect(text).toBe('out\n');
-    expect(status).toMatchObject({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } });
+    expect(status).toMatchObject({
+      status: 'Failure',
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '7' }] },
+    });
   });
 });
 
 describe('exec faults', () => {
   it('cutExecAfterBytes (admin HTTP path) cuts the next exec mid-stream, without a status frame', async () => {
-    const posted = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/cutExecAfterBytes', { method: 'POST', body: { bytes: 1000, count: 1 } });
+    const posted = await rawRequest(cluster.kubeconfig, '/podrun-admin/faults/cutExecAfterBytes', {
+      method: 'POST',
+      body: { bytes: 1000, count: 1 },
+    });
     expect(posted.status).toBe(200);
-    const path = '/api/v1/namespaces/default/pods/duo/exec?container=main&command=head&command=-c&command=100000&command=%2Fdev%2Fzero&stdout=true';
+    const path =
+      '/api/v1/namespaces/default/pods/duo/exec?container=main&command=head&command=-c&command=100000&command=%2Fdev%2Fzero&stdout=true';
     const cut = await upgrade(path, ['v5.channel.k8s.io']);
-    const bytes = (r: { frames: Buffer[] }): number => r.frames.filter((f) => f[0] === 1).reduce((n, f) => n + f.length - 1, 0);
+    const bytes = (r: { frames: Buffer[] }): number =>
+      r.frames.filter((f) => f[0] === 1).reduce((n, f) => n + f.length - 1, 0);
     expect(bytes(cut)).toBeLessThanOrEqual(1000);
     expect(cut.frames.some((f) => f[0] === 3)).toBe(false);
     expect(cut.closeCode).toBe(1006);
@@ -142,15 +176,25 @@ describe('exec faults', () => {
 
 describe('lifecycle seen through the API', () => {
   it('records node events and filters them by involvedObject', async () => {
-    const events = await api.listNamespacedEvent({ namespace: 'default', fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=duo' });
+    const events = await api.listNamespacedEvent({
+      namespace: 'default',
+      fieldSelector: 'involvedObject.kind=Pod,involvedObject.name=duo',
+    });
     const reasons = events.items.map((e) => e.reason);
     expect(reasons).toContain('Scheduled');
-    expect(events.items.find((e) => e.reason === 'Scheduled')).toMatchObject({ type: 'Normal', involvedObject: { kind: 'Pod', name: 'duo', namespace: 'default' } });
+    expect(events.items.find((e) => e.reason === 'Scheduled')).toMatchObject({
+      type: 'Normal',
+      involvedObject: { kind: 'Pod', name: 'duo', namespace: 'default' },
+    });
   });
 
   it('deletes gracefully: deletionTimestamp first, then DELETED once the node stopped the pod', async () => {
     const rv = (await api.listNamespacedPod({ namespace: 'default' })).metadata!.resourceVersion!;
-    const watched = readWatch(cluster.kubeconfig, `/api/v1/namespaces/default/pods?watch=1&resourceVersion=${rv}`, (e) => e.some((x) => x.type === 'DELETED'));
+    const watched = readWatch(
+      cluster.kubeconfig,
+      `/api/v1/namespaces/default/pods?watch=1&resourceVersion=${rv}`,
+      (e) => e.some((x) => x.type === 'DELETED'),
+    );
     const deleting = await api.deleteNamespacedPod({ namespace: 'default', name: 'duo' });
     expect(deleting.metadata?.deletionTimestamp).toBeDefined();
     expect(deleting.metadata?.deletionGracePeriodSeconds).toBe(1);
@@ -163,7 +207,10 @@ describe('lifecycle seen through the API', () => {
     await api.createNamespace({ body: { metadata: { name: 'scratch' } } });
     await api.createNamespacedPersistentVolumeClaim({
       namespace: 'scratch',
-      body: { metadata: { name: 'work' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } } },
+      body: {
+        metadata: { name: 'work' },
+        spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+      },
     });
     const dir = claimDirectory(cluster.stateDir, 'scratch', 'work');
     expect(existsSync(dir)).toBe(true);
@@ -173,7 +220,11 @@ describe('lifecycle seen through the API', () => {
     body.spec!.containers[0]!.volumeMounts = [{ name: 'w', mountPath: '/work' }];
     await api.createNamespacedPod({ namespace: 'scratch', body });
     await waitForPod('scratch', 'user', (p) => p.status?.phase === 'Running');
-    const watched = readWatch(cluster.kubeconfig, '/api/v1/namespaces?watch=1&fieldSelector=metadata.name%3Dscratch', (e) => e.some((x) => x.type === 'DELETED'));
+    const watched = readWatch(
+      cluster.kubeconfig,
+      '/api/v1/namespaces?watch=1&fieldSelector=metadata.name%3Dscratch',
+      (e) => e.some((x) => x.type === 'DELETED'),
+    );
     const terminating = await api.deleteNamespace({ name: 'scratch' });
     // client-node types the answer as V1Status; kube-apiserver returns the Namespace.
     expect((terminating as unknown as k8s.V1Namespace).status?.phase).toBe('Terminating');

@@ -24,13 +24,23 @@ async function limitedAccount(c: EmbeddedCluster, name: string, rules: k8s.V1Pol
       subjects: [{ kind: 'ServiceAccount', name, namespace: 'default' }],
     },
   });
-  const token = await core.createNamespacedServiceAccountToken({ namespace: 'default', name, body: { spec: { audiences: [] } } });
+  const token = await core.createNamespacedServiceAccountToken({
+    namespace: 'default',
+    name,
+    body: { spec: { audiences: [] } },
+  });
   return c.kubeconfigFor({ token: token.status!.token });
 }
 
 /** Opens an exec WebSocket as client-node would and reports the HTTP status of a refused upgrade. */
-function execUpgrade(kubeconfig: string, podName: string): Promise<{ opened: boolean; status?: number; body?: string }> {
-  const doc = parse(kubeconfig) as { clusters: { cluster: { server: string; 'certificate-authority-data': string } }[]; users: { user: { token: string } }[] };
+function execUpgrade(
+  kubeconfig: string,
+  podName: string,
+): Promise<{ opened: boolean; status?: number; body?: string }> {
+  const doc = parse(kubeconfig) as {
+    clusters: { cluster: { server: string; 'certificate-authority-data': string } }[];
+    users: { user: { token: string } }[];
+  };
   const url = `${doc.clusters[0]!.cluster.server.replace('https', 'wss')}/api/v1/namespaces/default/pods/${podName}/exec?command=true&stdout=true&stderr=true`;
   return new Promise((resolve) => {
     const ws = new WebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io'], {
@@ -66,7 +76,10 @@ describe('RBAC', () => {
     ]);
     const api = coreApi(kc);
     expect((await api.listNamespacedPod({ namespace: 'default' })).items).toEqual([]);
-    const denied = await rawRequest(kc, '/api/v1/namespaces/default/pods', { method: 'POST', body: { metadata: { name: 'x' } } });
+    const denied = await rawRequest(kc, '/api/v1/namespaces/default/pods', {
+      method: 'POST',
+      body: { metadata: { name: 'x' } },
+    });
     expect(denied.status).toBe(403);
     expect(denied.json()).toMatchObject({
       kind: 'Status',
@@ -74,7 +87,8 @@ describe('RBAC', () => {
       reason: 'Forbidden',
       code: 403,
       details: { kind: 'pods' },
-      message: 'pods is forbidden: User "system:serviceaccount:default:reader" cannot create resource "pods" in API group "" in the namespace "default"',
+      message:
+        'pods is forbidden: User "system:serviceaccount:default:reader" cannot create resource "pods" in API group "" in the namespace "default"',
     });
     const watch = await rawRequest(kc, '/api/v1/namespaces/default/pods?watch=1');
     expect(watch.json().message).toContain('cannot watch resource "pods"');
@@ -98,7 +112,11 @@ describe('RBAC', () => {
     const authz = kubeConfig(kc).makeApiClient(k8s.AuthorizationV1Api);
     const can = async (verb: string, resource: string, subresource = '', namespace = 'default'): Promise<boolean> => {
       const review = await authz.createSelfSubjectAccessReview({
-        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb, resource, subresource } } },
+        body: {
+          apiVersion: 'authorization.k8s.io/v1',
+          kind: 'SelfSubjectAccessReview',
+          spec: { resourceAttributes: { namespace, verb, resource, subresource } },
+        },
       });
       return review.status!.allowed;
     };
@@ -152,7 +170,9 @@ describe('RBAC', () => {
     });
     expect(impersonated.status).toBe(403);
     expect(impersonated.json().message).toContain('User "vera"');
-    const notAllowed = await rawRequest(viewer, '/api/v1/namespaces', { headers: { 'Impersonate-User': 'podrun-admin' } });
+    const notAllowed = await rawRequest(viewer, '/api/v1/namespaces', {
+      headers: { 'Impersonate-User': 'podrun-admin' },
+    });
     expect(notAllowed.status).toBe(403);
     expect(notAllowed.json().message).toContain('cannot impersonate resource "users"');
   });

@@ -13,7 +13,11 @@ describe('object store', () => {
   it('assigns identity, one global resourceVersion and deep copies', () => {
     const store = createObjectStore();
     const a = store.create('pods', pod('a'));
-    const b = store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'b', namespace: 'default' } });
+    const b = store.create('configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'b', namespace: 'default' },
+    });
     expect(Number(b.metadata.resourceVersion)).toBe(Number(a.metadata.resourceVersion) + 1);
     expect(a.metadata.uid).toMatch(/^[0-9a-f-]{36}$/);
     expect(a.metadata.creationTimestamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
@@ -57,7 +61,11 @@ describe('object store', () => {
     const store = createObjectStore();
     store.subscribe((e) => {
       if (e.type === 'ADDED' && e.resource === 'namespaces') {
-        store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: e.object.metadata.name } });
+        store.create('serviceaccounts', {
+          apiVersion: 'v1',
+          kind: 'ServiceAccount',
+          metadata: { name: 'default', namespace: e.object.metadata.name },
+        });
       }
     });
     const seen: number[] = [];

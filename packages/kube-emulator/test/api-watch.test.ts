@@ -7,7 +7,10 @@ import { coreApi, kubeConfig, readWatch } from './api-helpers.js';
 let cluster: EmbeddedCluster;
 let api: k8s.CoreV1Api;
 
-const cm = (name: string, labels: Record<string, string> = {}): k8s.V1ConfigMap => ({ metadata: { name, labels }, data: { v: '1' } });
+const cm = (name: string, labels: Record<string, string> = {}): k8s.V1ConfigMap => ({
+  metadata: { name, labels },
+  data: { v: '1' },
+});
 
 beforeAll(async () => {
   cluster = await startCluster({ bookmarkIntervalMs: 200, watchHistorySize: 20 });
@@ -80,7 +83,11 @@ describe('watch', () => {
       (e) => e.some((x) => x.type === 'BOOKMARK'),
     );
     const bookmark = events.find((e) => e.type === 'BOOKMARK')!;
-    expect(bookmark.object).toEqual({ kind: 'ConfigMap', apiVersion: 'v1', metadata: { resourceVersion: expect.stringMatching(/^\d+$/) } });
+    expect(bookmark.object).toEqual({
+      kind: 'ConfigMap',
+      apiVersion: 'v1',
+      metadata: { resourceVersion: expect.stringMatching(/^\d+$/) },
+    });
   });
 
   it('closes cleanly at timeoutSeconds', async () => {
@@ -95,7 +102,11 @@ describe('watch', () => {
 
   it('answers a too old resourceVersion with HTTP 200 and one 410 Expired ERROR event', async () => {
     for (let i = 0; i < 25; i++) await api.createNamespacedConfigMap({ namespace: 'default', body: cm(`churn-${i}`) });
-    const { status, events, ended } = await readWatch(cluster.kubeconfig, '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=2', () => false);
+    const { status, events, ended } = await readWatch(
+      cluster.kubeconfig,
+      '/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=2',
+      () => false,
+    );
     expect(status).toBe(200);
     expect(ended).toBe(true);
     expect(events).toHaveLength(1);
@@ -108,25 +119,45 @@ describe('watch', () => {
 
   it('dropWatches ends open watches; expireResourceVersions makes earlier ones 410', async () => {
     const rv = (await api.listNamespacedConfigMap({ namespace: 'default' })).metadata!.resourceVersion!;
-    const dropped = await readWatch(cluster.kubeconfig, `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`, () => false, () => {
-      setImmediate(() => cluster.faults.dropWatches());
-    });
+    const dropped = await readWatch(
+      cluster.kubeconfig,
+      `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`,
+      () => false,
+      () => {
+        setImmediate(() => cluster.faults.dropWatches());
+      },
+    );
     expect(dropped.ended).toBe(true);
-    const open = readWatch(cluster.kubeconfig, `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`, () => false, () => {
-      setImmediate(() => cluster.faults.expireResourceVersions());
-    });
+    const open = readWatch(
+      cluster.kubeconfig,
+      `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`,
+      () => false,
+      () => {
+        setImmediate(() => cluster.faults.expireResourceVersions());
+      },
+    );
     expect((await open).ended).toBe(true);
-    const again = await readWatch(cluster.kubeconfig, `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`, () => false);
+    const again = await readWatch(
+      cluster.kubeconfig,
+      `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${rv}`,
+      () => false,
+    );
     expect(again.events[0]).toMatchObject({ type: 'ERROR', object: { code: 410, reason: 'Expired' } });
     const fresh = (await api.listNamespacedConfigMap({ namespace: 'default' })).metadata!.resourceVersion!;
-    const ok = await readWatch(cluster.kubeconfig, `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${fresh}&timeoutSeconds=1`, () => false);
+    const ok = await readWatch(
+      cluster.kubeconfig,
+      `/api/v1/namespaces/default/configmaps?watch=1&resourceVersion=${fresh}&timeoutSeconds=1`,
+      () => false,
+    );
     expect(ok.events).toEqual([]);
   });
 
   it('keeps a client-node informer in sync across dropped watches and expired resourceVersions', async () => {
     const kc = kubeConfig(cluster.kubeconfig);
-    const informer = k8s.makeInformer(kc, '/api/v1/namespaces/default/configmaps', () =>
-      api.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'informer=yes' }),
+    const informer = k8s.makeInformer(
+      kc,
+      '/api/v1/namespaces/default/configmaps',
+      () => api.listNamespacedConfigMap({ namespace: 'default', labelSelector: 'informer=yes' }),
       'informer=yes',
     );
     const seen = new Set<string>();
@@ -153,7 +184,12 @@ describe('watch', () => {
       cluster.faults.expireResourceVersions();
       await api.createNamespacedConfigMap({ namespace: 'default', body: cm('inf-3', { informer: 'yes' }) });
       await added('inf-3');
-      expect(informer.list().map((o) => o.metadata?.name).sort()).toEqual(['inf-1', 'inf-2', 'inf-3']);
+      expect(
+        informer
+          .list()
+          .map((o) => o.metadata?.name)
+          .sort(),
+      ).toEqual(['inf-1', 'inf-2', 'inf-3']);
       expect(errors).toEqual([]);
     } finally {
       await informer.stop();

@@ -16,7 +16,11 @@ function podYaml(name: string, script: string): string {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name },
-    spec: { restartPolicy: 'Never', terminationGracePeriodSeconds: 2, containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }] },
+    spec: {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 2,
+      containers: [{ name: 'main', image: 'busybox', command: ['sh', '-c', script] }],
+    },
   });
 }
 
@@ -79,7 +83,9 @@ describe.skipIf(!kubectlPath)('kubectl end to end', () => {
   it('exec passes stdin, returns output and the exit code', async () => {
     await createPod('shell', 'sleep 300');
     await waitRunning('shell');
-    const echoed = await kubectl(kc, ['exec', '-i', 'shell', '--', 'sh', '-c', 'tr a-z A-Z'], { input: 'hello from stdin\n' });
+    const echoed = await kubectl(kc, ['exec', '-i', 'shell', '--', 'sh', '-c', 'tr a-z A-Z'], {
+      input: 'hello from stdin\n',
+    });
     expect(echoed).toMatchObject({ code: 0, stdout: 'HELLO FROM STDIN\n' });
     const failed = await kubectl(kc, ['exec', 'shell', '--', 'sh', '-c', 'echo oops >&2; exit 3']);
     expect(failed.code).toBe(3);

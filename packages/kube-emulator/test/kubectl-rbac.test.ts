@@ -82,6 +82,8 @@ describe.skipIf(!kubectlPath)('kubectl auth can-i', () => {
     expect(denied.stderr).toContain(
       'secrets is forbidden: User "system:serviceaccount:work:runner" cannot list resource "secrets" in API group "" in the namespace "work"',
     );
-    expect((await kubectl(runner, ['get', 'pods', '-n', 'work'])).stderr).toContain('No resources found in work namespace.');
+    expect((await kubectl(runner, ['get', 'pods', '-n', 'work'])).stderr).toContain(
+      'No resources found in work namespace.',
+    );
   });
 });

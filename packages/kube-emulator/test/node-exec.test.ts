@@ -6,8 +6,17 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
   h.createPod('box', {
-    initContainers: [sh('prep', 'echo init-file > /shared/from-init; until [ -f /shared/go ]; do sleep 0.05; done', { volumeMounts: [{ name: 's', mountPath: '/shared' }] })],
-    containers: [sh('main', 'echo private > /tmp/made-by-main; exec sleep 3600', { workingDir: '/srv/app', env: [{ name: 'FOO', value: 'bar' }] })],
+    initContainers: [
+      sh('prep', 'echo init-file > /shared/from-init; until [ -f /shared/go ]; do sleep 0.05; done', {
+        volumeMounts: [{ name: 's', mountPath: '/shared' }],
+      }),
+    ],
+    containers: [
+      sh('main', 'echo private > /tmp/made-by-main; exec sleep 3600', {
+        workingDir: '/srv/app',
+        env: [{ name: 'FOO', value: 'bar' }],
+      }),
+    ],
     volumes: [{ name: 's', emptyDir: {} }],
   });
   await h.waitFor('box', (p) => (p.status as any)?.initContainerStatuses?.[0]?.state?.running !== undefined);
@@ -19,7 +28,11 @@ afterAll(async () => {
 describe('exec into an init container', () => {
   it('runs in the running init container, then lets the pod continue', async () => {
     const result = await h.exec('box', ['cat', '/shared/from-init'], { container: 'prep' });
-    expect(result).toMatchObject({ stdout: 'init-file\n', statuses: [{ metadata: {}, status: 'Success' }], closeCode: 1000 });
+    expect(result).toMatchObject({
+      stdout: 'init-file\n',
+      statuses: [{ metadata: {}, status: 'Success' }],
+      closeCode: 1000,
+    });
     // Let the init container finish from inside.
     await h.exec('box', ['touch', '/shared/go'], { container: 'prep' });
     await h.phase('box', 'Running');
@@ -28,7 +41,10 @@ describe('exec into an init container', () => {
 
 describe('exec (v5)', () => {
   it('streams stdin, honours the v5 stdin close and sends one Success status, then 1000', async () => {
-    const result = await h.exec('box', ['sh', '-c', 'cat; echo done'], { stdin: ['hello ', 'world\n'], closeStdin: true });
+    const result = await h.exec('box', ['sh', '-c', 'cat; echo done'], {
+      stdin: ['hello ', 'world\n'],
+      closeStdin: true,
+    });
     expect(result.protocol).toBe('v5.channel.k8s.io');
     expect(result.firstFrame).toEqual([1]);
     expect(result.stdout).toBe('hello world\ndone\n');
@@ -44,7 +60,8 @@ describe('exec (v5)', () => {
       {
         metadata: {},
         status: 'Failure',
-        message: 'command terminated with non-zero exit code: error executing command [sh -c echo out; echo err >&2; exit 3], exit code 3',
+        message:
+          'command terminated with non-zero exit code: error executing command [sh -c echo out; echo err >&2; exit 3], exit code 3',
         reason: 'NonZeroExitCode',
         details: { causes: [{ reason: 'ExitCode', message: '3' }] },
       },
@@ -53,7 +70,11 @@ describe('exec (v5)', () => {
   });
 
   it("runs with the container's env, working directory, PID namespace and private files", async () => {
-    const result = await h.exec('box', ['sh', '-c', 'echo $FOO; pwd; hostname; cat /tmp/made-by-main; tr "\\0" " " < /proc/1/cmdline']);
+    const result = await h.exec('box', [
+      'sh',
+      '-c',
+      'echo $FOO; pwd; hostname; cat /tmp/made-by-main; tr "\\0" " " < /proc/1/cmdline',
+    ]);
     expect(result.stdout).toBe('bar\n/srv/app\nbox\nprivate\nsleep 3600 ');
   });
 
@@ -83,11 +104,16 @@ describe('exec (v5)', () => {
   });
 
   it('applies resize frames to the pty', async () => {
-    const result = await h.exec('box', ['sh', '-c', 'until [ "$(stty size)" = "40 100" ]; do sleep 0.05; done; stty size'], {
-      tty: true,
-      stdin: [],
-      onOpen: (ws) => ws.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: 100, Height: 40 }))])),
-    });
+    const result = await h.exec(
+      'box',
+      ['sh', '-c', 'until [ "$(stty size)" = "40 100" ]; do sleep 0.05; done; stty size'],
+      {
+        tty: true,
+        stdin: [],
+        onOpen: (ws) =>
+          ws.send(Buffer.concat([Buffer.from([4]), Buffer.from(JSON.stringify({ Width: 100, Height: 40 }))])),
+      },
+    );
     expect(result.stdout.trim()).toBe('40 100');
   });
 
@@ -101,8 +127,14 @@ describe('exec (v4)', () => {
   it('has no stdin close: closing the socket ends the session', async () => {
     const result = await h.exec('box', ['sh', '-c', 'exit 7'], { protocols: ['v4.channel.k8s.io'] });
     expect(result.protocol).toBe('v4.channel.k8s.io');
-    expect(result.statuses[0]).toMatchObject({ reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: '7' }] } });
-    const echoed = await h.exec('box', ['sh', '-c', 'read line; echo "got $line"'], { protocols: ['v4.channel.k8s.io'], stdin: ['ping\n'] });
+    expect(result.statuses[0]).toMatchObject({
+      reason: 'NonZeroExitCode',
+      details: { causes: [{ reason: 'ExitCode', message: '7' }] },
+    });
+    const echoed = await h.exec('box', ['sh', '-c', 'read line; echo "got $line"'], {
+      protocols: ['v4.channel.k8s.io'],
+      stdin: ['ping\n'],
+    });
     expect(echoed.stdout).toBe('got ping\n');
   });
 });
@@ -124,7 +156,9 @@ describe('exec faults and refusals', () => {
     await h.phase('finished', 'Succeeded');
     expect(h.node.checkContainer('default', 'finished', 'main', 'exec')).toBe('container not found ("main")');
     const result = await h.exec('finished', ['true']);
-    expect(result.statuses).toEqual([{ metadata: {}, status: 'Failure', message: 'container not found ("main")', reason: 'BadRequest', code: 400 }]);
+    expect(result.statuses).toEqual([
+      { metadata: {}, status: 'Failure', message: 'container not found ("main")', reason: 'BadRequest', code: 400 },
+    ]);
     expect(result.closeCode).toBe(1000);
   });
 });

@@ -11,7 +11,8 @@ afterAll(async () => {
   await h.close();
 });
 
-const running = (name: string) => h.waitFor(name, (p) => status(p)?.containerStatuses?.every((c: any) => c.state.running));
+const running = (name: string) =>
+  h.waitFor(name, (p) => status(p)?.containerStatuses?.every((c: any) => c.state.running));
 
 describe('node faults', () => {
   it('oomKill: the container terminates OOMKilled with 137 and a Never pod fails', async () => {
@@ -25,7 +26,15 @@ describe('node faults', () => {
   });
 
   it('oomKill restarts an OnFailure container, keeping OOMKilled as lastState', async () => {
-    h.createPod('oom-restart', { restartPolicy: 'OnFailure', containers: [sh('main', '[ -f /data/again ] && exit 0; touch /data/again; exec sleep 987.5', { volumeMounts: [{ name: 'd', mountPath: '/data' }] })], volumes: [{ name: 'd', emptyDir: {} }] });
+    h.createPod('oom-restart', {
+      restartPolicy: 'OnFailure',
+      containers: [
+        sh('main', '[ -f /data/again ] && exit 0; touch /data/again; exec sleep 987.5', {
+          volumeMounts: [{ name: 'd', mountPath: '/data' }],
+        }),
+      ],
+      volumes: [{ name: 'd', emptyDir: {} }],
+    });
     await running('oom-restart');
     // Kill only once the first run has left its mark (it is killed before its next step otherwise).
     await h.exec('oom-restart', ['sh', '-c', 'until [ -f /data/again ]; do sleep 0.05; done']);
@@ -40,11 +49,19 @@ describe('node faults', () => {
     h.createPod('evictee', { containers: [sh('main', 'exec sleep 987.6')] });
     await running('evictee');
     h.node.faults.evict('default', 'evictee');
-    const failed = await h.waitFor('evictee', (p) => status(p).phase === 'Failed' && status(p).containerStatuses[0].state.terminated);
+    const failed = await h.waitFor(
+      'evictee',
+      (p) => status(p).phase === 'Failed' && status(p).containerStatuses[0].state.terminated,
+    );
     const s = status(failed);
     expect(s).toMatchObject({ reason: 'Evicted', message: 'The node was low on resource: memory.' });
-    expect(s.conditions.find((c: any) => c.type === 'DisruptionTarget')).toMatchObject({ status: 'True', reason: 'TerminationByKubelet' });
-    expect(h.events.find((e) => e.involvedObject.name === 'evictee' && e.reason === 'Evicted')).toMatchObject({ type: 'Warning' });
+    expect(s.conditions.find((c: any) => c.type === 'DisruptionTarget')).toMatchObject({
+      status: 'True',
+      reason: 'TerminationByKubelet',
+    });
+    expect(h.events.find((e) => e.involvedObject.name === 'evictee' && e.reason === 'Evicted')).toMatchObject({
+      type: 'Warning',
+    });
     await eventually(() => processesWith('sleep 987.6').length === 0);
   });
 
@@ -52,17 +69,32 @@ describe('node faults', () => {
     expect(() => h.node.faults.evict('default', 'nope')).toThrow(expect.objectContaining({ code: 'PODRUN_EMULATOR' }));
   });
 
-  it.skipIf(!memoryLimitsSupported())('enforces memory limits through the memory cgroup (kernel OOM kill)', async () => {
-    h.createPod('hog', {
-      containers: [{ name: 'main', image: 'python:3.12', command: ['python3', '-c', 'a = bytearray(400 * 1024 * 1024); print("survived")'], resources: { limits: { memory: '48Mi' } } }],
-    });
-    const failed = await h.phase('hog', 'Failed');
-    expect(status(failed).containerStatuses[0].state.terminated).toMatchObject({ exitCode: 137, reason: 'OOMKilled' });
-    expect(status(failed).qosClass).toBe('Burstable');
-  });
+  it.skipIf(!memoryLimitsSupported())(
+    'enforces memory limits through the memory cgroup (kernel OOM kill)',
+    async () => {
+      h.createPod('hog', {
+        containers: [
+          {
+            name: 'main',
+            image: 'python:3.12',
+            command: ['python3', '-c', 'a = bytearray(400 * 1024 * 1024); print("survived")'],
+            resources: { limits: { memory: '48Mi' } },
+          },
+        ],
+      });
+      const failed = await h.phase('hog', 'Failed');
+      expect(status(failed).containerStatuses[0].state.terminated).toMatchObject({
+        exitCode: 137,
+        reason: 'OOMKilled',
+      });
+      expect(status(failed).qosClass).toBe('Burstable');
+    },
+  );
 
   it.skipIf(!memoryLimitsSupported())('puts exec sessions into the container memory cgroup', async () => {
-    h.createPod('limited', { containers: [sh('main', 'exec sleep 3600', { resources: { limits: { memory: '64Mi' } } })] });
+    h.createPod('limited', {
+      containers: [sh('main', 'exec sleep 3600', { resources: { limits: { memory: '64Mi' } } })],
+    });
     await running('limited');
     const main = await h.exec('limited', ['cat', '/proc/1/cgroup']);
     const session = await h.exec('limited', ['cat', '/proc/self/cgroup']);

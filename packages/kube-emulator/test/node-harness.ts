@@ -51,7 +51,12 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
     recordEvent: (event) => {
       events.push(event);
       // Stored like the API server does, so that waits on the store also see events.
-      store.create('events', { apiVersion: 'v1', kind: 'Event', metadata: { name: '', generateName: `${event.involvedObject.name}.`, namespace: event.namespace }, ...event });
+      store.create('events', {
+        apiVersion: 'v1',
+        kind: 'Event',
+        metadata: { name: '', generateName: `${event.involvedObject.name}.`, namespace: event.namespace },
+        ...event,
+      });
     },
   });
 
@@ -75,7 +80,8 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
   });
   const wss = new WebSocketServer({
     noServer: true,
-    handleProtocols: (offered) => ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'channel.k8s.io'].find((p) => offered.has(p)) ?? false,
+    handleProtocols: (offered) =>
+      ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'channel.k8s.io'].find((p) => offered.has(p)) ?? false,
   });
   server.on('upgrade', (req, socket, head) => {
     wss.handleUpgrade(req, socket, head, (ws) => {
@@ -107,7 +113,12 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
     stateDir,
 
     createPod(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): KubeObject {
-      return store.create('pods', { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'default', ...metadata }, spec: { restartPolicy: 'Never', ...spec } });
+      return store.create('pods', {
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name, namespace: 'default', ...metadata },
+        spec: { restartPolicy: 'Never', ...spec },
+      });
     },
 
     pod(name: string): KubeObject | undefined {
@@ -156,8 +167,14 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
       });
     },
 
-    async logs(pod: string, params: Record<string, string | number | boolean> = {}): Promise<{ status: number; body: string; type: string | null }> {
-      const query = new URLSearchParams({ pod, ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])) });
+    async logs(
+      pod: string,
+      params: Record<string, string | number | boolean> = {},
+    ): Promise<{ status: number; body: string; type: string | null }> {
+      const query = new URLSearchParams({
+        pod,
+        ...Object.fromEntries(Object.entries(params).map(([k, v]) => [k, String(v)])),
+      });
       const response = await fetch(`http://${base}/logs?${query}`);
       return { status: response.status, body: await response.text(), type: response.headers.get('content-type') };
     },
@@ -169,7 +186,10 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
       query.set('stdout', String(options.stdout ?? true));
       query.set('stderr', String(options.stderr ?? true));
       query.set('tty', String(Boolean(options.tty)));
-      const ws = new WebSocket(`ws://${base}/exec?${query}`, options.protocols ?? ['v5.channel.k8s.io', 'v4.channel.k8s.io']);
+      const ws = new WebSocket(
+        `ws://${base}/exec?${query}`,
+        options.protocols ?? ['v5.channel.k8s.io', 'v4.channel.k8s.io'],
+      );
       const result: ExecResult = { stdout: '', stderr: '', statuses: [], firstFrame: [], closeCode: 0, protocol: '' };
       let frames = 0;
       return new Promise((resolve, reject) => {
@@ -229,7 +249,8 @@ export function processesWith(marker: string): number[] {
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(marker)) found.push(Number(entry));
+      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').replace(/\0/g, ' ').includes(marker))
+        found.push(Number(entry));
     } catch {
       // Exited while we looked.
     }

@@ -16,7 +16,13 @@ describe('pod lifecycle', () => {
     const running = await h.phase('ok', 'Running');
     const rs = status(running);
     expect(rs.containerStatuses[0].state.running.startedAt).toMatch(/Z$/);
-    expect(rs.containerStatuses[0]).toMatchObject({ name: 'main', ready: true, started: true, restartCount: 0, image: 'docker.io/library/busybox:latest' });
+    expect(rs.containerStatuses[0]).toMatchObject({
+      name: 'main',
+      ready: true,
+      started: true,
+      restartCount: 0,
+      image: 'docker.io/library/busybox:latest',
+    });
     expect(rs.containerStatuses[0].containerID).toMatch(/^podrun:\/\/[0-9a-f]{64}$/);
     expect(rs.podIP).toBe('127.0.0.1');
     expect((running.spec as any).nodeName).toBe('podrun-node');
@@ -38,19 +44,32 @@ describe('pod lifecycle', () => {
 
   it('runs init containers one by one, app containers waiting PodInitializing meanwhile', async () => {
     h.createPod('init', {
-      initContainers: [sh('first', 'echo one > /work-dir/order; sleep 0.3', { volumeMounts: [{ name: 'w', mountPath: '/work-dir' }] }), sh('second', 'echo two >> /work-dir/order', { volumeMounts: [{ name: 'w', mountPath: '/work-dir' }] })],
+      initContainers: [
+        sh('first', 'echo one > /work-dir/order; sleep 0.3', { volumeMounts: [{ name: 'w', mountPath: '/work-dir' }] }),
+        sh('second', 'echo two >> /work-dir/order', { volumeMounts: [{ name: 'w', mountPath: '/work-dir' }] }),
+      ],
       containers: [sh('main', 'cat /work-dir/order', { volumeMounts: [{ name: 'w', mountPath: '/work-dir' }] })],
       volumes: [{ name: 'w', emptyDir: {} }],
     });
-    const initializing = await h.waitFor('init', (p) => status(p)?.initContainerStatuses?.[0]?.state?.running !== undefined);
+    const initializing = await h.waitFor(
+      'init',
+      (p) => status(p)?.initContainerStatuses?.[0]?.state?.running !== undefined,
+    );
     const s = status(initializing);
     expect(s.phase).toBe('Pending');
     expect(s.initContainerStatuses[1].state.waiting.reason).toBe('PodInitializing');
     expect(s.containerStatuses[0].state.waiting.reason).toBe('PodInitializing');
     const initialized = s.conditions.find((c: any) => c.type === 'Initialized');
-    expect(initialized).toMatchObject({ status: 'False', reason: 'ContainersNotInitialized', message: 'containers with incomplete status: [first second]' });
+    expect(initialized).toMatchObject({
+      status: 'False',
+      reason: 'ContainersNotInitialized',
+      message: 'containers with incomplete status: [first second]',
+    });
     const done = await h.phase('init', 'Succeeded');
-    expect(status(done).initContainerStatuses.map((c: any) => c.state.terminated.reason)).toEqual(['Completed', 'Completed']);
+    expect(status(done).initContainerStatuses.map((c: any) => c.state.terminated.reason)).toEqual([
+      'Completed',
+      'Completed',
+    ]);
     expect((await h.logs('init', { container: 'main' })).body).toBe('one\ntwo\n');
   });
 
@@ -72,24 +91,62 @@ describe('pod lifecycle', () => {
 
   it('fails to pull unknown images: ErrImagePull, then ImagePullBackOff with events', async () => {
     h.createPod('pull', { containers: [{ name: 'main', image: 'docker.io/library/no-such-image:1.0' }] });
-    const errPull = await h.waitFor('pull', (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull');
-    expect(status(errPull).containerStatuses[0].state.waiting.message).toContain('failed to pull and unpack image "docker.io/library/no-such-image:1.0"');
-    const backOff = await h.waitFor('pull', (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff');
-    expect(status(backOff).containerStatuses[0].state.waiting.message).toBe('Back-off pulling image "docker.io/library/no-such-image:1.0"');
+    const errPull = await h.waitFor(
+      'pull',
+      (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull',
+    );
+    expect(status(errPull).containerStatuses[0].state.waiting.message).toContain(
+      'failed to pull and unpack image "docker.io/library/no-such-image:1.0"',
+    );
+    const backOff = await h.waitFor(
+      'pull',
+      (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'ImagePullBackOff',
+    );
+    expect(status(backOff).containerStatuses[0].state.waiting.message).toBe(
+      'Back-off pulling image "docker.io/library/no-such-image:1.0"',
+    );
     expect(status(backOff).phase).toBe('Pending');
     const mine = h.events.filter((e) => e.involvedObject.name === 'pull');
-    expect(mine.find((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull image'))?.type).toBe('Warning');
-    expect(mine.some((e) => e.reason === 'BackOff' && e.message === 'Back-off pulling image "docker.io/library/no-such-image:1.0"')).toBe(true);
+    expect(mine.find((e) => e.reason === 'Failed' && e.message.startsWith('Failed to pull image'))?.type).toBe(
+      'Warning',
+    );
+    expect(
+      mine.some(
+        (e) => e.reason === 'BackOff' && e.message === 'Back-off pulling image "docker.io/library/no-such-image:1.0"',
+      ),
+    ).toBe(true);
     expect((await h.logs('pull')).status).toBe(400);
   });
 
   it('waits in CreateContainerConfigError until the secret exists', async () => {
-    h.createPod('config', { containers: [sh('main', 'echo "token=$TOKEN"', { env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } }] })] });
-    const waiting = await h.waitFor('config', (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
+    h.createPod('config', {
+      containers: [
+        sh('main', 'echo "token=$TOKEN"', {
+          env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'creds', key: 'token' } } }],
+        }),
+      ],
+    });
+    const waiting = await h.waitFor(
+      'config',
+      (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError',
+    );
     expect(status(waiting).containerStatuses[0].state.waiting.message).toBe('secret "creds" not found');
-    h.store.create('secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'creds', namespace: 'default' }, data: { other: 'eA==' } });
-    await h.waitFor('config', (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.message === "couldn't find key token in Secret default/creds");
-    h.store.update('secrets', 'default', 'creds', (s) => ({ ...s, data: { token: Buffer.from('s3cret').toString('base64') } }));
+    h.store.create('secrets', {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'creds', namespace: 'default' },
+      data: { other: 'eA==' },
+    });
+    await h.waitFor(
+      'config',
+      (p) =>
+        status(p)?.containerStatuses?.[0]?.state?.waiting?.message ===
+        "couldn't find key token in Secret default/creds",
+    );
+    h.store.update('secrets', 'default', 'creds', (s) => ({
+      ...s,
+      data: { token: Buffer.from('s3cret').toString('base64') },
+    }));
     await h.phase('config', 'Succeeded');
     expect((await h.logs('config')).body).toBe('token=s3cret\n');
   });
@@ -97,7 +154,11 @@ describe('pod lifecycle', () => {
   it('restarts with OnFailure: restartCount, lastState and previous logs', async () => {
     h.createPod('restart', {
       restartPolicy: 'OnFailure',
-      containers: [sh('main', 'n=$(cat /data/n 2>/dev/null || echo 0); echo "run $n"; echo $((n+1)) > /data/n; [ "$n" -ge 1 ]', { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
+      containers: [
+        sh('main', 'n=$(cat /data/n 2>/dev/null || echo 0); echo "run $n"; echo $((n+1)) > /data/n; [ "$n" -ge 1 ]', {
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        }),
+      ],
       volumes: [{ name: 'data', emptyDir: {} }],
     });
     const done = await h.phase('restart', 'Succeeded');
@@ -107,20 +168,39 @@ describe('pod lifecycle', () => {
     expect(c.state.terminated).toMatchObject({ exitCode: 0, reason: 'Completed' });
     expect((await h.logs('restart')).body).toBe('run 1\n');
     expect((await h.logs('restart', { previous: true })).body).toBe('run 0\n');
-    expect(h.events.some((e) => e.involvedObject.name === 'restart' && e.reason === 'BackOff' && e.message.startsWith('Back-off restarting failed container main'))).toBe(true);
+    expect(
+      h.events.some(
+        (e) =>
+          e.involvedObject.name === 'restart' &&
+          e.reason === 'BackOff' &&
+          e.message.startsWith('Back-off restarting failed container main'),
+      ),
+    ).toBe(true);
   });
 
   it('fails the pod with DeadlineExceeded after activeDeadlineSeconds and kills it', async () => {
-    h.createPod('deadline', { activeDeadlineSeconds: 1, terminationGracePeriodSeconds: 1, containers: [sh('main', 'exec sleep 987.1')] });
+    h.createPod('deadline', {
+      activeDeadlineSeconds: 1,
+      terminationGracePeriodSeconds: 1,
+      containers: [sh('main', 'exec sleep 987.1')],
+    });
     const failed = await h.phase('deadline', 'Failed');
-    expect(status(failed)).toMatchObject({ reason: 'DeadlineExceeded', message: 'Pod was active on the node longer than the specified deadline' });
-    const terminated = await h.waitFor('deadline', (p) => status(p).containerStatuses[0].state.terminated !== undefined);
+    expect(status(failed)).toMatchObject({
+      reason: 'DeadlineExceeded',
+      message: 'Pod was active on the node longer than the specified deadline',
+    });
+    const terminated = await h.waitFor(
+      'deadline',
+      (p) => status(p).containerStatuses[0].state.terminated !== undefined,
+    );
     expect(status(terminated).containerStatuses[0].state.terminated.exitCode).toBe(137);
     expect(processesWith('sleep 987.1')).toEqual([]);
   });
 
   it('deletes gracefully: SIGTERM reaches the trap, then the pod is removed', async () => {
-    h.createPod('graceful', { containers: [sh('main', 'trap "echo bye; exit 42" TERM; echo ready; while true; do sleep 0.1; done')] });
+    h.createPod('graceful', {
+      containers: [sh('main', 'trap "echo bye; exit 42" TERM; echo ready; while true; do sleep 0.1; done')],
+    });
     // The trap exists once the script printed "ready"; before that PID 1 would ignore SIGTERM.
     await h.phase('graceful', 'Running');
     await waitForLog(h, 'graceful', 'ready');
@@ -134,7 +214,14 @@ describe('pod lifecycle', () => {
         }
       });
     });
-    h.store.update('pods', 'default', 'graceful', (p) => ({ ...p, metadata: { ...p.metadata, deletionTimestamp: new Date(Date.now() + 30_000).toISOString(), deletionGracePeriodSeconds: 30 } }));
+    h.store.update('pods', 'default', 'graceful', (p) => ({
+      ...p,
+      metadata: {
+        ...p.metadata,
+        deletionTimestamp: new Date(Date.now() + 30_000).toISOString(),
+        deletionGracePeriodSeconds: 30,
+      },
+    }));
     await removed;
     expect(status(last).containerStatuses[0].state.terminated.exitCode).toBe(42);
     expect(h.events.some((e) => e.involvedObject.name === 'graceful' && e.reason === 'Killing')).toBe(true);
@@ -155,7 +242,10 @@ describe('without a usable sandbox', () => {
     const broken = await startHarness({ stateDir: 'podrun,node-' });
     try {
       broken.createPod('nosandbox', { containers: [sh('main', 'echo should-not-run')] });
-      const waiting = await broken.waitFor('nosandbox', (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerError');
+      const waiting = await broken.waitFor(
+        'nosandbox',
+        (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerError',
+      );
       expect(status(waiting).containerStatuses[0].state.waiting.message).toContain('must not contain commas');
       expect(status(waiting).phase).toBe('Pending');
       expect(broken.events.some((e) => e.reason === 'Failed' && e.message.startsWith('Error: '))).toBe(true);

@@ -6,7 +6,12 @@ let h: Harness;
 beforeAll(async () => {
   h = await startHarness({ nodeLabels: { zone: 'a' } });
   h.createPod('chatty', {
-    containers: [sh('main', 'echo one; printf "three\\nfour"; echo; head -c 20000 /dev/zero | tr "\\0" x; echo; echo five; echo two >&2')],
+    containers: [
+      sh(
+        'main',
+        'echo one; printf "three\\nfour"; echo; head -c 20000 /dev/zero | tr "\\0" x; echo; echo five; echo two >&2',
+      ),
+    ],
   });
   await h.phase('chatty', 'Succeeded');
 });
@@ -28,7 +33,9 @@ describe('pods/log', () => {
   });
 
   it('prefixes RFC3339Nano timestamps with nine digits and one space, once per line', async () => {
-    const lines = withoutStderr((await h.logs('chatty', { timestamps: true })).body).split('\n').slice(0, -1);
+    const lines = withoutStderr((await h.logs('chatty', { timestamps: true })).body)
+      .split('\n')
+      .slice(0, -1);
     expect(lines).toHaveLength(stdoutLines.length);
     lines.forEach((line, i) => {
       expect(line).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z /);
@@ -51,7 +58,14 @@ describe('pods/log', () => {
   });
 
   it('follows a running container and ends once it terminated and all output was sent', async () => {
-    h.createPod('stream', { containers: [sh('main', 'echo start; i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo "line $i"; sleep 0.02; done; printf tail')] });
+    h.createPod('stream', {
+      containers: [
+        sh(
+          'main',
+          'echo start; i=0; while [ $i -lt 40 ]; do i=$((i+1)); echo "line $i"; sleep 0.02; done; printf tail',
+        ),
+      ],
+    });
     await h.waitFor('stream', (p) => (p.status as any)?.containerStatuses?.[0]?.state?.running !== undefined);
     const followed = await h.logs('stream', { follow: true });
     const expected = ['start', ...Array.from({ length: 40 }, (_, i) => `line ${i + 1}`), 'tail'];
@@ -62,7 +76,10 @@ describe('pods/log', () => {
   });
 
   it('stops streaming when the client disconnects', async () => {
-    h.createPod('endless', { terminationGracePeriodSeconds: 0, containers: [sh('main', 'while true; do echo tick; sleep 0.05; done')] });
+    h.createPod('endless', {
+      terminationGracePeriodSeconds: 0,
+      containers: [sh('main', 'while true; do echo tick; sleep 0.05; done')],
+    });
     await h.waitFor('endless', (p) => (p.status as any)?.containerStatuses?.[0]?.state?.running !== undefined);
     const abort = new AbortController();
     const query = new URLSearchParams({ pod: 'endless', follow: 'true' });
@@ -81,21 +98,39 @@ describe('pods/log', () => {
       containers: [sh('a', 'sleep 30'), sh('b', 'sleep 30')],
       volumes: [{ name: 'v', configMap: { name: 'absent' } }],
     });
-    await h.waitFor('multi', () => h.events.some((e) => e.involvedObject.name === 'multi' && e.reason === 'FailedMount'));
-    expect(h.node.checkContainer('default', 'multi', '', 'log')).toBe('a container name must be specified for pod multi, choose one of: [a b] or one of the init containers: [prep]');
+    await h.waitFor('multi', () =>
+      h.events.some((e) => e.involvedObject.name === 'multi' && e.reason === 'FailedMount'),
+    );
+    expect(h.node.checkContainer('default', 'multi', '', 'log')).toBe(
+      'a container name must be specified for pod multi, choose one of: [a b] or one of the init containers: [prep]',
+    );
     expect(h.node.checkContainer('default', 'multi', 'zzz', 'log')).toBe('container zzz is not valid for pod multi');
-    expect(h.node.checkContainer('default', 'multi', 'a', 'log')).toBe('container "a" in pod "multi" is waiting to start: PodInitializing');
-    expect(h.node.checkContainer('default', 'chatty', 'main', 'log-previous')).toBe('previous terminated container "main" in pod "chatty" not found');
+    expect(h.node.checkContainer('default', 'multi', 'a', 'log')).toBe(
+      'container "a" in pod "multi" is waiting to start: PodInitializing',
+    );
+    expect(h.node.checkContainer('default', 'chatty', 'main', 'log-previous')).toBe(
+      'previous terminated container "main" in pod "chatty" not found',
+    );
     expect(h.node.checkContainer('default', 'chatty', 'main', 'exec')).toBe('container not found ("main")');
     expect(h.node.checkContainer('default', 'chatty', 'main', 'log')).toBeUndefined();
     const refused = await h.logs('multi', { container: 'a' });
     expect(refused.status).toBe(400);
-    expect(JSON.parse(refused.body)).toMatchObject({ kind: 'Status', code: 400, reason: 'BadRequest', message: 'container "a" in pod "multi" is waiting to start: PodInitializing' });
+    expect(JSON.parse(refused.body)).toMatchObject({
+      kind: 'Status',
+      code: 400,
+      reason: 'BadRequest',
+      message: 'container "a" in pod "multi" is waiting to start: PodInitializing',
+    });
     h.store.remove('pods', 'default', 'multi');
 
     h.createPod('pulling', { containers: [{ name: 'main', image: 'nope/nope' }] });
-    await h.waitFor('pulling', (p) => (p.status as any)?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull');
-    expect(h.node.checkContainer('default', 'pulling', 'main', 'log')).toBe('container "main" in pod "pulling" is waiting to start: image can\'t be pulled');
+    await h.waitFor(
+      'pulling',
+      (p) => (p.status as any)?.containerStatuses?.[0]?.state?.waiting?.reason === 'ErrImagePull',
+    );
+    expect(h.node.checkContainer('default', 'pulling', 'main', 'log')).toBe(
+      'container "main" in pod "pulling" is waiting to start: image can\'t be pulled',
+    );
     h.store.remove('pods', 'default', 'pulling');
   });
 

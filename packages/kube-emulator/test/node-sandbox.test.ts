@@ -16,11 +16,19 @@ afterAll(async () => {
   rmSync('/etc/podrun-leak-test', { force: true });
 });
 
-const logsOf = async (pod: string, container?: string): Promise<string> => (await h.logs(pod, container ? { container } : {})).body;
+const logsOf = async (pod: string, container?: string): Promise<string> =>
+  (await h.logs(pod, container ? { container } : {})).body;
 
 describe('container sandbox', () => {
   it('is PID 1 with the pod name as hostname, its own /etc/hosts and a minimal /dev', async () => {
-    h.createPod('ident', { containers: [sh('main', 'echo "pid=$$$$"; hostname; cat /etc/hostname; grep -c ident /etc/hosts; ls /dev | tr "\\n" " "; echo; ls /proc | grep -c "^[0-9]"')] });
+    h.createPod('ident', {
+      containers: [
+        sh(
+          'main',
+          'echo "pid=$$$$"; hostname; cat /etc/hostname; grep -c ident /etc/hosts; ls /dev | tr "\\n" " "; echo; ls /proc | grep -c "^[0-9]"',
+        ),
+      ],
+    });
     await h.phase('ident', 'Succeeded');
     const lines = (await logsOf('ident')).split('\n');
     expect(lines[0]).toBe('pid=1');
@@ -37,20 +45,37 @@ describe('container sandbox', () => {
 
   it('hides the host /tmp, /work, /root and the emulator state directory', async () => {
     h.createPod('hidden', {
-      containers: [sh('main', `ls -A /tmp /work /root | tr "\\n" " "; echo; cat ${hostMarker} 2>&1 || true; ls ${h.stateDir} 2>&1 || true`)],
+      containers: [
+        sh(
+          'main',
+          `ls -A /tmp /work /root | tr "\\n" " "; echo; cat ${hostMarker} 2>&1 || true; ls ${h.stateDir} 2>&1 || true`,
+        ),
+      ],
     });
     await h.phase('hidden', 'Succeeded');
     const out = await logsOf('hidden');
     expect(out).not.toContain('host secret');
     expect(out).toContain('No such file or directory');
-    expect(out.split('\n')[0]!.replace(/\/\w+:/g, '').trim()).toBe('');
+    expect(
+      out
+        .split('\n')[0]!
+        .replace(/\/\w+:/g, '')
+        .trim(),
+    ).toBe('');
   });
 
   it('keeps writes outside volumes private: not on the host, not in a second container', async () => {
     h.createPod('writes', {
       containers: [
-        sh('writer', 'echo leaked > /etc/podrun-leak-test && echo private > /tmp/mine && cat /etc/podrun-leak-test /tmp/mine && echo shared > /shared/file && sleep 1'),
-        sh('reader', 'until [ -f /shared/file ]; do sleep 0.1; done; cat /etc/podrun-leak-test 2>&1; cat /tmp/mine 2>&1; cat /shared/file', {}),
+        sh(
+          'writer',
+          'echo leaked > /etc/podrun-leak-test && echo private > /tmp/mine && cat /etc/podrun-leak-test /tmp/mine && echo shared > /shared/file && sleep 1',
+        ),
+        sh(
+          'reader',
+          'until [ -f /shared/file ]; do sleep 0.1; done; cat /etc/podrun-leak-test 2>&1; cat /tmp/mine 2>&1; cat /shared/file',
+          {},
+        ),
       ].map((c) => ({ ...c, volumeMounts: [{ name: 'shared', mountPath: '/shared' }] })),
       volumes: [{ name: 'shared', emptyDir: {} }],
     });
@@ -65,12 +90,20 @@ describe('container sandbox', () => {
 
   it("cannot see another pod's volumes or files", async () => {
     h.createPod('owner', {
-      containers: [sh('main', 'echo mine > /data/secret-file; echo x > /var/owner-file; sleep 30', { volumeMounts: [{ name: 'data', mountPath: '/data' }] })],
+      containers: [
+        sh('main', 'echo mine > /data/secret-file; echo x > /var/owner-file; sleep 30', {
+          volumeMounts: [{ name: 'data', mountPath: '/data' }],
+        }),
+      ],
       volumes: [{ name: 'data', emptyDir: {} }],
     });
     const running = await h.phase('owner', 'Running');
     expect(status(running).phase).toBe('Running');
-    h.createPod('snoop', { containers: [sh('main', `cat /data/secret-file /var/owner-file 2>/dev/null; ls ${h.stateDir}/pods 2>/dev/null; echo done`)] });
+    h.createPod('snoop', {
+      containers: [
+        sh('main', `cat /data/secret-file /var/owner-file 2>/dev/null; ls ${h.stateDir}/pods 2>/dev/null; echo done`),
+      ],
+    });
     await h.phase('snoop', 'Succeeded');
     expect(await logsOf('snoop')).toBe('done\n');
     h.store.remove('pods', 'default', 'owner');
@@ -80,15 +113,24 @@ describe('container sandbox', () => {
     const dir = claimDirectory(h.stateDir, 'default', 'claim');
     mkdirSync(dir, { recursive: true });
     writeFileSync(`${dir}/input.txt`, 'from host');
-    h.store.create('persistentvolumeclaims', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'claim', namespace: 'default' }, spec: {} });
+    h.store.create('persistentvolumeclaims', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'claim', namespace: 'default' },
+      spec: {},
+    });
     h.createPod('pvc', {
       containers: [
-        sh('main', 'cat /data/input.txt; echo; echo out > /data/output.txt; { echo no > /ro/x; } 2>/dev/null || echo read-only', {
-          volumeMounts: [
-            { name: 'data', mountPath: '/data' },
-            { name: 'data', mountPath: '/ro', readOnly: true },
-          ],
-        }),
+        sh(
+          'main',
+          'cat /data/input.txt; echo; echo out > /data/output.txt; { echo no > /ro/x; } 2>/dev/null || echo read-only',
+          {
+            volumeMounts: [
+              { name: 'data', mountPath: '/data' },
+              { name: 'data', mountPath: '/ro', readOnly: true },
+            ],
+          },
+        ),
       ],
       volumes: [{ name: 'data', persistentVolumeClaim: { claimName: 'claim' } }],
     });

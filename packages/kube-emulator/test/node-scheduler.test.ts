@@ -5,7 +5,10 @@ import type { Harness } from './node-harness.js';
 
 let h: Harness;
 beforeAll(async () => {
-  h = await startHarness({ nodeLabels: { disk: 'ssd', zone: 'a' }, allocatable: { cpu: '1', memory: '1Gi', pods: '110' } });
+  h = await startHarness({
+    nodeLabels: { disk: 'ssd', zone: 'a' },
+    allocatable: { cpu: '1', memory: '1Gi', pods: '110' },
+  });
 });
 afterAll(async () => {
   await h.close();
@@ -22,12 +25,15 @@ describe('scheduling', () => {
     const pending = await unschedulable('waiter');
     expect(scheduled(pending)).toMatchObject({
       status: 'False',
-      message: '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
+      message:
+        '0/1 nodes are available: 1 Insufficient cpu. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
     });
     expect(status(pending).phase).toBe('Pending');
     expect(status(pending).containerStatuses).toBeUndefined();
     expect((pending.spec as any).nodeName).toBeUndefined();
-    expect(h.events.find((e) => e.involvedObject.name === 'waiter' && e.reason === 'FailedScheduling')).toMatchObject({ type: 'Warning' });
+    expect(h.events.find((e) => e.involvedObject.name === 'waiter' && e.reason === 'FailedScheduling')).toMatchObject({
+      type: 'Warning',
+    });
     h.store.remove('pods', 'default', 'big');
     await h.phase('waiter', 'Succeeded');
   });
@@ -56,39 +62,78 @@ describe('scheduling', () => {
   });
 
   it('waits for a missing PersistentVolumeClaim', async () => {
-    h.createPod('claimer', { containers: [sh('main', 'ls /data', { volumeMounts: [{ name: 'd', mountPath: '/data' }] })], volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'later' } }] });
+    h.createPod('claimer', {
+      containers: [sh('main', 'ls /data', { volumeMounts: [{ name: 'd', mountPath: '/data' }] })],
+      volumes: [{ name: 'd', persistentVolumeClaim: { claimName: 'later' } }],
+    });
     const pending = await unschedulable('claimer');
     expect(scheduled(pending).message).toBe(
       '0/1 nodes are available: persistentvolumeclaim "later" not found. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.',
     );
-    h.store.create('persistentvolumeclaims', { apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'later', namespace: 'default' }, spec: {} });
+    h.store.create('persistentvolumeclaims', {
+      apiVersion: 'v1',
+      kind: 'PersistentVolumeClaim',
+      metadata: { name: 'later', namespace: 'default' },
+      spec: {},
+    });
     await h.phase('claimer', 'Succeeded');
   });
 });
 
 describe('scheduler filters', () => {
-  const base = { nodeLabels: { zone: 'a' }, allocatable: { cpu: '2', memory: '1Gi', pods: '2' }, assigned: [], stopped: false, claimExists: () => true };
-  const pod = (spec: Record<string, unknown>) => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'p', namespace: 'default' }, spec });
+  const base = {
+    nodeLabels: { zone: 'a' },
+    allocatable: { cpu: '2', memory: '1Gi', pods: '2' },
+    assigned: [],
+    stopped: false,
+    claimExists: () => true,
+  };
+  const pod = (spec: Record<string, unknown>) => ({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'p', namespace: 'default' },
+    spec,
+  });
 
   it('lists every insufficient resource, sorted', () => {
-    const message = unschedulableReason({ ...base, pod: pod({ containers: [{ name: 'a', resources: { requests: { memory: '2Gi', cpu: '3' } } }] }) });
-    expect(message).toBe('0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.');
+    const message = unschedulableReason({
+      ...base,
+      pod: pod({ containers: [{ name: 'a', resources: { requests: { memory: '2Gi', cpu: '3' } } }] }),
+    });
+    expect(message).toBe(
+      '0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory. preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod.',
+    );
   });
 
   it('counts init containers as the max, not the sum, and counts pods', () => {
-    const spec = { initContainers: [{ name: 'i', resources: { requests: { cpu: '2' } } }], containers: [{ name: 'a', resources: { requests: { cpu: '1' } } }] };
+    const spec = {
+      initContainers: [{ name: 'i', resources: { requests: { cpu: '2' } } }],
+      containers: [{ name: 'a', resources: { requests: { cpu: '1' } } }],
+    };
     expect(unschedulableReason({ ...base, pod: pod(spec) })).toBeUndefined();
-    const full = unschedulableReason({ ...base, pod: pod({ containers: [{ name: 'a' }] }), assigned: [pod({}), pod({})] });
+    const full = unschedulableReason({
+      ...base,
+      pod: pod({ containers: [{ name: 'a' }] }),
+      assigned: [pod({}), pod({})],
+    });
     expect(full).toContain('1 Too many pods');
   });
 
   it('evaluates required node affinity', () => {
     const affinity = (operator: string, values?: string[]) => ({
-      affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator, values }] }] } } },
+      affinity: {
+        nodeAffinity: {
+          requiredDuringSchedulingIgnoredDuringExecution: {
+            nodeSelectorTerms: [{ matchExpressions: [{ key: 'zone', operator, values }] }],
+          },
+        },
+      },
       containers: [{ name: 'a' }],
     });
     expect(unschedulableReason({ ...base, pod: pod(affinity('In', ['a', 'b'])) })).toBeUndefined();
-    expect(unschedulableReason({ ...base, pod: pod(affinity('NotIn', ['a'])) })).toContain("didn't match Pod's node affinity/selector");
+    expect(unschedulableReason({ ...base, pod: pod(affinity('NotIn', ['a'])) })).toContain(
+      "didn't match Pod's node affinity/selector",
+    );
     expect(unschedulableReason({ ...base, pod: pod(affinity('Exists')) })).toBeUndefined();
   });
 });

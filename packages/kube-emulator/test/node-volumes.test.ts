@@ -6,7 +6,12 @@ import type { Harness } from './node-harness.js';
 let h: Harness;
 beforeAll(async () => {
   h = await startHarness();
-  h.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'default' }, data: { mode: 'fast', 'app.conf': 'a=1\nb=2\n' } });
+  h.store.create('configmaps', {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'settings', namespace: 'default' },
+    data: { mode: 'fast', 'app.conf': 'a=1\nb=2\n' },
+  });
   h.store.create('secrets', {
     apiVersion: 'v1',
     kind: 'Secret',
@@ -27,23 +32,27 @@ describe('environment', () => {
       {
         serviceAccountName: 'builder',
         containers: [
-          sh('main', 'for v in A B NAME NS UID APP POD_IP NODE SA MEM mode SEC_user PLAIN; do echo "$v=$$(printenv "$v")"; done', {
-            resources: { limits: { memory: '64Mi' } },
-            envFrom: [{ configMapRef: { name: 'settings' } }, { secretRef: { name: 'creds' }, prefix: 'SEC_' }],
-            env: [
-              { name: 'A', value: 'alpha' },
-              { name: 'B', value: '$(A)-beta-$$(A)-$(MISSING)' },
-              { name: 'NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
-              { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
-              { name: 'UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
-              { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
-              { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
-              { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
-              { name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
-              { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
-              { name: 'PLAIN', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
-            ],
-          }),
+          sh(
+            'main',
+            'for v in A B NAME NS UID APP POD_IP NODE SA MEM mode SEC_user PLAIN; do echo "$v=$$(printenv "$v")"; done',
+            {
+              resources: { limits: { memory: '64Mi' } },
+              envFrom: [{ configMapRef: { name: 'settings' } }, { secretRef: { name: 'creds' }, prefix: 'SEC_' }],
+              env: [
+                { name: 'A', value: 'alpha' },
+                { name: 'B', value: '$(A)-beta-$$(A)-$(MISSING)' },
+                { name: 'NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } },
+                { name: 'NS', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+                { name: 'UID', valueFrom: { fieldRef: { fieldPath: 'metadata.uid' } } },
+                { name: 'APP', valueFrom: { fieldRef: { fieldPath: "metadata.labels['app']" } } },
+                { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+                { name: 'NODE', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+                { name: 'SA', valueFrom: { fieldRef: { fieldPath: 'spec.serviceAccountName' } } },
+                { name: 'MEM', valueFrom: { resourceFieldRef: { resource: 'limits.memory', divisor: '1Mi' } } },
+                { name: 'PLAIN', valueFrom: { configMapKeyRef: { name: 'settings', key: 'mode' } } },
+              ],
+            },
+          ),
         ],
       },
       { labels: { app: 'demo' } },
@@ -70,7 +79,18 @@ describe('environment', () => {
   });
 
   it('expands command and args with the container env and runs workingDir', async () => {
-    h.createPod('args', { containers: [{ name: 'main', image: 'busybox', workingDir: '/work/dir', command: ['sh', '-c'], args: ['echo $(GREETING) from $(pwd)'], env: [{ name: 'GREETING', value: 'hi' }] }] });
+    h.createPod('args', {
+      containers: [
+        {
+          name: 'main',
+          image: 'busybox',
+          workingDir: '/work/dir',
+          command: ['sh', '-c'],
+          args: ['echo $(GREETING) from $(pwd)'],
+          env: [{ name: 'GREETING', value: 'hi' }],
+        },
+      ],
+    });
     await h.phase('args', 'Succeeded');
     expect(await body('args')).toBe('hi from /work/dir\n');
   });
@@ -81,9 +101,18 @@ describe('environment', () => {
   });
 
   it('reports configMapKeyRef errors with the kubelet message', async () => {
-    h.createPod('badkey', { containers: [sh('main', 'true', { env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'settings', key: 'nope' } } }] })] });
-    const waiting = await h.waitFor('badkey', (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError');
-    expect(status(waiting).containerStatuses[0].state.waiting.message).toBe("couldn't find key nope in ConfigMap default/settings");
+    h.createPod('badkey', {
+      containers: [
+        sh('main', 'true', { env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'settings', key: 'nope' } } }] }),
+      ],
+    });
+    const waiting = await h.waitFor(
+      'badkey',
+      (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError',
+    );
+    expect(status(waiting).containerStatuses[0].state.waiting.message).toBe(
+      "couldn't find key nope in ConfigMap default/settings",
+    );
     h.store.remove('pods', 'default', 'badkey');
   });
 });
@@ -108,7 +137,10 @@ describe('volumes', () => {
         ],
         volumes: [
           { name: 'cfg', configMap: { name: 'settings' } },
-          { name: 'sec', secret: { secretName: 'creds', defaultMode: 0o400, items: [{ key: 'password', path: 'nested/pw' }] } },
+          {
+            name: 'sec',
+            secret: { secretName: 'creds', defaultMode: 0o400, items: [{ key: 'password', path: 'nested/pw' }] },
+          },
           {
             name: 'meta',
             downwardAPI: {
@@ -123,7 +155,9 @@ describe('volumes', () => {
       { labels: { b: 'two', a: 'one' } },
     );
     await h.phase('files', 'Succeeded');
-    expect(await body('files')).toBe(['a=1', 'b=2', 'fast', 'nested', 'pa55', '400', '644', 'a="one"', 'b="two"', 'files', 'ro', ''].join('\n'));
+    expect(await body('files')).toBe(
+      ['a=1', 'b=2', 'fast', 'nested', 'pa55', '400', '644', 'a="one"', 'b="two"', 'files', 'ro', ''].join('\n'),
+    );
   });
 
   it('keeps the pod ContainerCreating with a FailedMount event while a configMap is missing', async () => {
@@ -131,11 +165,21 @@ describe('volumes', () => {
       containers: [sh('main', 'cat /cfg/k', { volumeMounts: [{ name: 'cfg', mountPath: '/cfg' }] })],
       volumes: [{ name: 'cfg', configMap: { name: 'late' } }],
     });
-    await h.waitFor('nomount', () => h.events.some((e) => e.involvedObject.name === 'nomount' && e.reason === 'FailedMount'));
+    await h.waitFor('nomount', () =>
+      h.events.some((e) => e.involvedObject.name === 'nomount' && e.reason === 'FailedMount'),
+    );
     const event = h.events.find((e) => e.involvedObject.name === 'nomount' && e.reason === 'FailedMount')!;
-    expect(event).toMatchObject({ type: 'Warning', message: 'MountVolume.SetUp failed for volume "cfg" : configmap "late" not found' });
+    expect(event).toMatchObject({
+      type: 'Warning',
+      message: 'MountVolume.SetUp failed for volume "cfg" : configmap "late" not found',
+    });
     expect(status(h.pod('nomount')!).containerStatuses[0].state.waiting.reason).toBe('ContainerCreating');
-    h.store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'late', namespace: 'default' }, data: { k: 'v' } });
+    h.store.create('configmaps', {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'late', namespace: 'default' },
+      data: { k: 'v' },
+    });
     await h.phase('nomount', 'Succeeded');
     expect(await body('nomount')).toBe('v\n');
   });

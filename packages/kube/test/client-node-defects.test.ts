@@ -26,11 +26,18 @@ beforeAll(async () => {
   });
   await port.createPod(NS, {
     metadata: { name: 'unpullable', labels: { suite: 'defects' } },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'registry.invalid/podrun/none:1', command: ['true'] }] },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: 'registry.invalid/podrun/none:1', command: ['true'] }],
+    },
   });
   const selector = { namespace: NS, labelSelector: 'suite=defects' };
   await port.waitForPod(selector, 'target', (p) => p.status?.phase === 'Running');
-  await port.waitForPod(selector, 'unpullable', (p) => !!p.status?.containerStatuses?.[0]?.state?.waiting?.reason?.match(/ErrImagePull|BackOff/));
+  await port.waitForPod(
+    selector,
+    'unpullable',
+    (p) => !!p.status?.containerStatuses?.[0]?.state?.waiting?.reason?.match(/ErrImagePull|BackOff/),
+  );
 });
 afterAll(async () => {
   kc?.close();
@@ -72,7 +79,9 @@ describe('@kubernetes/client-node 1.4.0 defects (workarounds in @podrun/kube)', 
 
   it('the informer (ListWatch) stops for good after a non-410 watch error (podrun: PodInformer never stops)', async () => {
     const api = kc.makeApiClient(CoreV1Api);
-    const informer = makeInformer<V1Pod>(kc, `/api/v1/namespaces/${NS}/pods`, () => api.listNamespacedPod({ namespace: NS }));
+    const informer = makeInformer<V1Pod>(kc, `/api/v1/namespaces/${NS}/pods`, () =>
+      api.listNamespacedPod({ namespace: NS }),
+    );
     const seen: string[] = [];
     informer.on('update', (pod) => seen.push(pod.metadata?.labels?.step ?? ''));
     const errored = new Promise<void>((resolve) => informer.on('error', () => resolve()));
@@ -100,6 +109,8 @@ describe('@kubernetes/client-node 1.4.0 defects (workarounds in @podrun/kube)', 
     const require = createRequire(import.meta.url);
     const source = readFileSync(path.join(require.resolve('@kubernetes/client-node'), '..', 'watch.js'), 'utf8');
     // 1.4.0 builds the timeout signal and then overwrites it with the controller's.
-    expect(source).toMatch(/requestInit\.signal = AbortSignal\.any\(\[controller\.signal, timeoutSignal\]\);\s*requestInit\.signal = controller\.signal;/);
+    expect(source).toMatch(
+      /requestInit\.signal = AbortSignal\.any\(\[controller\.signal, timeoutSignal\]\);\s*requestInit\.signal = controller\.signal;/,
+    );
   });
 });

@@ -50,7 +50,10 @@ describe('oauthTokenProvider', () => {
 
   it('wins over a static oauthToken and serves client-node API clients too', async () => {
     server.tokens.add('tok-provided-5');
-    const kc = createKubeConfig({ ...base(), oauthToken: 'tok-not-accepted', oauthTokenProvider: () => 'tok-provided-5' }, {});
+    const kc = createKubeConfig(
+      { ...base(), oauthToken: 'tok-not-accepted', oauthTokenProvider: () => 'tok-provided-5' },
+      {},
+    );
     const list = await kc.makeApiClient(CoreV1Api).listNamespacedPod({ namespace: 'default' });
     expect(list.metadata?.resourceVersion).toBe('7');
     kc.close();
@@ -75,7 +78,9 @@ describe('oauthTokenProvider', () => {
 describe('basic auth', () => {
   it('sends username and password', async () => {
     server.basic.add('bob:pw-basic-6');
-    expect(await probe(createKubeConfig({ ...base(), username: 'bob', password: 'pw-basic-6' }, {}))).toBe('v1.32.0-test');
+    expect(await probe(createKubeConfig({ ...base(), username: 'bob', password: 'pw-basic-6' }, {}))).toBe(
+      'v1.32.0-test',
+    );
     expect(server.seen.at(-1)).toBe('basic');
   });
 

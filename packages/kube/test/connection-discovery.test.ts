@@ -26,13 +26,19 @@ function kubeconfig(opts: {
   if (opts.current) lines.push(`current-context: ${opts.current}`);
   lines.push('clusters:');
   for (const c of opts.clusters ?? []) {
-    lines.push(`- name: ${c.name}`, '  cluster:', `    server: ${c.server}`, `    certificate-authority-data: ${b64(ca.certPem)}`);
+    lines.push(
+      `- name: ${c.name}`,
+      '  cluster:',
+      `    server: ${c.server}`,
+      `    certificate-authority-data: ${b64(ca.certPem)}`,
+    );
   }
   lines.push('users:');
   for (const u of opts.users ?? []) {
     lines.push(`- name: ${u.name}`, '  user:');
     if (u.token) lines.push(`    token: ${u.token}`);
-    if (u.cert) lines.push(`    client-certificate-data: ${b64(client.certPem)}`, `    client-key-data: ${b64(client.keyPem)}`);
+    if (u.cert)
+      lines.push(`    client-certificate-data: ${b64(client.certPem)}`, `    client-key-data: ${b64(client.keyPem)}`);
   }
   lines.push('contexts:');
   for (const c of opts.contexts ?? []) {
@@ -87,7 +93,12 @@ describe('KUBECONFIG with several files', () => {
     const home = path.join(dir, 'home');
     write(
       'home/.kube/config',
-      kubeconfig({ current: 'h', clusters: [{ name: 'c', server: server.url }], users: [{ name: 'u', cert: true }], contexts: [{ name: 'h', cluster: 'c', user: 'u' }] }),
+      kubeconfig({
+        current: 'h',
+        clusters: [{ name: 'c', server: server.url }],
+        users: [{ name: 'u', cert: true }],
+        contexts: [{ name: 'h', cluster: 'c', user: 'u' }],
+      }),
     );
     expect(await probe(createKubeConfig(undefined, { HOME: home }))).toBe('v1.32.0-test');
     expect(server.seen.at(-1)).toBe('cert:carol');
@@ -109,12 +120,22 @@ describe('--kubeconfig and --context', () => {
       'explicit.yaml',
       kubeconfig({
         current: 'broken',
-        clusters: [{ name: 'good', server: server.url }, { name: 'bad', server: 'https://127.0.0.1:1' }],
+        clusters: [
+          { name: 'good', server: server.url },
+          { name: 'bad', server: 'https://127.0.0.1:1' },
+        ],
         users: [{ name: 'u', cert: true }],
-        contexts: [{ name: 'broken', cluster: 'bad', user: 'u' }, { name: 'works', cluster: 'good', user: 'u', namespace: 'sel' }],
+        contexts: [
+          { name: 'broken', cluster: 'bad', user: 'u' },
+          { name: 'works', cluster: 'good', user: 'u', namespace: 'sel' },
+        ],
       }),
     );
-    const kc = createKubeConfig(undefined, { KUBECONFIG: '/does/not/matter' }, { kubeconfigPath: file, context: 'works' });
+    const kc = createKubeConfig(
+      undefined,
+      { KUBECONFIG: '/does/not/matter' },
+      { kubeconfigPath: file, context: 'works' },
+    );
     expect(kc.namespace).toBe('sel');
     expect(await probe(kc)).toBe('v1.32.0-test');
     expect(() => createKubeConfig(undefined, {}, { kubeconfigPath: file, context: 'nope' })).toThrow(/nope/);
@@ -123,7 +144,12 @@ describe('--kubeconfig and --context', () => {
   it('lets Connection fields override the kubeconfig (namespace, credentials)', async () => {
     const file = write(
       'overlay.yaml',
-      kubeconfig({ current: 'x', clusters: [{ name: 'c', server: server.url }], users: [{ name: 'u', cert: true }], contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'kc-ns' }] }),
+      kubeconfig({
+        current: 'x',
+        clusters: [{ name: 'c', server: server.url }],
+        users: [{ name: 'u', cert: true }],
+        contexts: [{ name: 'x', cluster: 'c', user: 'u', namespace: 'kc-ns' }],
+      }),
     );
     const onlyNs = createKubeConfig({ namespace: 'conn-ns' }, {}, { kubeconfigPath: file });
     expect(onlyNs.namespace).toBe('conn-ns');
@@ -141,7 +167,12 @@ describe('in-cluster service account', () => {
     write('sa/ca.crt', ca.certPem);
     write('sa/namespace', 'pod-ns');
     server.tokens.add('tok-sa-old');
-    const env = { KUBERNETES_SERVICE_HOST: '127.0.0.1', KUBERNETES_SERVICE_PORT: String(server.port), inClusterRoot: root, HOME: path.join(dir, 'empty-home') };
+    const env = {
+      KUBERNETES_SERVICE_HOST: '127.0.0.1',
+      KUBERNETES_SERVICE_PORT: String(server.port),
+      inClusterRoot: root,
+      HOME: path.join(dir, 'empty-home'),
+    };
     const kc = createKubeConfig(undefined, env);
     expect(kc.source).toBe('in-cluster');
     expect(kc.namespace).toBe('pod-ns');
@@ -154,7 +185,11 @@ describe('in-cluster service account', () => {
   });
 
   it('without any configuration fails with PODRUN_KUBE_CONNECTION', async () => {
-    const error = await rejection(Promise.resolve().then(() => createKubeConfig(undefined, { HOME: path.join(dir, 'empty-home'), inClusterRoot: path.join(dir, 'none') })));
+    const error = await rejection(
+      Promise.resolve().then(() =>
+        createKubeConfig(undefined, { HOME: path.join(dir, 'empty-home'), inClusterRoot: path.join(dir, 'none') }),
+      ),
+    );
     expect(isPodrunError(error, ErrorCodes.KUBE_CONNECTION)).toBe(true);
   });
 });

@@ -31,9 +31,16 @@ beforeAll(async () => {
   otherCa = createCa('other-ca');
   client = issue(ca, { cn: 'alice', client: true });
   strangerClient = issue(otherCa, { cn: 'mallory', client: true });
-  server = await startTlsApiServer({ server: issue(ca, { cn: 'api', ips: ['127.0.0.1'], dns: ['localhost'] }), clientCa: ca });
+  server = await startTlsApiServer({
+    server: issue(ca, { cn: 'api', ips: ['127.0.0.1'], dns: ['localhost'] }),
+    clientCa: ca,
+  });
   misnamed = await startTlsApiServer({ server: issue(ca, { cn: 'api', dns: ['other.example'] }), clientCa: ca });
-  strict = await startTlsApiServer({ server: issue(ca, { cn: 'api', ips: ['127.0.0.1'] }), clientCa: ca, strictHandshake: true });
+  strict = await startTlsApiServer({
+    server: issue(ca, { cn: 'api', ips: ['127.0.0.1'] }),
+    clientCa: ca,
+    strictHandshake: true,
+  });
 });
 
 afterAll(async () => {
@@ -46,15 +53,26 @@ const b64 = (s: string) => Buffer.from(s).toString('base64');
 describe('CA certificate', () => {
   it('accepts caCertData as PEM and as base64 of PEM, and caCertFile', async () => {
     const clientAuth = { clientCertData: client.certPem, clientKeyData: client.keyPem };
-    expect(await probe(createKubeConfig({ masterUrl: server.url, caCertData: ca.certPem, ...clientAuth }, NO_ENV))).toBe('v1.32.0-test');
-    expect(await probe(createKubeConfig({ masterUrl: server.url, caCertData: b64(ca.certPem), ...clientAuth }, NO_ENV))).toBe('v1.32.0-test');
+    expect(
+      await probe(createKubeConfig({ masterUrl: server.url, caCertData: ca.certPem, ...clientAuth }, NO_ENV)),
+    ).toBe('v1.32.0-test');
+    expect(
+      await probe(createKubeConfig({ masterUrl: server.url, caCertData: b64(ca.certPem), ...clientAuth }, NO_ENV)),
+    ).toBe('v1.32.0-test');
     const caFile = file('ca.crt', ca.certPem);
-    expect(await probe(createKubeConfig({ masterUrl: server.url, caCertFile: caFile, ...clientAuth }, NO_ENV))).toBe('v1.32.0-test');
+    expect(await probe(createKubeConfig({ masterUrl: server.url, caCertFile: caFile, ...clientAuth }, NO_ENV))).toBe(
+      'v1.32.0-test',
+    );
   });
 
   it('fails with PODRUN_KUBE_CONNECTION and no secret when the CA is wrong', async () => {
     const kc = createKubeConfig(
-      { masterUrl: server.url, caCertData: otherCa.certPem, clientCertData: client.certPem, clientKeyData: client.keyPem },
+      {
+        masterUrl: server.url,
+        caCertData: otherCa.certPem,
+        clientCertData: client.certPem,
+        clientKeyData: client.keyPem,
+      },
       NO_ENV,
     );
     const error = await rejection(probe(kc));
@@ -66,9 +84,15 @@ describe('CA certificate', () => {
 
   it('trustCerts skips verification entirely', async () => {
     const auth = { clientCertData: client.certPem, clientKeyData: client.keyPem };
-    await expect(probe(createKubeConfig({ masterUrl: server.url, ...auth }, NO_ENV))).rejects.toMatchObject({ code: ErrorCodes.KUBE_CONNECTION });
-    expect(await probe(createKubeConfig({ masterUrl: server.url, trustCerts: true, ...auth }, NO_ENV))).toBe('v1.32.0-test');
-    expect(await probe(createKubeConfig({ masterUrl: server.url, trustCerts: 'true', ...auth }, NO_ENV))).toBe('v1.32.0-test');
+    await expect(probe(createKubeConfig({ masterUrl: server.url, ...auth }, NO_ENV))).rejects.toMatchObject({
+      code: ErrorCodes.KUBE_CONNECTION,
+    });
+    expect(await probe(createKubeConfig({ masterUrl: server.url, trustCerts: true, ...auth }, NO_ENV))).toBe(
+      'v1.32.0-test',
+    );
+    expect(await probe(createKubeConfig({ masterUrl: server.url, trustCerts: 'true', ...auth }, NO_ENV))).toBe(
+      'v1.32.0-test',
+    );
   });
 });
 
@@ -85,7 +109,13 @@ describe('disableHostnameVerification', () => {
 
   it('still verifies the chain', async () => {
     const kc = createKubeConfig(
-      { masterUrl: misnamed.url, disableHostnameVerification: true, caCertData: otherCa.certPem, clientCertData: client.certPem, clientKeyData: client.keyPem },
+      {
+        masterUrl: misnamed.url,
+        disableHostnameVerification: true,
+        caCertData: otherCa.certPem,
+        clientCertData: client.certPem,
+        clientKeyData: client.keyPem,
+      },
       NO_ENV,
     );
     const error = await rejection(probe(kc));
@@ -104,16 +134,33 @@ describe('disableHostnameVerification', () => {
 describe('client certificate and key', () => {
   it('accepts data (PEM, base64) and files', async () => {
     const base = { masterUrl: server.url, caCertData: ca.certPem };
-    await probe(createKubeConfig({ ...base, clientCertData: b64(client.certPem), clientKeyData: b64(client.keyPem) }, NO_ENV));
-    await probe(createKubeConfig({ ...base, clientCertFile: file('c.crt', client.certPem), clientKeyFile: file('c.key', client.keyPem) }, NO_ENV));
+    await probe(
+      createKubeConfig({ ...base, clientCertData: b64(client.certPem), clientKeyData: b64(client.keyPem) }, NO_ENV),
+    );
+    await probe(
+      createKubeConfig(
+        { ...base, clientCertFile: file('c.crt', client.certPem), clientKeyFile: file('c.key', client.keyPem) },
+        NO_ENV,
+      ),
+    );
     expect(server.seen.slice(-2)).toEqual(['cert:alice', 'cert:alice']);
   });
 
   it('decrypts an encrypted key (PKCS#8 and legacy PEM) with clientKeyPassphrase', async () => {
     const passphrase = 'key-pass-9c1e';
-    const base = { masterUrl: server.url, caCertData: ca.certPem, clientCertData: client.certPem, clientKeyPassphrase: passphrase };
+    const base = {
+      masterUrl: server.url,
+      caCertData: ca.certPem,
+      clientCertData: client.certPem,
+      clientKeyPassphrase: passphrase,
+    };
     await probe(createKubeConfig({ ...base, clientKeyData: encryptKey(client.keyPem, passphrase) }, NO_ENV));
-    await probe(createKubeConfig({ ...base, clientKeyFile: file('enc.key', encryptKey(client.keyPem, passphrase, true)) }, NO_ENV));
+    await probe(
+      createKubeConfig(
+        { ...base, clientKeyFile: file('enc.key', encryptKey(client.keyPem, passphrase, true)) },
+        NO_ENV,
+      ),
+    );
     expect(server.seen.slice(-2)).toEqual(['cert:alice', 'cert:alice']);
   });
 
@@ -121,7 +168,10 @@ describe('client certificate and key', () => {
     const encrypted = encryptKey(client.keyPem, 'right-pass-1');
     const attempt = (clientKeyPassphrase?: string) => {
       try {
-        createKubeConfig({ masterUrl: server.url, clientCertData: client.certPem, clientKeyData: encrypted, clientKeyPassphrase }, NO_ENV);
+        createKubeConfig(
+          { masterUrl: server.url, clientCertData: client.certPem, clientKeyData: encrypted, clientKeyPassphrase },
+          NO_ENV,
+        );
       } catch (error) {
         return error as ConfigError;
       }
@@ -136,16 +186,27 @@ describe('client certificate and key', () => {
 
   it('checks clientKeyAlgo against the key', () => {
     expect(() =>
-      createKubeConfig({ masterUrl: server.url, clientCertData: client.certPem, clientKeyData: client.keyPem, clientKeyAlgo: 'EC' }, NO_ENV),
+      createKubeConfig(
+        { masterUrl: server.url, clientCertData: client.certPem, clientKeyData: client.keyPem, clientKeyAlgo: 'EC' },
+        NO_ENV,
+      ),
     ).toThrow(ConfigError);
     expect(() =>
-      createKubeConfig({ masterUrl: server.url, clientCertData: client.certPem, clientKeyData: client.keyPem, clientKeyAlgo: 'RSA' }, NO_ENV),
+      createKubeConfig(
+        { masterUrl: server.url, clientCertData: client.certPem, clientKeyData: client.keyPem, clientKeyAlgo: 'RSA' },
+        NO_ENV,
+      ),
     ).not.toThrow();
   });
 
   it('a client certificate from an untrusted CA fails with PODRUN_KUBE_AUTH and no secret', async () => {
     const kc = createKubeConfig(
-      { masterUrl: server.url, caCertData: ca.certPem, clientCertData: strangerClient.certPem, clientKeyData: strangerClient.keyPem },
+      {
+        masterUrl: server.url,
+        caCertData: ca.certPem,
+        clientCertData: strangerClient.certPem,
+        clientKeyData: strangerClient.keyPem,
+      },
       NO_ENV,
     );
     const error = await rejection(probe(kc));
@@ -156,14 +217,22 @@ describe('client certificate and key', () => {
 
   it('a server that rejects the certificate in the handshake fails with a clear error and no secret', async () => {
     const kc = createKubeConfig(
-      { masterUrl: strict.url, caCertData: ca.certPem, clientCertData: strangerClient.certPem, clientKeyData: strangerClient.keyPem },
+      {
+        masterUrl: strict.url,
+        caCertData: ca.certPem,
+        clientCertData: strangerClient.certPem,
+        clientKeyData: strangerClient.keyPem,
+      },
       NO_ENV,
     );
     const error = await rejection(probe(kc));
     expect(error).toBeInstanceOf(KubeApiError);
     expect([ErrorCodes.KUBE_AUTH, ErrorCodes.KUBE_CONNECTION]).toContain((error as KubeApiError).code);
     expectNoSecrets(error, [strangerClient.keyPem.split('\n')[1]!]);
-    const good = createKubeConfig({ masterUrl: strict.url, caCertData: ca.certPem, clientCertData: client.certPem, clientKeyData: client.keyPem }, NO_ENV);
+    const good = createKubeConfig(
+      { masterUrl: strict.url, caCertData: ca.certPem, clientCertData: client.certPem, clientKeyData: client.keyPem },
+      NO_ENV,
+    );
     expect(await probe(good)).toBe('v1.32.0-test');
   });
 });
@@ -173,7 +242,13 @@ describe('PKCS#12 stores', () => {
     const keyStoreFile = file('client.p12', pkcs12(client.key, [client.cert, ca.cert], 'ks-pass-77'));
     const trustStoreFile = file('trust.p12', pkcs12(null, [ca.cert], 'ts-pass-88'));
     const kc = createKubeConfig(
-      { masterUrl: server.url, keyStoreFile, keyStorePassphrase: 'ks-pass-77', trustStoreFile, trustStorePassphrase: 'ts-pass-88' },
+      {
+        masterUrl: server.url,
+        keyStoreFile,
+        keyStorePassphrase: 'ks-pass-77',
+        trustStoreFile,
+        trustStorePassphrase: 'ts-pass-88',
+      },
       NO_ENV,
     );
     expect(await probe(kc)).toBe('v1.32.0-test');
@@ -196,7 +271,13 @@ describe('PKCS#12 stores', () => {
   it('a trust store without the server CA fails verification', async () => {
     const trustStoreFile = file('trust-other.p12', pkcs12(null, [otherCa.cert], 'p'));
     const kc = createKubeConfig(
-      { masterUrl: server.url, trustStoreFile, trustStorePassphrase: 'p', clientCertData: client.certPem, clientKeyData: client.keyPem },
+      {
+        masterUrl: server.url,
+        trustStoreFile,
+        trustStorePassphrase: 'p',
+        clientCertData: client.certPem,
+        clientKeyData: client.keyPem,
+      },
       NO_ENV,
     );
     await expect(probe(kc)).rejects.toMatchObject({ code: ErrorCodes.KUBE_CONNECTION });

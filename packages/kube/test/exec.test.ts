@@ -66,7 +66,9 @@ describe('exec', () => {
   it('resolves 0 on Success and keeps stderr apart', async () => {
     const out = collector();
     const err = collector();
-    expect((await exec(['sh', '-c', 'echo out; echo err >&2'], { stdout: out.stream, stderr: err.stream })).exitCode).toBe(0);
+    expect(
+      (await exec(['sh', '-c', 'echo out; echo err >&2'], { stdout: out.stream, stderr: err.stream })).exitCode,
+    ).toBe(0);
     expect(out.text()).toBe('out\n');
     expect(err.text()).toBe('err\n');
   });
@@ -75,7 +77,10 @@ describe('exec', () => {
     server.protocols = ['v4.channel.k8s.io'];
     try {
       const out = collector();
-      const result = await exec(['sh', '-c', 'head -c 5; exit 4'], { stdin: Readable.from([Buffer.from('12345')]), stdout: out.stream });
+      const result = await exec(['sh', '-c', 'head -c 5; exit 4'], {
+        stdin: Readable.from([Buffer.from('12345')]),
+        stdout: out.stream,
+      });
       expect(result.exitCode).toBe(4);
       expect(out.text()).toBe('12345');
       expect(server.sessions.at(-1)!.protocol).toBe('v4.channel.k8s.io');
@@ -125,10 +130,13 @@ describe('exec', () => {
     const done = exec(['head', '-c', String(total), '/dev/zero'], { stdout: stuck });
     const session = await started;
     // Either the bytes back up on the server (we stopped reading) or they pile up in the Writable.
-    await vi.waitFor(() => expect(Math.max(session.bufferedAmount(), stuck.writableLength)).toBeGreaterThan(8 * 1024 * 1024), {
-      timeout: 30_000,
-      interval: 20,
-    });
+    await vi.waitFor(
+      () => expect(Math.max(session.bufferedAmount(), stuck.writableLength)).toBeGreaterThan(8 * 1024 * 1024),
+      {
+        timeout: 30_000,
+        interval: 20,
+      },
+    );
     expect(stuck.writableLength).toBeLessThan(2 * 1024 * 1024);
     held = false;
     pending.splice(0).forEach((cb) => cb());

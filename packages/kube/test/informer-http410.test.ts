@@ -25,13 +25,24 @@ beforeAll(async () => {
     res.setHeader('Content-Type', 'application/json');
     if (!watch) {
       const items = listRv === 5 ? [pod('a', 5)] : [pod('a', 6, 'relisted')];
-      res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(listRv) }, items }));
+      res.end(
+        JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(listRv) }, items }),
+      );
       return;
     }
     if (rv === '5') {
       listRv = 6;
       res.writeHead(410);
-      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Expired', code: 410, message: 'too old resource version: 5 (6)' }));
+      res.end(
+        JSON.stringify({
+          kind: 'Status',
+          apiVersion: 'v1',
+          status: 'Failure',
+          reason: 'Expired',
+          code: 410,
+          message: 'too old resource version: 5 (6)',
+        }),
+      );
       return;
     }
     // rv=6: stay open with one change
@@ -40,7 +51,10 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  port = createKubePort({ kubeConfig: createKubeConfig({ masterUrl: url, oauthToken: 't' }, {}), retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+  port = createKubePort({
+    kubeConfig: createKubeConfig({ masterUrl: url, oauthToken: 't' }, {}),
+    retry: { baseDelayMs: 5, maxDelayMs: 20 },
+  });
 });
 afterAll(async () => {
   await port?.close();

@@ -41,7 +41,9 @@ describe('shared informer', () => {
     const selector = { namespace: NS, labelSelector: 'suite=many' };
     cluster.metrics.reset();
     const seen = new Map<string, PodChange[]>();
-    const stops = names.map((name) => port.watchPod(selector, name, (c) => seen.set(name, [...(seen.get(name) ?? []), c])));
+    const stops = names.map((name) =>
+      port.watchPod(selector, name, (c) => seen.set(name, [...(seen.get(name) ?? []), c])),
+    );
     const waits = names.map((name) => port.waitForPod(selector, name, labelled('go')));
     for (const name of names) await port.patchPodMetadata(NS, name, { labels: { step: 'go' } });
     const pods = await Promise.all(waits);
@@ -102,7 +104,10 @@ describe('shared informer', () => {
   it('waitForPod rejects when the identity may not list or watch pods (403), instead of waiting forever', async () => {
     const file = path.join(cluster.stateDir, 'kc-nobody');
     writeFileSync(file, cluster.kubeconfigFor({ user: 'nobody' }));
-    const limited = createKubePort({ kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: file }), retry: { baseDelayMs: 5, maxDelayMs: 20 } });
+    const limited = createKubePort({
+      kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: file }),
+      retry: { baseDelayMs: 5, maxDelayMs: 20 },
+    });
     try {
       const error = await limited.waitForPod({ namespace: NS }, 'any', () => true).catch((e: unknown) => e);
       expect(isPodrunError(error, ErrorCodes.KUBE_FORBIDDEN)).toBe(true);

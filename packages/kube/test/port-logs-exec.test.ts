@@ -51,7 +51,9 @@ describe('podLogs', () => {
   it('streams a log with RFC3339Nano timestamps, keeping whitespace; sinceTime, tailLines 0 and limitBytes', async () => {
     // separate writes, so each line gets its own timestamp
     await run('logs-done', 'echo one; sleep 0.1; echo "  two  "; sleep 0.1; echo three', finished);
-    const lines = (await text(await port.podLogs(NS, 'logs-done', { container: 'main', timestamps: true }))).split('\n').filter(Boolean);
+    const lines = (await text(await port.podLogs(NS, 'logs-done', { container: 'main', timestamps: true })))
+      .split('\n')
+      .filter(Boolean);
     expect(lines).toHaveLength(3);
     for (const l of lines) expect(l).toMatch(TS);
     expect(lines.map((l) => l.replace(TS, ''))).toEqual(['one', '  two  ', 'three']);
@@ -72,7 +74,10 @@ describe('podLogs', () => {
   it('surfaces the 400 message for a container that is waiting to start', async () => {
     await port.createPod(NS, {
       metadata: { name: 'logs-waiting', labels: { suite: 'logs-exec' } },
-      spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'registry.invalid/podrun/none:1', command: ['true'] }] },
+      spec: {
+        restartPolicy: 'Never',
+        containers: [{ name: 'main', image: 'registry.invalid/podrun/none:1', command: ['true'] }],
+      },
     });
     await port.waitForPod({ namespace: NS, labelSelector: 'suite=logs-exec' }, 'logs-waiting', (p) =>
       /ErrImagePull|ImagePullBackOff/.test(p.status?.containerStatuses?.[0]?.state?.waiting?.reason ?? ''),

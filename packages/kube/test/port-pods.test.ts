@@ -36,7 +36,8 @@ afterAll(async () => {
   await cluster?.stop();
 });
 
-const count = (verb: string, resource = 'pods', code?: number) => cluster.metrics.requestCount({ verb, resource, ...(code ? { code } : {}) });
+const count = (verb: string, resource = 'pods', code?: number) =>
+  cluster.metrics.requestCount({ verb, resource, ...(code ? { code } : {}) });
 
 describe('pods', () => {
   it('creates (name and generateName), gets, lists by selector, patches metadata and deletes', async () => {
@@ -52,7 +53,10 @@ describe('pods', () => {
     const listed = await port.listPods(NS, 'suite=crud');
     expect(listed.map((p) => p.metadata?.name).sort()).toEqual([generated.metadata?.name, 'crud-named'].sort());
 
-    const patched = await port.patchPodMetadata(NS, 'crud-named', { labels: { extra: 'yes', suite: null }, annotations: { note: 'n' } });
+    const patched = await port.patchPodMetadata(NS, 'crud-named', {
+      labels: { extra: 'yes', suite: null },
+      annotations: { note: 'n' },
+    });
     expect(patched.metadata?.labels).toMatchObject({ extra: 'yes' });
     expect(patched.metadata?.labels?.suite).toBeUndefined();
     expect(patched.metadata?.annotations?.note).toBe('n');
@@ -165,13 +169,15 @@ describe('other resources', () => {
   });
 
   it('answers canI from a SelfSubjectAccessReview, for admin and a limited identity', async () => {
-    expect((await port.canI({ namespace: NS, verb: 'create', resource: 'pods', subresource: 'exec' })).allowed).toBe(true);
+    expect((await port.canI({ namespace: NS, verb: 'create', resource: 'pods', subresource: 'exec' })).allowed).toBe(
+      true,
+    );
     const limited = createKubePort({ kubeConfig: kubeConfigFor({ user: 'nobody' }) });
     expect((await limited.canI({ namespace: NS, verb: 'delete', resource: 'pods' })).allowed).toBe(false);
     await limited.close();
   });
 
-  it('reads the server version and lists a pod\'s events', async () => {
+  it("reads the server version and lists a pod's events", async () => {
     expect((await port.serverVersion()).major).toBe('1');
     const events = await port.listPodEvents(NS, 'dup-pod');
     expect(Array.isArray(events)).toBe(true);

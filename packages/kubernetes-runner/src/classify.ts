@@ -33,7 +33,11 @@ function waitingFailure(status: V1ContainerStatus, options: ClassifyOptions): Po
   if (!waiting?.reason) return undefined;
   const detail = `${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`;
   if (PULL_HOPELESS.has(waiting.reason)) {
-    return { reason: 'ImagePullFailed', container: status.name, message: `the image of container ${status.name} cannot be pulled (${detail}); check the image name and pullPolicy` };
+    return {
+      reason: 'ImagePullFailed',
+      container: status.name,
+      message: `the image of container ${status.name} cannot be pulled (${detail}); check the image name and pullPolicy`,
+    };
   }
   if (PULL_RETRYING.has(waiting.reason)) {
     const since = options.pullErrorSince.get(status.name) ?? options.now;
@@ -45,10 +49,22 @@ function waitingFailure(status: V1ContainerStatus, options: ClassifyOptions): Po
     };
   }
   if (waiting.reason === 'CreateContainerConfigError') {
-    return { reason: 'CreateContainerConfigError', container: status.name, message: `container ${status.name} cannot be configured (${detail}); check the secrets and config maps it refers to` };
+    return {
+      reason: 'CreateContainerConfigError',
+      container: status.name,
+      message: `container ${status.name} cannot be configured (${detail}); check the secrets and config maps it refers to`,
+    };
   }
-  if (waiting.reason === 'CreateContainerError' || waiting.reason === 'RunContainerError' || waiting.reason === 'StartError') {
-    return { reason: 'CreateContainerError', container: status.name, message: `container ${status.name} cannot be created (${detail}); check its command, mounts and security context` };
+  if (
+    waiting.reason === 'CreateContainerError' ||
+    waiting.reason === 'RunContainerError' ||
+    waiting.reason === 'StartError'
+  ) {
+    return {
+      reason: 'CreateContainerError',
+      container: status.name,
+      message: `container ${status.name} cannot be created (${detail}); check its command, mounts and security context`,
+    };
   }
   return undefined;
 }
@@ -68,14 +84,23 @@ export function classify(pod: V1Pod, options: ClassifyOptions): PodFailure | und
   }
   const disruption = condition(pod, 'DisruptionTarget');
   if (disruption?.status === 'True' && status.phase === 'Failed') {
-    return { reason: 'Evicted', message: `the pod was disrupted (${disruption.reason ?? ''}${disruption.message ? `: ${disruption.message}` : ''})` };
+    return {
+      reason: 'Evicted',
+      message: `the pod was disrupted (${disruption.reason ?? ''}${disruption.message ? `: ${disruption.message}` : ''})`,
+    };
   }
   if (status.reason === 'DeadlineExceeded') {
-    return { reason: 'DeadlineExceeded', message: `the pod ran past its activeDeadlineSeconds${status.message ? ` (${status.message})` : ''}; raise waitUntilCompletion or the task timeout` };
+    return {
+      reason: 'DeadlineExceeded',
+      message: `the pod ran past its activeDeadlineSeconds${status.message ? ` (${status.message})` : ''}; raise waitUntilCompletion or the task timeout`,
+    };
   }
   const scheduled = condition(pod, 'PodScheduled');
   if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
-    return { reason: 'Unschedulable', message: `the pod cannot be scheduled: ${scheduled.message ?? 'no node fits'}; check resources, nodeSelector and taints` };
+    return {
+      reason: 'Unschedulable',
+      message: `the pod cannot be scheduled: ${scheduled.message ?? 'no node fits'}; check resources, nodeSelector and taints`,
+    };
   }
   for (const init of status.initContainerStatuses ?? []) {
     const terminated = init.state?.terminated;
@@ -94,10 +119,18 @@ export function classify(pod: V1Pod, options: ClassifyOptions): PodFailure | und
     const terminated = c.state?.terminated;
     if (c.name === MAIN && terminated) {
       if (terminated.reason === 'OOMKilled') {
-        return { reason: 'OOMKilled', container: MAIN, message: `container ${MAIN} was killed for using more memory than its limit (OOMKilled, exit code ${terminated.exitCode}); raise resources.limit.memory` };
+        return {
+          reason: 'OOMKilled',
+          container: MAIN,
+          message: `container ${MAIN} was killed for using more memory than its limit (OOMKilled, exit code ${terminated.exitCode}); raise resources.limit.memory`,
+        };
       }
       if (terminated.reason === 'StartError' || terminated.reason === 'ContainerCannotRun') {
-        return { reason: 'CreateContainerError', container: MAIN, message: `container ${MAIN} could not start (${terminated.reason}${terminated.message ? `: ${terminated.message}` : ''}); check the image's command` };
+        return {
+          reason: 'CreateContainerError',
+          container: MAIN,
+          message: `container ${MAIN} could not start (${terminated.reason}${terminated.message ? `: ${terminated.message}` : ''}); check the image's command`,
+        };
       }
       continue;
     }
@@ -112,7 +145,10 @@ export function classify(pod: V1Pod, options: ClassifyOptions): PodFailure | und
     if (waiting) return waiting;
   }
   if (status.phase === 'Failed' && !mainDone) {
-    return { reason: 'Unknown', message: `the pod failed before the task ended${status.reason ? ` (${status.reason}${status.message ? `: ${status.message}` : ''})` : ''}` };
+    return {
+      reason: 'Unknown',
+      message: `the pod failed before the task ended${status.reason ? ` (${status.reason}${status.message ? `: ${status.message}` : ''})` : ''}`,
+    };
   }
   return undefined;
 }

@@ -47,9 +47,14 @@ export function stopError(
   const where = context.podName ? `pod ${context.podName}` : 'the pod';
   switch (stop.kind) {
     case 'killed':
-      return new CancelledError(`the task was killed; ${where} was deleted at once`, { component: COMPONENT, details: context.details });
+      return new CancelledError(`the task was killed; ${where} was deleted at once`, {
+        component: COMPONENT,
+        details: context.details,
+      });
     case 'deadline': {
-      const events = context.events.length ? `\nWarning events:\n${context.events.map((e) => `  - ${e}`).join('\n')}` : '';
+      const events = context.events.length
+        ? `\nWarning events:\n${context.events.map((e) => `  - ${e}`).join('\n')}`
+        : '';
       const hint =
         stop.deadline === 'waitUntilRunning'
           ? 'raise waitUntilRunning if the cluster is just slow to schedule, pull or start'
@@ -73,5 +78,8 @@ export function stopError(
 export function asPodrunError(error: unknown): PodrunError {
   if (error instanceof PodrunError) return error;
   const message = error instanceof Error ? error.message : String(error);
-  return new PodrunError(ErrorCodes.POD_FAILED, `the run failed unexpectedly: ${message}`, { component: COMPONENT, cause: error });
+  return new PodrunError(ErrorCodes.POD_FAILED, `the run failed unexpectedly: ${message}`, {
+    component: COMPONENT,
+    cause: error,
+  });
 }

@@ -17,7 +17,13 @@ import { isStarted, isTerminated } from './pod-status.js';
 import type { RunnerState } from './state.js';
 import type { PodWatch } from './watch.js';
 
-export function logTarget(kube: KubePort, selector: PodSelector, podName: string, container: string, watch: PodWatch): LogTarget {
+export function logTarget(
+  kube: KubePort,
+  selector: PodSelector,
+  podName: string,
+  container: string,
+  watch: PodWatch,
+): LogTarget {
   return {
     kube,
     namespace: selector.namespace,

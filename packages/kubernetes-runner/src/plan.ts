@@ -24,7 +24,8 @@ export function filesPlan(
   const text = [...task.commands, ...Object.values(task.env ?? {})].join('\n');
   const mentionsOutputDir = /OUTPUT_DIR|outputDir/.test(text) || text.includes(paths.outputDir);
   const outputDir =
-    task.enableOutputDirectory === true || (task.enableOutputDirectory === undefined && (mentionsOutputDir || hasInputs));
+    task.enableOutputDirectory === true ||
+    (task.enableOutputDirectory === undefined && (mentionsOutputDir || hasInputs));
   const select: OutputSelection = { globs, outputDir, syncWorkingDirectory };
   return {
     hasInputs,

@@ -29,7 +29,8 @@ function describeStatus(status: V1ContainerStatus): string {
     return `${status.name} terminated (${terminated.reason ?? 'exit'}, exit code ${terminated.exitCode}${terminated.message ? `: ${terminated.message}` : ''})`;
   }
   if (running) return `${status.name} running`;
-  if (waiting) return `${status.name} waiting (${waiting.reason ?? 'unknown'}${waiting.message ? `: ${waiting.message}` : ''})`;
+  if (waiting)
+    return `${status.name} waiting (${waiting.reason ?? 'unknown'}${waiting.message ? `: ${waiting.message}` : ''})`;
   return `${status.name} not started`;
 }
 
@@ -38,9 +39,11 @@ export function describePod(pod: V1Pod | undefined): string {
   if (!pod) return 'the pod has not been seen yet';
   const parts = [`phase ${pod.status?.phase ?? 'unknown'}${pod.status?.reason ? ` (${pod.status.reason})` : ''}`];
   const scheduled = condition(pod, 'PodScheduled');
-  if (scheduled?.status === 'False') parts.push(`not scheduled (${scheduled.reason ?? ''}${scheduled.message ? `: ${scheduled.message}` : ''})`);
+  if (scheduled?.status === 'False')
+    parts.push(`not scheduled (${scheduled.reason ?? ''}${scheduled.message ? `: ${scheduled.message}` : ''})`);
   else if (!pod.spec?.nodeName && !pod.status?.containerStatuses?.length) parts.push('waiting to be scheduled');
-  for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])]) parts.push(describeStatus(s));
+  for (const s of [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])])
+    parts.push(describeStatus(s));
   if (pod.status?.message) parts.push(pod.status.message);
   return parts.join('; ');
 }

@@ -30,7 +30,12 @@ export interface ResumeOptions {
 /** The main container ended with a result (any exit code), not because the pod broke. */
 export function finishedWithResult(pod: V1Pod): boolean {
   if (!isTerminated(pod, MAIN)) return false;
-  return !classify(pod, { requiredSidecars: new Set(), pullErrorSince: new Map(), imagePullGraceMs: Infinity, now: Date.now() });
+  return !classify(pod, {
+    requiredSidecars: new Set(),
+    pullErrorSince: new Map(),
+    imagePullGraceMs: Infinity,
+    now: Date.now(),
+  });
 }
 
 function rank(pod: V1Pod, identity: TaskRunIdentity, options: ResumeOptions): number {
@@ -49,12 +54,16 @@ function rank(pod: V1Pod, identity: TaskRunIdentity, options: ResumeOptions): nu
 export function chooseResumable(pods: V1Pod[], identity: TaskRunIdentity, options: ResumeOptions): ResumeChoice {
   const live = pods.filter((p) => !p.metadata?.deletionTimestamp);
   const ranked = live
-    .map((pod) => ({ pod, rank: rank(pod, identity, options) + (options.stateUid && pod.metadata?.uid === options.stateUid ? 10 : 0) }))
+    .map((pod) => ({
+      pod,
+      rank: rank(pod, identity, options) + (options.stateUid && pod.metadata?.uid === options.stateUid ? 10 : 0),
+    }))
     .filter((r) => r.rank > 0 && r.rank !== 10)
     .sort(
       (a, b) =>
         b.rank - a.rank ||
-        new Date(a.pod.metadata?.creationTimestamp ?? 0).getTime() - new Date(b.pod.metadata?.creationTimestamp ?? 0).getTime() ||
+        new Date(a.pod.metadata?.creationTimestamp ?? 0).getTime() -
+          new Date(b.pod.metadata?.creationTimestamp ?? 0).getTime() ||
         (a.pod.metadata?.name ?? '').localeCompare(b.pod.metadata?.name ?? ''),
     );
   const winner = ranked[0]?.pod;

@@ -46,13 +46,23 @@ export function createKubernetesRunner(options: KubernetesRunnerOptions): TaskRu
   const logger = options.logger ?? silentLogger;
   if (!options.transfer && config.fileTransfer.type !== 'exec-tar') {
     throw new ConfigError(
-      [{ path: 'taskRunner.fileTransfer.type', message: `"${config.fileTransfer.type}" needs its strategy passed as \`transfer\` (e.g. from the host's registry); only exec-tar is built in` }],
+      [
+        {
+          path: 'taskRunner.fileTransfer.type',
+          message: `"${config.fileTransfer.type}" needs its strategy passed as \`transfer\` (e.g. from the host's registry); only exec-tar is built in`,
+        },
+      ],
       { component: 'kubernetes-runner' },
     );
   }
   if (!options.logs && config.logCollector.type !== 'follow') {
     throw new ConfigError(
-      [{ path: 'taskRunner.logCollector.type', message: `"${config.logCollector.type}" needs its collector passed as \`logs\`; only follow is built in` }],
+      [
+        {
+          path: 'taskRunner.logCollector.type',
+          message: `"${config.logCollector.type}" needs its collector passed as \`logs\`; only follow is built in`,
+        },
+      ],
       { component: 'kubernetes-runner' },
     );
   }

@@ -93,7 +93,10 @@ export class TaskRun {
   }
 
   #deadline(deadline: string, limitMs: number, remainingMs = limitMs): () => void {
-    const timer = setTimeout(() => this.#halt({ kind: 'deadline', deadline, limitMs }), Math.min(Math.max(remainingMs, 0), MAX_TIMER));
+    const timer = setTimeout(
+      () => this.#halt({ kind: 'deadline', deadline, limitMs }),
+      Math.min(Math.max(remainingMs, 0), MAX_TIMER),
+    );
     this.#timers.push(timer);
     return () => clearTimeout(timer);
   }
@@ -115,11 +118,24 @@ export class TaskRun {
     const { kube, config, transfer, selector } = this.env;
     requireContainerImage(this.task, KUBERNETES_RUNNER_TYPE);
     const inputs = await this.ctx.resolveInputs(this.task);
-    const plan = (this.#plan = filesPlan(this.task, inputs, this.#paths, this.ctx.identity, config.syncWorkingDirectory));
+    const plan = (this.#plan = filesPlan(
+      this.task,
+      inputs,
+      this.#paths,
+      this.ctx.identity,
+      config.syncWorkingDirectory,
+    ));
     // prepare comes first: a strategy may contribute what it prepared (e.g. pre-signed URLs).
     if (plan.hasInputs || plan.hasOutputs) {
       await transfer.prepare?.(
-        { kube, namespace: selector.namespace, paths: this.#paths, identity: this.ctx.identity, logger: this.ctx.logger, podSelector: selector },
+        {
+          kube,
+          namespace: selector.namespace,
+          paths: this.#paths,
+          identity: this.ctx.identity,
+          logger: this.ctx.logger,
+          podSelector: selector,
+        },
         inputs,
         this.#signal,
       );
@@ -140,13 +156,22 @@ export class TaskRun {
       const report = await transfer.uploadInputs(tctx, inputs, this.#signal);
       this.ctx.logger.info('[podrun] [kubernetes-runner] input files staged', { pod: name, ...report });
     }
-    pod = await kube.waitForPod(selector, name, (p) => isStarted(p, MAIN) || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed', this.#signal);
+    pod = await kube.waitForPod(
+      selector,
+      name,
+      (p) => isStarted(p, MAIN) || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed',
+      this.#signal,
+    );
     clearRunning();
 
     let since = await this.#state.runningSince();
     if (since === undefined) await this.#state.setRunningSince((since = Date.now()));
     const limit = this.task.timeoutMs ?? config.waitUntilCompletion;
-    this.#deadline(this.task.timeoutMs !== undefined ? 'timeout' : 'waitUntilCompletion', limit, limit - (Date.now() - since));
+    this.#deadline(
+      this.task.timeoutMs !== undefined ? 'timeout' : 'waitUntilCompletion',
+      limit,
+      limit - (Date.now() - since),
+    );
 
     const sink = new TaskLogSink(this.ctx.taskLogs, this.#state, MAIN, this.ctx.logger, await this.#state.protocol());
     this.#vars = () => ({ ...sink.protocol.vars });
@@ -167,12 +192,23 @@ export class TaskRun {
       .then(
         () => undefined,
         (error: unknown) => {
-          if (!logsAbort.signal.aborted) this.ctx.logger.warn('[podrun] [kubernetes-runner] log collection failed; some lines may be missing', { pod: name, error: String(error) });
+          if (!logsAbort.signal.aborted)
+            this.ctx.logger.warn('[podrun] [kubernetes-runner] log collection failed; some lines may be missing', {
+              pod: name,
+              error: String(error),
+            });
         },
       );
     try {
       pod = await kube.waitForPod(selector, name, (p) => isTerminated(p, MAIN), this.#signal);
-      const failure = watch.failure ?? classify(pod, { requiredSidecars: new Set(), pullErrorSince: new Map(), imagePullGraceMs: Infinity, now: Date.now() });
+      const failure =
+        watch.failure ??
+        classify(pod, {
+          requiredSidecars: new Set(),
+          pullErrorSince: new Map(),
+          imagePullGraceMs: Infinity,
+          now: Date.now(),
+        });
       if (failure) {
         this.#halt({ kind: 'failed', failure });
         this.#signal.throwIfAborted();
@@ -222,7 +258,10 @@ export class TaskRun {
     } catch (error) {
       // The task's own failure is the result that matters; missing outputs are expected then.
       if (exitCode === 0 || this.#signal.aborted) throw error;
-      this.ctx.logger.warn('[podrun] [kubernetes-runner] output files of the failed task could not be collected', { pod: tctx.podName, error: String(error) });
+      this.ctx.logger.warn('[podrun] [kubernetes-runner] output files of the failed task could not be collected', {
+        pod: tctx.podName,
+        error: String(error),
+      });
     }
     await this.#state.setOutputs(outputFiles);
     return outputFiles;
@@ -250,7 +289,8 @@ export class TaskRun {
     for (const loser of choice.losers) {
       const phase = loser.status?.phase;
       const active = phase === 'Pending' || phase === 'Running' || phase === undefined;
-      if (active || config.delete) await kube.deletePod(selector.namespace, loser.metadata!.name!).catch(() => undefined);
+      if (active || config.delete)
+        await kube.deletePod(selector.namespace, loser.metadata!.name!).catch(() => undefined);
     }
     if (choice.winner) {
       const pod = choice.winner;
@@ -258,7 +298,10 @@ export class TaskRun {
       this.#state.bind(this.#pod.uid);
       await this.#state.setPod(this.#pod);
       this.#paths = pathsOf(pod, this.#paths);
-      this.ctx.logger.info('[podrun] [kubernetes-runner] reattached to the existing pod of this task run', { pod: this.#pod.name, phase: pod.status?.phase });
+      this.ctx.logger.info('[podrun] [kubernetes-runner] reattached to the existing pod of this task run', {
+        pod: this.#pod.name,
+        phase: pod.status?.phase,
+      });
       return pod;
     }
     const spec = buildPod({
@@ -294,7 +337,10 @@ export class TaskRun {
           .map((p) => kube.deletePod(selector.namespace, p.metadata!.name!, options)),
       );
     } catch (error) {
-      this.ctx.logger.warn('[podrun] [kubernetes-runner] could not delete the pod', { pod: this.#pod?.name, error: String(error) });
+      this.ctx.logger.warn('[podrun] [kubernetes-runner] could not delete the pod', {
+        pod: this.#pod?.name,
+        error: String(error),
+      });
     }
   }
 
@@ -313,8 +359,15 @@ export class TaskRun {
       return asPodrunError(error);
     }
     const pod = this.#watch?.latest;
-    const events = this.#pod && stop.kind !== 'killed' ? await warningEvents(kube, selector.namespace, this.#pod.name) : [];
-    if (stop.kind === 'failed' && stop.failure.container && stop.failure.container !== MAIN && this.#pod && this.#watch) {
+    const events =
+      this.#pod && stop.kind !== 'killed' ? await warningEvents(kube, selector.namespace, this.#pod.name) : [];
+    if (
+      stop.kind === 'failed' &&
+      stop.failure.container &&
+      stop.failure.container !== MAIN &&
+      this.#pod &&
+      this.#watch
+    ) {
       await this.#containerLogs(stop.failure.container, this.#watch);
     }
     if (stop.kind === 'killed') {
@@ -322,8 +375,7 @@ export class TaskRun {
       await this.#killDeletion;
       // The create may have completed after the kill's deletion ran.
       if (!known && this.#pod) await this.#deletePod(0);
-    }
-    else if (stop.kind === 'deadline') await this.#deletePod(0);
+    } else if (stop.kind === 'deadline') await this.#deletePod(0);
     else {
       await this.#release();
       if (config.delete) await this.#deletePod();
@@ -343,7 +395,10 @@ export class TaskRun {
     try {
       const target = logTarget(this.env.kube, this.env.selector, this.#pod!.name, container, watch);
       if (!target.isTerminated()) return;
-      await this.env.logs.collect(target, plainSink(this.ctx.taskLogs), { waitForLogsMs: this.env.config.waitForLogs, signal: controller.signal });
+      await this.env.logs.collect(target, plainSink(this.ctx.taskLogs), {
+        waitForLogsMs: this.env.config.waitForLogs,
+        signal: controller.signal,
+      });
     } catch {
       // Best effort: the failure itself is reported either way.
     } finally {

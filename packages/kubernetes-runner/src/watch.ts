@@ -33,7 +33,11 @@ export class PodWatch {
     this.#unsubscribe = this.kube.watchPod(this.selector, this.name, (change) => {
       if (change.type === 'deleted') {
         this.latest = change.pod;
-        if (!this.deleting) this.#fail({ reason: 'PodDeleted', message: `pod ${this.name} was deleted by someone else while the task ran` });
+        if (!this.deleting)
+          this.#fail({
+            reason: 'PodDeleted',
+            message: `pod ${this.name} was deleted by someone else while the task ran`,
+          });
         return;
       }
       this.latest = change.pod;
@@ -52,7 +56,10 @@ export class PodWatch {
     const pod = this.latest;
     if (!pod || this.failure) return;
     if (pod.metadata?.deletionTimestamp && !this.deleting) {
-      return this.#fail({ reason: 'PodDeleted', message: `pod ${this.name} is being deleted by someone else (since ${String(pod.metadata.deletionTimestamp)})` });
+      return this.#fail({
+        reason: 'PodDeleted',
+        message: `pod ${this.name} is being deleted by someone else (since ${String(pod.metadata.deletionTimestamp)})`,
+      });
     }
     const now = Date.now();
     const failing = new Set(pullErrors(pod));

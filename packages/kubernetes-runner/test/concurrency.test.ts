@@ -17,7 +17,10 @@ it('runs 50 tasks concurrently over one shared watch, logs kept apart', async ()
   const runner = createKubernetesRunner({ kube: env.kube, config: env.config() });
   const tasks = Array.from({ length: 50 }, (_, k) => {
     const ctx = testContext(identityFor(`c${k}`), join(env.dir, `c${k}`));
-    const task = { commands: [`for i in 1 2 3 4 5; do echo "task ${k} line $i"; done`, `echo '::{"outputs":{"k":${k}}}::'`], containerImage: 'busybox' };
+    const task = {
+      commands: [`for i in 1 2 3 4 5; do echo "task ${k} line $i"; done`, `echo '::{"outputs":{"k":${k}}}::'`],
+      containerImage: 'busybox',
+    };
     return { k, ctx, result: runner.run(task, ctx, new AbortController().signal) };
   });
   for (const { k, ctx, result } of tasks) {

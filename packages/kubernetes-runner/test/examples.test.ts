@@ -67,7 +67,12 @@ describe('reference examples', () => {
     for (let i = 0; i < 100; i++) if (!out.write(block)) await new Promise<void>((r) => out.once('drain', () => r()));
     out.end();
     await finished(out);
-    const names = ['with space.txt', `quote'single".txt`, 'unicode-\u00e9\u00e8\u{1F600}.txt', 'nested/deeper/file.txt'];
+    const names = [
+      'with space.txt',
+      `quote'single".txt`,
+      'unicode-\u00e9\u00e8\u{1F600}.txt',
+      'nested/deeper/file.txt',
+    ];
     const inputFiles: Task['inputFiles'] = { 'data.txt': { uri: `file://${big}` } };
     for (const n of names) inputFiles[`in/${n}`] = { content: `content of ${n}` };
     const { ctx, result } = run('big', {
@@ -89,14 +94,35 @@ describe('API economy', () => {
     const count = async (task: Task) => {
       env.cluster.metrics.reset();
       await run('economy', task).result;
-      const series = env.cluster.metrics.series().filter((s) => s.labels.resource === 'pods' || s.labels.resource === 'events');
-      const by = (verb: string, sub = '') => series.filter((s) => s.labels.verb === verb && s.labels.subresource === sub).reduce((n, s) => n + s.count, 0);
-      const detail = series.map((s) => `${s.labels.verb} ${s.labels.resource}${s.labels.subresource ? `/${s.labels.subresource}` : ''}=${s.count}`).sort();
-      return { total: series.reduce((n, s) => n + s.count, 0), get: by('GET'), exec: by('CONNECT', 'exec') + by('GET', 'exec'), log: by('GET', 'log'), detail };
+      const series = env.cluster.metrics
+        .series()
+        .filter((s) => s.labels.resource === 'pods' || s.labels.resource === 'events');
+      const by = (verb: string, sub = '') =>
+        series.filter((s) => s.labels.verb === verb && s.labels.subresource === sub).reduce((n, s) => n + s.count, 0);
+      const detail = series
+        .map(
+          (s) =>
+            `${s.labels.verb} ${s.labels.resource}${s.labels.subresource ? `/${s.labels.subresource}` : ''}=${s.count}`,
+        )
+        .sort();
+      return {
+        total: series.reduce((n, s) => n + s.count, 0),
+        get: by('GET'),
+        exec: by('CONNECT', 'exec') + by('GET', 'exec'),
+        log: by('GET', 'log'),
+        detail,
+      };
     };
     const hello = await count({ commands: ['echo hi'], containerImage: 'busybox' });
-    const files = await count({ commands: [`cp ${WD}/a ${WD}/b`], containerImage: 'busybox', inputFiles: { a: { content: 'x' } }, outputFiles: ['b'] });
-    console.log(`[kubernetes-runner] API requests per task: echo ${JSON.stringify(hello)}; file in+out ${JSON.stringify(files)}`);
+    const files = await count({
+      commands: [`cp ${WD}/a ${WD}/b`],
+      containerImage: 'busybox',
+      inputFiles: { a: { content: 'x' } },
+      outputFiles: ['b'],
+    });
+    console.log(
+      `[kubernetes-runner] API requests per task: echo ${JSON.stringify(hello)}; file in+out ${JSON.stringify(files)}`,
+    );
     expect(hello.exec).toBe(0);
     expect(hello.get).toBeLessThanOrEqual(2);
     expect(hello.total).toBeLessThanOrEqual(8);

@@ -16,8 +16,17 @@ afterAll(async () => {
   await env?.stop();
 });
 
-function start(label: string, task: Task, config: Record<string, unknown> = {}, options: Partial<KubernetesRunnerOptions> = {}) {
-  const runner = createKubernetesRunner({ kube: env.kube, config: env.config({ imagePullGracePeriod: 'PT0.5S', ...config }), ...options });
+function start(
+  label: string,
+  task: Task,
+  config: Record<string, unknown> = {},
+  options: Partial<KubernetesRunnerOptions> = {},
+) {
+  const runner = createKubernetesRunner({
+    kube: env.kube,
+    config: env.config({ imagePullGracePeriod: 'PT0.5S', ...config }),
+    ...options,
+  });
   const ctx = testContext(identityFor(label), join(env.dir, label));
   const controller = new AbortController();
   const outcome = runner.run(task, ctx, controller.signal).then(
@@ -53,7 +62,11 @@ describe('fail fast', () => {
   it('honours imagePullGracePeriod from the configuration: PT0S fails at the first pull error', async () => {
     // The failure comes from the first watch event showing ErrImagePull. Were the setting ignored,
     // the 30 s default would let the 20 s waitUntilRunning deadline fire first (a different error).
-    const run = start('pull-now', { commands: ['true'], containerImage: 'no-such-registry.example/now:1' }, { imagePullGracePeriod: 'PT0S', waitUntilRunning: 'PT20S' });
+    const run = start(
+      'pull-now',
+      { commands: ['true'], containerImage: 'no-such-registry.example/now:1' },
+      { imagePullGracePeriod: 'PT0S', waitUntilRunning: 'PT20S' },
+    );
     const error = await failure(run);
     expect(error).toBeInstanceOf(PodFailedError);
     expect((error as PodFailedError).reason).toBe('ImagePullFailed');
@@ -61,7 +74,11 @@ describe('fail fast', () => {
   });
 
   it('an unschedulable pod: Unschedulable', async () => {
-    const run = start('unsched', { commands: ['true'], containerImage: 'busybox' }, { nodeSelector: { disktype: 'ssd-nowhere' } });
+    const run = start(
+      'unsched',
+      { commands: ['true'], containerImage: 'busybox' },
+      { nodeSelector: { disktype: 'ssd-nowhere' } },
+    );
     const error = await failure(run);
     expect((error as PodFailedError).reason).toBe('Unschedulable');
     expect(await deletedOrGone(env.kube, run.ctx.podName())).toBe(true);
@@ -71,7 +88,11 @@ describe('fail fast', () => {
     const run = start(
       'config',
       { commands: ['true'], containerImage: 'busybox' },
-      { containerSpec: { env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'missing-secret', key: 'token' } } }] } },
+      {
+        containerSpec: {
+          env: [{ name: 'TOKEN', valueFrom: { secretKeyRef: { name: 'missing-secret', key: 'token' } } }],
+        },
+      },
     );
     const error = await failure(run);
     expect((error as PodFailedError).reason).toBe('CreateContainerConfigError');
@@ -81,7 +102,11 @@ describe('fail fast', () => {
     const run = start(
       'init',
       { commands: ['true'], containerImage: 'busybox' },
-      { podSpec: { initContainers: [{ name: 'setup', image: 'busybox', command: ['sh', '-c', 'echo setup broke; exit 3'] }] } },
+      {
+        podSpec: {
+          initContainers: [{ name: 'setup', image: 'busybox', command: ['sh', '-c', 'echo setup broke; exit 3'] }],
+        },
+      },
     );
     const error = await failure(run);
     expect((error as PodFailedError).reason).toBe('InitContainerFailed');
@@ -124,7 +149,11 @@ describe('deadlines and kill', () => {
   });
 
   it('waitUntilRunning is one deadline and says what the pod was doing', async () => {
-    const run = start('running', { commands: ['true'], containerImage: 'no-such-registry.example/slow:1' }, { waitUntilRunning: 'PT2S', imagePullGracePeriod: 'PT1H' });
+    const run = start(
+      'running',
+      { commands: ['true'], containerImage: 'no-such-registry.example/slow:1' },
+      { waitUntilRunning: 'PT2S', imagePullGracePeriod: 'PT1H' },
+    );
     const error = await failure(run);
     expect(error).toBeInstanceOf(DeadlineExceededError);
     expect((error as DeadlineExceededError).deadline).toBe('waitUntilRunning');
@@ -142,7 +171,10 @@ describe('deadlines and kill', () => {
   });
 
   it('a non-zero exit is a result, and the vars printed before it survive', async () => {
-    const run = start('exit', { commands: [`echo '::{"outputs":{"rows":42,"name":"a  b"}}::'`, 'echo done', 'exit 3'], containerImage: 'busybox' });
+    const run = start('exit', {
+      commands: [`echo '::{"outputs":{"rows":42,"name":"a  b"}}::'`, 'echo done', 'exit 3'],
+      containerImage: 'busybox',
+    });
     const { result, error } = await run.outcome;
     expect(error).toBeUndefined();
     expect(result).toMatchObject({ exitCode: 3, vars: { rows: 42, name: 'a  b' } });

@@ -63,7 +63,10 @@ describe('resume after the runner process dies', () => {
 
     const first = runInChild({ ...input, dieAfterLine: 'line 8' });
     expect((await first.done).exitSignal).toBe('SIGKILL');
-    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Record<string, { name: string; uid: string }>;
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Record<
+      string,
+      { name: string; uid: string }
+    >;
     const pod = state['kubernetes.pod']!;
     // The pod lives on without its runner.
     expect(await env.kube.getPod('default', pod.name)).toMatchObject({ metadata: { uid: pod.uid } });
@@ -87,7 +90,9 @@ describe('resume after the runner process dies', () => {
     await first.line('line 3');
     first.child.kill('SIGKILL');
     expect((await first.done).exitSignal).toBe('SIGKILL');
-    const old = (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Record<string, { name: string }>)['kubernetes.pod']!.name;
+    const old = (JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as Record<string, { name: string }>)[
+      'kubernetes.pod'
+    ]!.name;
 
     const { result, ctx } = await rerun(dir, identity, { resume: false });
     expect(result.exitCode).toBe(0);

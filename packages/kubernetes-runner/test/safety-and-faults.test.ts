@@ -26,10 +26,19 @@ function start(label: string, task: Task, config: Record<string, unknown> = {}) 
 describe('output safety', () => {
   it.each([
     ['an output that is a link to a host file', ['ln -s /etc/passwd "$WORKING_DIR/out.txt"'], ['out.txt'], {}],
-    ['a link escaping the working directory, met by syncWorkingDirectory', ['ln -s ../.. "$WORKING_DIR/up"'], [], { syncWorkingDirectory: true }],
+    [
+      'a link escaping the working directory, met by syncWorkingDirectory',
+      ['ln -s ../.. "$WORKING_DIR/up"'],
+      [],
+      { syncWorkingDirectory: true },
+    ],
     ['OUTPUT_DIR replaced by a link', ['rmdir "$OUTPUT_DIR"', 'ln -s /etc "$OUTPUT_DIR"'], ['nothing'], {}],
   ])('refuses %s with UnsafePathError and stores nothing', async (_what, commands, outputFiles, config) => {
-    const { ctx, result } = start('unsafe', { commands, containerImage: 'busybox', outputFiles, enableOutputDirectory: true }, config);
+    const { ctx, result } = start(
+      'unsafe',
+      { commands, containerImage: 'busybox', outputFiles, enableOutputDirectory: true },
+      config,
+    );
     const error = await result.catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsafePathError);
     expect((error as UnsafePathError).code).toBe(ErrorCodes.UNSAFE_PATH);
@@ -40,7 +49,11 @@ describe('output safety', () => {
 
 describe('faults do not lose a task that could succeed', () => {
   const task: Task = {
-    commands: ['echo started', 'i=1; while [ $i -le 20 ]; do echo "line $i"; i=$((i+1)); sleep 0.05; done', 'head -c 3000000 /dev/zero | tr "\\0" x > "$WORKING_DIR/out.txt"'],
+    commands: [
+      'echo started',
+      'i=1; while [ $i -le 20 ]; do echo "line $i"; i=$((i+1)); sleep 0.05; done',
+      'head -c 3000000 /dev/zero | tr "\\0" x > "$WORKING_DIR/out.txt"',
+    ],
     containerImage: 'busybox',
     inputFiles: { 'in.txt': { content: 'in' } },
     outputFiles: ['out.txt'],

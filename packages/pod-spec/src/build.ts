@@ -118,13 +118,24 @@ export function buildPod(input: BuildPodInput): V1Pod {
       list.push(item as unknown as V1Container);
     }
   };
-  for (const { item, path } of readKeyedList<PlainObject>(podSpec.containers, `${cp}.podSpec.containers`, 'name', issues)) {
+  for (const { item, path } of readKeyedList<PlainObject>(
+    podSpec.containers,
+    `${cp}.podSpec.containers`,
+    'name',
+    issues,
+  )) {
     if (item.name === MAIN_CONTAINER) main = applyMainOverlay(main, item, path, reserved, issues);
     else claim(userContainers, item, path);
   }
   if (containerSpec) main = applyMainOverlay(main, containerSpec, `${cp}.containerSpec`, reserved, issues);
-  for (const { item, path } of readKeyedList<PlainObject>(podSpec.initContainers, `${cp}.podSpec.initContainers`, 'name', issues)) {
-    if (item.name === MAIN_CONTAINER) issues.add(`${path}.name`, '"main" is the task\'s container; choose another name');
+  for (const { item, path } of readKeyedList<PlainObject>(
+    podSpec.initContainers,
+    `${cp}.podSpec.initContainers`,
+    'name',
+    issues,
+  )) {
+    if (item.name === MAIN_CONTAINER)
+      issues.add(`${path}.name`, '"main" is the task\'s container; choose another name');
     else claim(userInit, item, path);
   }
 
@@ -136,7 +147,8 @@ export function buildPod(input: BuildPodInput): V1Pod {
     let out = cloneJson(c);
     if (defaults) out = applyDefaults(out, defaults, `${cp}.fileSidecar.defaultSpec`, issues);
     if (!out.image) out.image = config.fileSidecar?.image;
-    if (sidecarResources) out.resources = deepMerge((out.resources ?? {}) as PlainObject, sidecarResources as PlainObject);
+    if (sidecarResources)
+      out.resources = deepMerge((out.resources ?? {}) as PlainObject, sidecarResources as PlainObject);
     if (sidecarSpec) out = applyTransferOverlay(out, sidecarSpec, `${cp}.fileSideCarSpec`, reserved, issues);
     return out;
   };
@@ -154,7 +166,10 @@ export function buildPod(input: BuildPodInput): V1Pod {
   const rest: PlainObject = {};
   for (const [key, value] of Object.entries(podSpec)) if (!ASSEMBLED.includes(key)) rest[key] = value;
   if (rest.restartPolicy !== undefined && rest.restartPolicy !== 'Never') {
-    issues.add(`${cp}.podSpec.restartPolicy`, 'must be Never (or absent): podrun runs each task once and retries through the flow');
+    issues.add(
+      `${cp}.podSpec.restartPolicy`,
+      'must be Never (or absent): podrun runs each task once and retries through the flow',
+    );
   }
   if (rest.activeDeadlineSeconds !== undefined && rest.activeDeadlineSeconds !== activeDeadlineSeconds) {
     issues.add(

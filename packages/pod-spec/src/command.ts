@@ -80,10 +80,15 @@ export function taskEnvOf(
   const out: { name: string; value: string }[] = [];
   for (const [name, value] of Object.entries(task.env as Record<string, unknown>)) {
     const owner = reservedEnv.get(name);
-    if (name === '' || name.includes('=')) issues.add(`${taskPath}.env.${name}`, 'is not a valid environment variable name', TASK);
+    if (name === '' || name.includes('='))
+      issues.add(`${taskPath}.env.${name}`, 'is not a valid environment variable name', TASK);
     else if (owner) issues.add(`${taskPath}.env.${name}`, `is set by ${owner}; choose another name`, TASK);
     else if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {
-      issues.add(`${taskPath}.env.${name}`, `must be a string, got ${Array.isArray(value) ? 'a list' : typeof value}`, TASK);
+      issues.add(
+        `${taskPath}.env.${name}`,
+        `must be a string, got ${Array.isArray(value) ? 'a list' : typeof value}`,
+        TASK,
+      );
     } else out.push({ name, value: String(value) });
   }
   return out;

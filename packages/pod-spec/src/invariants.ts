@@ -11,9 +11,11 @@ import { isDnsLabel } from './properties.js';
  */
 export function checkPod(pod: V1Pod, issues: IssueList): void {
   const meta = pod.metadata ?? {};
-  if (!meta.name || !isDnsLabel(meta.name)) issues.add('pod.metadata.name', `is not a DNS-1123 label: ${show(meta.name)}`);
+  if (!meta.name || !isDnsLabel(meta.name))
+    issues.add('pod.metadata.name', `is not a DNS-1123 label: ${show(meta.name)}`);
   for (const [key, value] of Object.entries(meta.labels ?? {})) {
-    if (!isValidLabelKey(key) || !isValidLabelValue(value)) issues.add(`pod.metadata.labels.${key}`, 'is not a valid label');
+    if (!isValidLabelKey(key) || !isValidLabelValue(value))
+      issues.add(`pod.metadata.labels.${key}`, 'is not a valid label');
   }
   for (const key of Object.keys(meta.annotations ?? {})) {
     if (!isValidLabelKey(key)) issues.add(`pod.metadata.annotations.${key}`, 'is not a valid annotation key');
@@ -34,7 +36,8 @@ export function checkPod(pod: V1Pod, issues: IssueList): void {
   const check = (list: V1Container[] | undefined, field: string) =>
     (list ?? []).forEach((c, i) => {
       const path = at(`pod.spec.${field}`, i);
-      if (typeof c.name !== 'string' || !isDnsLabel(c.name)) issues.add(`${path}.name`, `is not a DNS-1123 label: ${show(c.name)}`);
+      if (typeof c.name !== 'string' || !isDnsLabel(c.name))
+        issues.add(`${path}.name`, `is not a DNS-1123 label: ${show(c.name)}`);
       else if (names.has(c.name)) issues.add(`${path}.name`, `duplicate container name ${show(c.name)}`);
       names.add(c.name);
       if (typeof c.image !== 'string' || c.image.trim() === '') issues.add(`${path}.image`, 'is required');

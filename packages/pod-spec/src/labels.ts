@@ -91,7 +91,8 @@ export function identityLabels(identity: TaskRunIdentity): Record<string, string
 /** {@link identityLabels} without the identity check (the builder reports problems itself). */
 export function identityLabelsOf(identity: TaskRunIdentity): Record<string, string> {
   const labels: Record<string, string> = { [MANAGED_BY_LABEL]: 'podrun' };
-  for (const [field, key] of IDENTITY_FIELDS) labels[PODRUN_LABEL_PREFIX + key] = sanitizeLabelValue(String(identity[field] ?? ''));
+  for (const [field, key] of IDENTITY_FIELDS)
+    labels[PODRUN_LABEL_PREFIX + key] = sanitizeLabelValue(String(identity[field] ?? ''));
   labels[ATTEMPT_KEY] = String(identity.attempt);
   return labels;
 }
@@ -130,7 +131,10 @@ export function userLabels(labels: unknown, path: string, issues: IssueList): Re
   for (const [key, value] of Object.entries(labels)) {
     const where = `${path}.${key}`;
     if (key.startsWith(PODRUN_LABEL_PREFIX)) {
-      issues.add(where, `the "${PODRUN_LABEL_PREFIX}" prefix is reserved for podrun's identity labels; choose another key`);
+      issues.add(
+        where,
+        `the "${PODRUN_LABEL_PREFIX}" prefix is reserved for podrun's identity labels; choose another key`,
+      );
     } else if (!isValidLabelKey(key)) {
       issues.add(where, 'is not a valid label key ([prefix/]name, name at most 63 characters of A-Z a-z 0-9 - _ .)');
     } else if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') {

@@ -30,7 +30,10 @@ function cut(value: string, length: number): string {
  * the flow and task parts shortened fairly so the whole name is a DNS-1123 label of at most 63
  * characters (valid as a pod name and as the pod's hostname). The suffix keeps names unique.
  */
-export function generatePodName(identity: Pick<TaskRunIdentity, 'flowId' | 'taskId'>, options: { suffix?: string } = {}): string {
+export function generatePodName(
+  identity: Pick<TaskRunIdentity, 'flowId' | 'taskId'>,
+  options: { suffix?: string } = {},
+): string {
   const issues = new IssueList();
   const name = podNameOf(identity, options.suffix, issues);
   issues.throwIfAny();
@@ -45,7 +48,11 @@ export function podNameOf(
 ): string {
   const suffix = requested ?? randomSuffix();
   if (!SUFFIX.test(suffix)) {
-    issues.add('nameSuffix', `must be 1-16 lowercase letters or digits, got ${show(suffix)}`, ErrorCodes.POD_SPEC_INVALID);
+    issues.add(
+      'nameSuffix',
+      `must be 1-16 lowercase letters or digits, got ${show(suffix)}`,
+      ErrorCodes.POD_SPEC_INVALID,
+    );
     return '';
   }
   const flow = slug(String(identity.flowId ?? ''));

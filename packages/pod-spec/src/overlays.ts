@@ -44,7 +44,8 @@ export function readKeyedList<T>(value: unknown, path: string, key: string, issu
   const out: Located<T>[] = [];
   value.forEach((item, i) => {
     if (!isPlainObject(item)) issues.add(at(path, i), 'expected an object');
-    else if (typeof item[key] !== 'string' || item[key] === '') issues.add(`${at(path, i)}.${key}`, 'is required (a non-empty string)');
+    else if (typeof item[key] !== 'string' || item[key] === '')
+      issues.add(`${at(path, i)}.${key}`, 'is required (a non-empty string)');
     else out.push({ item: item as T, path: at(path, i) });
   });
   return out;
@@ -84,7 +85,10 @@ export function applyMainOverlay(
   }
   for (const key of ['command', 'args'] as const) {
     if (key in overlay) {
-      issues.add(`${path}.${key}`, "the main container runs the task's commands (with its interpreter); set them on the task instead");
+      issues.add(
+        `${path}.${key}`,
+        "the main container runs the task's commands (with its interpreter); set them on the task instead",
+      );
     }
   }
   const env = keep(readKeyedList<V1EnvVar>(overlay.env, `${path}.env`, 'name', issues), ({ item, path: p }) => {
@@ -96,7 +100,11 @@ export function applyMainOverlay(
     readKeyedList<V1VolumeMount>(overlay.volumeMounts, `${path}.volumeMounts`, 'mountPath', issues),
     ({ item, path: p }) => {
       const taken = reserved.mainMountPaths.has(item.mountPath);
-      if (taken) issues.add(`${p}.mountPath`, `${show(item.mountPath)} is reserved by ${reserved.transfer}; mount your volume elsewhere`);
+      if (taken)
+        issues.add(
+          `${p}.mountPath`,
+          `${show(item.mountPath)} is reserved by ${reserved.transfer}; mount your volume elsewhere`,
+        );
       return !taken;
     },
   );
@@ -128,11 +136,19 @@ export function applyTransferOverlay(
     readKeyedList<V1VolumeMount>(overlay.volumeMounts, `${path}.volumeMounts`, 'mountPath', issues),
     ({ item, path: p }) => {
       const taken = ownMounts.has(item.mountPath);
-      if (taken) issues.add(`${p}.mountPath`, `${show(item.mountPath)} is reserved by ${reserved.transfer}; mount your volume elsewhere`);
+      if (taken)
+        issues.add(
+          `${p}.mountPath`,
+          `${show(item.mountPath)} is reserved by ${reserved.transfer}; mount your volume elsewhere`,
+        );
       return !taken;
     },
   );
-  const merged = mergeRest(container, overlay, LIST_KEYS.filter((k) => k !== 'image'));
+  const merged = mergeRest(
+    container,
+    overlay,
+    LIST_KEYS.filter((k) => k !== 'image'),
+  );
   return finishContainer(merged, container, overlay, env, mounts, path, issues);
 }
 
@@ -159,9 +175,17 @@ function finishContainer(
  * Applies `fileSidecar.defaultSpec` under a transfer container: the container's own values win,
  * env and volumeMounts are unions (container entries win on the same key).
  */
-export function applyDefaults(container: V1Container, defaults: PlainObject, path: string, issues: IssueList): V1Container {
+export function applyDefaults(
+  container: V1Container,
+  defaults: PlainObject,
+  path: string,
+  issues: IssueList,
+): V1Container {
   const env = keep(readKeyedList<V1EnvVar>(defaults.env, `${path}.env`, 'name', issues), () => true);
-  const mounts = keep(readKeyedList<V1VolumeMount>(defaults.volumeMounts, `${path}.volumeMounts`, 'mountPath', issues), () => true);
+  const mounts = keep(
+    readKeyedList<V1VolumeMount>(defaults.volumeMounts, `${path}.volumeMounts`, 'mountPath', issues),
+    () => true,
+  );
   const rest: PlainObject = {};
   for (const [key, value] of Object.entries(defaults)) {
     if (!['name', 'command', 'args', 'env', 'volumeMounts'].includes(key)) rest[key] = value;

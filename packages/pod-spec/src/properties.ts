@@ -29,7 +29,8 @@ export function isDnsSubdomain(value: string): boolean {
 /** `ALWAYS` -> `Always`, `IF_NOT_PRESENT` -> `IfNotPresent`, `NEVER` -> `Never`. */
 export function pullPolicyOf(config: PodSpecConfig, path: string, issues: IssueList): string | undefined {
   const mapped = (PULL_POLICIES as Record<string, string>)[config.pullPolicy];
-  if (!mapped) issues.add(`${path}.pullPolicy`, `expected one of ALWAYS, IF_NOT_PRESENT, NEVER, got ${show(config.pullPolicy)}`);
+  if (!mapped)
+    issues.add(`${path}.pullPolicy`, `expected one of ALWAYS, IF_NOT_PRESENT, NEVER, got ${show(config.pullPolicy)}`);
   return mapped;
 }
 
@@ -73,7 +74,8 @@ export function resourcesOf(value: unknown, path: string, issues: IssueList): V1
     if (parsed) out[target] = { ...out[target], ...parsed };
   }
   for (const key of Object.keys(value)) {
-    if (!['request', 'requests', 'limit', 'limits'].includes(key)) issues.add(`${path}.${key}`, 'unknown key; expected request or limit');
+    if (!['request', 'requests', 'limit', 'limits'].includes(key))
+      issues.add(`${path}.${key}`, 'unknown key; expected request or limit');
   }
   return out.requests || out.limits ? out : undefined;
 }
@@ -88,7 +90,8 @@ export function nodeSelectorOf(value: unknown, path: string, issues: IssueList):
   const out: Record<string, string> = {};
   for (const [key, raw] of Object.entries(value)) {
     if (!isValidLabelKey(key)) issues.add(`${path}.${key}`, 'is not a valid node label key');
-    else if (typeof raw !== 'string' || !isValidLabelValue(raw)) issues.add(`${path}.${key}`, `is not a valid label value: ${show(raw)}`);
+    else if (typeof raw !== 'string' || !isValidLabelValue(raw))
+      issues.add(`${path}.${key}`, `is not a valid label value: ${show(raw)}`);
     else out[key] = raw;
   }
   return Object.keys(out).length ? out : undefined;

@@ -119,7 +119,10 @@ describe('runner properties pod-spec honours', () => {
   });
 
   it('rejects an invalid nodeSelector (never rewritten: it must match node labels exactly)', () => {
-    const paths = issuesOf(() => build({ config: { nodeSelector: { pool: 'batch jobs', 'bad key!': 'x' } } }), ErrorCodes.CONFIG_INVALID);
+    const paths = issuesOf(
+      () => build({ config: { nodeSelector: { pool: 'batch jobs', 'bad key!': 'x' } } }),
+      ErrorCodes.CONFIG_INVALID,
+    );
     expect(paths).toEqual(['taskRunner.nodeSelector.pool', 'taskRunner.nodeSelector.bad key!']);
   });
 
@@ -176,7 +179,10 @@ describe('task checks', () => {
   });
 
   it("refuses task env that would replace podrun's WORKING_DIR / OUTPUT_DIR", () => {
-    const paths = issuesOf(() => build({ task: { env: { WORKING_DIR: '/tmp', OUTPUT_DIR: '/o' } } }), ErrorCodes.TASK_INVALID);
+    const paths = issuesOf(
+      () => build({ task: { env: { WORKING_DIR: '/tmp', OUTPUT_DIR: '/o' } } }),
+      ErrorCodes.TASK_INVALID,
+    );
     expect(paths).toEqual(['task.env.WORKING_DIR', 'task.env.OUTPUT_DIR']);
   });
 
@@ -191,7 +197,11 @@ describe('task checks', () => {
         }),
       ErrorCodes.TASK_INVALID,
     );
-    expect(paths).toEqual(['tasks[0].containerImage', 'tasks[0].taskRunner.namespace', 'tasks[0].taskRunner.pullPolicy']);
+    expect(paths).toEqual([
+      'tasks[0].containerImage',
+      'tasks[0].taskRunner.namespace',
+      'tasks[0].taskRunner.pullPolicy',
+    ]);
   });
 
   it('rejects a broken identity', () => {

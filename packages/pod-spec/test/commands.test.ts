@@ -76,9 +76,20 @@ describe('commands are passed as one argument, never re-quoted', () => {
   });
 
   it("keeps commands intact through the transfer's wrapper, which records the exit code", async () => {
-    const contribution = execTarLikeContribution({ root: dir, workingDir: join(dir, 'wd'), outputDir: join(dir, 'wd', 'o') });
-    const c = main(build({ contribution, task: { commands: [...tricky, 'exit 3'], env: { GREETING: 'hi there $USER' } } }));
-    expect(c.command!.slice(0, 4)).toEqual(['/bin/sh', '-c', '"$@"; code=$?; echo "$code" > "$PODRUN_EXIT_FILE"; exit "$code"', 'podrun-main']);
+    const contribution = execTarLikeContribution({
+      root: dir,
+      workingDir: join(dir, 'wd'),
+      outputDir: join(dir, 'wd', 'o'),
+    });
+    const c = main(
+      build({ contribution, task: { commands: [...tricky, 'exit 3'], env: { GREETING: 'hi there $USER' } } }),
+    );
+    expect(c.command!.slice(0, 4)).toEqual([
+      '/bin/sh',
+      '-c',
+      '"$@"; code=$?; echo "$code" > "$PODRUN_EXIT_FILE"; exit "$code"',
+      'podrun-main',
+    ]);
     expect(c.command!.slice(4)).toEqual(['/bin/sh', '-c', [...tricky, 'exit 3'].join('\n')]);
     const result = await runContainer(c);
     expect(result).toEqual({ stdout: expected, code: 3 });

@@ -51,7 +51,9 @@ describe('a transfer contribution with init container, sidecar and volumes (exec
 
   it("refuses a contribution that sets podrun's own env (a faulty transfer)", () => {
     const faulty = { ...contribution, mainEnv: [{ name: 'WORKING_DIR', value: '/x' }] };
-    expect(issuesOf(() => build({ contribution: faulty }), ErrorCodes.POD_SPEC_INVALID)).toEqual(['contribution.mainEnv']);
+    expect(issuesOf(() => build({ contribution: faulty }), ErrorCodes.POD_SPEC_INVALID)).toEqual([
+      'contribution.mainEnv',
+    ]);
   });
 });
 
@@ -77,10 +79,13 @@ describe('file sidecar settings on the transfer containers', () => {
     expect(pod.spec!.containers[1]!.image).toBe('busybox:1.36');
   });
 
-  it("applies fileSidecar.defaultSpec under the transfer containers (their own values win)", () => {
+  it('applies fileSidecar.defaultSpec under the transfer containers (their own values win)', () => {
     const defaultSpec = {
       securityContext: { runAsNonRoot: true, runAsUser: 1000 },
-      env: [{ name: 'TZ', value: 'UTC' }, { name: 'PODRUN_ROOT', value: '/elsewhere' }],
+      env: [
+        { name: 'TZ', value: 'UTC' },
+        { name: 'PODRUN_ROOT', value: '/elsewhere' },
+      ],
       volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
       command: ['ignored'],
     };

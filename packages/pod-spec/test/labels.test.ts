@@ -135,7 +135,9 @@ describe('identity labels, annotations and selector', () => {
   });
 
   it('throws a task error for an unusable identity', () => {
-    expect(issuesOf(() => identityLabels({ ...identity, flowId: '' }), ErrorCodes.TASK_INVALID)).toEqual(['identity.flowId']);
+    expect(issuesOf(() => identityLabels({ ...identity, flowId: '' }), ErrorCodes.TASK_INVALID)).toEqual([
+      'identity.flowId',
+    ]);
   });
 });
 
@@ -158,6 +160,10 @@ describe('user labels', () => {
       () => build({ config: { labels: { 'podrun.io/flow-id': 'x', 'bad key': 'x', ['a'.repeat(64)]: 'x' } } }),
       ErrorCodes.CONFIG_INVALID,
     );
-    expect(paths).toEqual(['taskRunner.labels.podrun.io/flow-id', 'taskRunner.labels.bad key', `taskRunner.labels.${'a'.repeat(64)}`]);
+    expect(paths).toEqual([
+      'taskRunner.labels.podrun.io/flow-id',
+      'taskRunner.labels.bad key',
+      `taskRunner.labels.${'a'.repeat(64)}`,
+    ]);
   });
 });

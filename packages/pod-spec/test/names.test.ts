@@ -43,13 +43,18 @@ describe('pod names', () => {
   });
 
   it('never ends a shortened part with a dash', () => {
-    const name = generatePodName({ flowId: 'a'.repeat(25) + '-' + 'b'.repeat(40), taskId: 'c'.repeat(40) }, { suffix: 'z' });
+    const name = generatePodName(
+      { flowId: 'a'.repeat(25) + '-' + 'b'.repeat(40), taskId: 'c'.repeat(40) },
+      { suffix: 'z' },
+    );
     expectDnsLabel(name);
     expect(name).not.toMatch(/--/);
   });
 
   it('rejects a suffix that would make an invalid name', () => {
-    expect(issuesOf(() => generatePodName(identity, { suffix: 'UPPER' }), ErrorCodes.POD_SPEC_INVALID)).toEqual(['nameSuffix']);
+    expect(issuesOf(() => generatePodName(identity, { suffix: 'UPPER' }), ErrorCodes.POD_SPEC_INVALID)).toEqual([
+      'nameSuffix',
+    ]);
     expect(issuesOf(() => build({ nameSuffix: 'a-b' }), ErrorCodes.POD_SPEC_INVALID)).toEqual(['nameSuffix']);
   });
 

@@ -8,7 +8,11 @@ const contribution = execTarLikeContribution(paths);
 describe('podSpec overlay', () => {
   const podSpec = {
     containers: [
-      { name: 'proxy', image: 'envoyproxy/envoy:v1.31', volumeMounts: [{ name: FILES_VOLUME, mountPath: '/data', readOnly: true }] },
+      {
+        name: 'proxy',
+        image: 'envoyproxy/envoy:v1.31',
+        volumeMounts: [{ name: FILES_VOLUME, mountPath: '/data', readOnly: true }],
+      },
       {
         name: 'main',
         env: [{ name: 'LOG_LEVEL', value: 'debug' }],
@@ -57,8 +61,12 @@ describe('podSpec overlay', () => {
   });
 
   it('lets podSpec.serviceAccountName win over the property, and null remove a property', () => {
-    expect(build({ config: { serviceAccountName: 'a', podSpec: { serviceAccountName: 'b' } } }).spec!.serviceAccountName).toBe('b');
-    expect(build({ config: { nodeSelector: { pool: 'x' }, podSpec: { nodeSelector: null } } }).spec!.nodeSelector).toBeUndefined();
+    expect(
+      build({ config: { serviceAccountName: 'a', podSpec: { serviceAccountName: 'b' } } }).spec!.serviceAccountName,
+    ).toBe('b');
+    expect(
+      build({ config: { nodeSelector: { pool: 'x' }, podSpec: { nodeSelector: null } } }).spec!.nodeSelector,
+    ).toBeUndefined();
   });
 
   it('accepts restartPolicy Never and the same activeDeadlineSeconds', () => {
@@ -67,7 +75,9 @@ describe('podSpec overlay', () => {
   });
 
   it('never lets keys like __proto__ reach a prototype', () => {
-    const podSpec = JSON.parse('{"__proto__": {"polluted": true}, "securityContext": {"__proto__": {"polluted": true}}}');
+    const podSpec = JSON.parse(
+      '{"__proto__": {"polluted": true}, "securityContext": {"__proto__": {"polluted": true}}}',
+    );
     const pod = build({ config: { podSpec } });
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(Object.getPrototypeOf(pod.spec!.securityContext)).toBe(Object.prototype);
@@ -82,11 +92,16 @@ describe('containerSpec overlay', () => {
       config: {
         resources: { request: { cpu: '100m' }, limit: { memory: '1Gi' } },
         podSpec: {
-          containers: [{ name: 'main', env: [{ name: 'MODE', value: 'podSpec' }], envFrom: [{ configMapRef: { name: 'a' } }] }],
+          containers: [
+            { name: 'main', env: [{ name: 'MODE', value: 'podSpec' }], envFrom: [{ configMapRef: { name: 'a' } }] },
+          ],
           volumes: [{ name: 'cache', emptyDir: {} }],
         },
         containerSpec: {
-          env: [{ name: 'MODE', value: 'containerSpec' }, { name: 'SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } }],
+          env: [
+            { name: 'MODE', value: 'containerSpec' },
+            { name: 'SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } },
+          ],
           envFrom: [{ secretRef: { name: 'b' } }],
           volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
           resources: { limits: { cpu: '1' } },
@@ -96,7 +111,14 @@ describe('containerSpec overlay', () => {
       },
     });
     const c = main(pod);
-    expect(c.env!.map((e) => e.name)).toEqual(['MODE', 'KEEP', 'WORKING_DIR', 'OUTPUT_DIR', 'PODRUN_EXIT_FILE', 'SECRET']);
+    expect(c.env!.map((e) => e.name)).toEqual([
+      'MODE',
+      'KEEP',
+      'WORKING_DIR',
+      'OUTPUT_DIR',
+      'PODRUN_EXIT_FILE',
+      'SECRET',
+    ]);
     expect(envOf(c).MODE).toBe('containerSpec');
     expect(c.env![5]).toEqual({ name: 'SECRET', valueFrom: { secretKeyRef: { name: 's', key: 'k' } } });
     expect(c.envFrom).toEqual([{ configMapRef: { name: 'a' } }, { secretRef: { name: 'b' } }]);
@@ -108,7 +130,9 @@ describe('containerSpec overlay', () => {
   });
 
   it('accepts name main and the same image', () => {
-    expect(main(build({ config: { containerSpec: { name: 'main', image: 'ubuntu:24.04' } } })).image).toBe('ubuntu:24.04');
+    expect(main(build({ config: { containerSpec: { name: 'main', image: 'ubuntu:24.04' } } })).image).toBe(
+      'ubuntu:24.04',
+    );
   });
 });
 
@@ -122,22 +146,42 @@ describe("the runner's own parts cannot be overridden (errors with paths)", () =
       build({
         contribution,
         transferName: 'exec-tar',
-        config: { podSpec: { containers: [{ name: 'proxy', image: 'x' }, { name: 'out-files', image: 'x' }] } },
+        config: {
+          podSpec: {
+            containers: [
+              { name: 'proxy', image: 'x' },
+              { name: 'out-files', image: 'x' },
+            ],
+          },
+        },
       });
     } catch (error) {
       message = (error as Error).message;
     }
-    expect(message).toContain('taskRunner.podSpec.containers[1].name: "out-files" is reserved by the exec-tar file transfer; choose another name');
-    expect(reservedCase({ podSpec: { containers: [{ name: 'proxy', image: 'x' }, { name: 'out-files', image: 'x' }] } })).toEqual([
-      'taskRunner.podSpec.containers[1].name',
-    ]);
+    expect(message).toContain(
+      'taskRunner.podSpec.containers[1].name: "out-files" is reserved by the exec-tar file transfer; choose another name',
+    );
+    expect(
+      reservedCase({
+        podSpec: {
+          containers: [
+            { name: 'proxy', image: 'x' },
+            { name: 'out-files', image: 'x' },
+          ],
+        },
+      }),
+    ).toEqual(['taskRunner.podSpec.containers[1].name']);
   });
 
   it('refuses reserved or main names for init containers, and duplicates', () => {
     expect(
       reservedCase({
         podSpec: {
-          initContainers: [{ name: 'init-files', image: 'x' }, { name: 'main', image: 'x' }, { name: 'proxy', image: 'x' }],
+          initContainers: [
+            { name: 'init-files', image: 'x' },
+            { name: 'main', image: 'x' },
+            { name: 'proxy', image: 'x' },
+          ],
           containers: [{ name: 'proxy', image: 'x' }],
         },
       }),
@@ -155,7 +199,12 @@ describe("the runner's own parts cannot be overridden (errors with paths)", () =
         () =>
           build({
             contribution: onlyReserved,
-            config: { podSpec: { containers: [{ name: 'out-files', image: 'x' }], volumes: [{ name: 'podrun-files', emptyDir: {} }] } },
+            config: {
+              podSpec: {
+                containers: [{ name: 'out-files', image: 'x' }],
+                volumes: [{ name: 'podrun-files', emptyDir: {} }],
+              },
+            },
           }),
         ErrorCodes.CONFIG_INVALID,
       ),
@@ -183,15 +232,21 @@ describe("the runner's own parts cannot be overridden (errors with paths)", () =
     expect(reservedCase({ containerSpec: { name: 'sidecar' } })).toEqual(['taskRunner.containerSpec.name']);
   });
 
-  it("refuses env on main that podrun or the transfer sets", () => {
+  it('refuses env on main that podrun or the transfer sets', () => {
     expect(
       reservedCase({
-        containerSpec: { env: [{ name: 'OUTPUT_DIR', value: '/x' }, { name: 'OK', value: '1' }, { name: 'PODRUN_EXIT_FILE', value: '/x' }] },
+        containerSpec: {
+          env: [
+            { name: 'OUTPUT_DIR', value: '/x' },
+            { name: 'OK', value: '1' },
+            { name: 'PODRUN_EXIT_FILE', value: '/x' },
+          ],
+        },
       }),
     ).toEqual(['taskRunner.containerSpec.env[0].name', 'taskRunner.containerSpec.env[2].name']);
-    expect(issuesOf(() => build({ contribution, task: { env: { PODRUN_EXIT_FILE: '/x' } } }), ErrorCodes.TASK_INVALID)).toEqual([
-      'task.env.PODRUN_EXIT_FILE',
-    ]);
+    expect(
+      issuesOf(() => build({ contribution, task: { env: { PODRUN_EXIT_FILE: '/x' } } }), ErrorCodes.TASK_INVALID),
+    ).toEqual(['task.env.PODRUN_EXIT_FILE']);
   });
 
   it('refuses restartPolicy other than Never and a different activeDeadlineSeconds', () => {
@@ -203,12 +258,15 @@ describe("the runner's own parts cannot be overridden (errors with paths)", () =
 });
 
 describe('overlays the API server would reject fail here, before the pod is created', () => {
-  const fails = (config: Record<string, unknown>) => issuesOf(() => build({ contribution, config }), ErrorCodes.CONFIG_INVALID);
+  const fails = (config: Record<string, unknown>) =>
+    issuesOf(() => build({ contribution, config }), ErrorCodes.CONFIG_INVALID);
 
   it('a mount of a volume the pod does not have', () => {
-    expect(fails({ podSpec: { containers: [{ name: 'proxy', image: 'x', volumeMounts: [{ name: 'nope', mountPath: '/n' }] }] } })).toEqual([
-      'pod.spec.containers[2].volumeMounts[0].name',
-    ]);
+    expect(
+      fails({
+        podSpec: { containers: [{ name: 'proxy', image: 'x', volumeMounts: [{ name: 'nope', mountPath: '/n' }] }] },
+      }),
+    ).toEqual(['pod.spec.containers[2].volumeMounts[0].name']);
   });
 
   it('a user container without image, or with an invalid name', () => {
@@ -219,7 +277,9 @@ describe('overlays the API server would reject fail here, before the pod is crea
   });
 
   it('ephemeralContainers', () => {
-    expect(fails({ podSpec: { ephemeralContainers: [{ name: 'debug', image: 'x' }] } })).toEqual(['pod.spec.ephemeralContainers']);
+    expect(fails({ podSpec: { ephemeralContainers: [{ name: 'debug', image: 'x' }] } })).toEqual([
+      'pod.spec.ephemeralContainers',
+    ]);
   });
 
   it('overlays that are not objects, lists that are not lists, items without names', () => {

@@ -6,7 +6,8 @@ import { execTarLikeContribution } from './support/exec-tar-like.js';
 import { expectValidPod } from './support/valid-pod.js';
 
 describe('the schema check used on every built pod can fail', () => {
-  const good = (): V1Pod => buildPod({ task: task(), config: config(), identity, paths, contribution: {}, nameSuffix: 'a1' });
+  const good = (): V1Pod =>
+    buildPod({ task: task(), config: config(), identity, paths, contribution: {}, nameSuffix: 'a1' });
 
   it.each([
     ['a string deadline', (p: V1Pod) => ((p.spec as unknown as Record<string, unknown>).activeDeadlineSeconds = '10')],
@@ -14,7 +15,10 @@ describe('the schema check used on every built pod can fail', () => {
     ['a numeric env value', (p: V1Pod) => ((p.spec!.containers[0]!.env![0] as { value: unknown }).value = 1)],
     ['a 64-character label value', (p: V1Pod) => (p.metadata!.labels!.x = 'a'.repeat(64))],
     ['an upper-case pod name', (p: V1Pod) => (p.metadata!.name = 'Pod')],
-    ['a mount of a missing volume', (p: V1Pod) => (p.spec!.containers[0]!.volumeMounts = [{ name: 'v', mountPath: '/v' }])],
+    [
+      'a mount of a missing volume',
+      (p: V1Pod) => (p.spec!.containers[0]!.volumeMounts = [{ name: 'v', mountPath: '/v' }]),
+    ],
   ])('rejects %s', (_, breakIt) => {
     const pod = good();
     expectValidPod(pod);
@@ -38,15 +42,31 @@ describe('a pod using every property pod-spec honours at once passes the officia
         resources: { request: { cpu: '100m', memory: '128Mi' }, limit: { cpu: '1', memory: '1Gi' } },
         serviceAccountName: 'task-runner',
         podSpec: {
-          containers: [{ name: 'proxy', image: 'envoyproxy/envoy:v1.31' }, { name: 'main', env: [{ name: 'B', value: 'b' }] }],
+          containers: [
+            { name: 'proxy', image: 'envoyproxy/envoy:v1.31' },
+            { name: 'main', env: [{ name: 'B', value: 'b' }] },
+          ],
           initContainers: [{ name: 'setup', image: 'alpine:3' }],
           volumes: [{ name: 'cache', emptyDir: {} }],
           tolerations: [{ key: 'batch', operator: 'Exists' }],
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['a'] }] }] } } },
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: [{ matchExpressions: [{ key: 'pool', operator: 'In', values: ['a'] }] }],
+              },
+            },
+          },
         },
-        containerSpec: { volumeMounts: [{ name: 'cache', mountPath: '/cache' }], securityContext: { allowPrivilegeEscalation: false } },
+        containerSpec: {
+          volumeMounts: [{ name: 'cache', mountPath: '/cache' }],
+          securityContext: { allowPrivilegeEscalation: false },
+        },
         fileSideCarSpec: { securityContext: { runAsNonRoot: true } },
-        fileSidecar: { image: 'busybox:1.36', resources: { limit: { memory: '32Mi' } }, defaultSpec: { env: [{ name: 'TZ', value: 'UTC' }] } },
+        fileSidecar: {
+          image: 'busybox:1.36',
+          resources: { limit: { memory: '32Mi' } },
+          defaultSpec: { env: [{ name: 'TZ', value: 'UTC' }] },
+        },
         waitUntilCompletion: 600_000,
         waitUntilRunning: 60_000,
       },

@@ -18,7 +18,9 @@ export async function clusterStartCommand(flags: ClusterStartFlags, io: CliIo): 
     stateDir: resolve(io.cwd, flags.stateDir ?? '.podrun/cluster'),
   });
   const kubeconfig = flags.kubeconfigOut ? resolve(io.cwd, flags.kubeconfigOut) : cluster.kubeconfigPath;
-  io.stdout.write(`embedded cluster running at ${cluster.url}\nkubeconfig: ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\nstop with Ctrl-C\n`);
+  io.stdout.write(
+    `embedded cluster running at ${cluster.url}\nkubeconfig: ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\nstop with Ctrl-C\n`,
+  );
   await new Promise<void>((done) => {
     if (io.signal.aborted) return done();
     io.signal.addEventListener('abort', () => done(), { once: true });

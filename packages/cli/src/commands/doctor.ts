@@ -31,10 +31,14 @@ export async function doctorCommand(flows: string[], flags: DoctorFlags, io: Cli
   try {
     cluster = await chooseCluster({ ...flags, stateDir: resolve(io.cwd, flags.stateDir ?? '.podrun') }, io);
     const kube = await import('@podrun/kube');
-    const kubeConfig = kube.createKubeConfig(undefined, { ...io.env }, {
-      ...(cluster.target.kubeconfigPath ? { kubeconfigPath: cluster.target.kubeconfigPath } : {}),
-      ...(cluster.target.context ? { context: cluster.target.context } : {}),
-    });
+    const kubeConfig = kube.createKubeConfig(
+      undefined,
+      { ...io.env },
+      {
+        ...(cluster.target.kubeconfigPath ? { kubeconfigPath: cluster.target.kubeconfigPath } : {}),
+        ...(cluster.target.context ? { context: cluster.target.context } : {}),
+      },
+    );
     port = kube.createKubePort({ kubeConfig, retry: { maxAttempts: 2 } });
     const namespace = flags.namespace ?? port.defaultNamespace;
     out(`cluster:     ${kubeConfig.server} (${cluster.mode}, ${kubeConfig.credentials})`);
@@ -49,9 +53,12 @@ export async function doctorCommand(flows: string[], flags: DoctorFlags, io: Cli
     }
     const minor = Number.parseInt(version.minor, 10);
     if (needs.exec) {
-      if (Number(version.major) > 1 || minor >= 30) out(`exec:        v5.channel.k8s.io (stdin close) expected from Kubernetes 1.30+: ok`);
+      if (Number(version.major) > 1 || minor >= 30)
+        out(`exec:        v5.channel.k8s.io (stdin close) expected from Kubernetes 1.30+: ok`);
       else {
-        out(`exec:        WARNING - Kubernetes ${version.major}.${version.minor} predates v5.channel.k8s.io; file transfers over exec need it: use fileTransfer object-storage (or pvc with hostPath)`);
+        out(
+          `exec:        WARNING - Kubernetes ${version.major}.${version.minor} predates v5.channel.k8s.io; file transfers over exec need it: use fileTransfer object-storage (or pvc with hostPath)`,
+        );
         problems += 1;
       }
     }
@@ -59,7 +66,13 @@ export async function doctorCommand(flows: string[], flags: DoctorFlags, io: Cli
     for (const p of requiredPermissions(needs)) {
       for (const verb of p.verbs) {
         const name = p.subresource ? `${p.resource}/${p.subresource}` : p.resource;
-        const answer = await port.canI({ namespace, verb, resource: p.resource, ...(p.subresource ? { subresource: p.subresource } : {}), group: p.group });
+        const answer = await port.canI({
+          namespace,
+          verb,
+          resource: p.resource,
+          ...(p.subresource ? { subresource: p.subresource } : {}),
+          group: p.group,
+        });
         if (answer.allowed) out(`  ok       ${verb} ${name}`);
         else {
           problems += 1;
@@ -67,7 +80,11 @@ export async function doctorCommand(flows: string[], flags: DoctorFlags, io: Cli
         }
       }
     }
-    out(problems ? `\n${problems} problem(s) found; 'podrun rbac' prints a Role that grants what is missing.` : '\nall checks passed');
+    out(
+      problems
+        ? `\n${problems} problem(s) found; 'podrun rbac' prints a Role that grants what is missing.`
+        : '\nall checks passed',
+    );
     return problems ? ExitCode.FAILED : ExitCode.OK;
   } finally {
     await port?.close();

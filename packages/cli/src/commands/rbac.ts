@@ -14,6 +14,12 @@ export interface RbacFlags {
 /** `podrun rbac [FLOW...]`: least-privilege ServiceAccount, Role and RoleBinding YAML. */
 export async function rbacCommand(flows: string[], flags: RbacFlags, io: CliIo): Promise<number> {
   const needs = await configuredTransfers(flows, flags.transfer, createCliRegistry(), io);
-  io.stdout.write(rbacYaml(requiredPermissions(needs), { namespace: flags.namespace ?? 'default', serviceAccount: flags.serviceAccount ?? 'podrun', needs }));
+  io.stdout.write(
+    rbacYaml(requiredPermissions(needs), {
+      namespace: flags.namespace ?? 'default',
+      serviceAccount: flags.serviceAccount ?? 'podrun',
+      needs,
+    }),
+  );
   return ExitCode.OK;
 }

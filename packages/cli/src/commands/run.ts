@@ -35,20 +35,27 @@ export async function runCommand(flowFile: string, flags: RunFlags, io: CliIo): 
   try {
     source = await readFile(path, 'utf8');
   } catch {
-    throw new ConfigError([{ path: 'FLOW', message: `cannot read ${flowFile}; check the path` }], { code: ErrorCodes.FLOW_INVALID, component: 'cli' });
+    throw new ConfigError([{ path: 'FLOW', message: `cannot read ${flowFile}; check the path` }], {
+      code: ErrorCodes.FLOW_INVALID,
+      component: 'cli',
+    });
   }
   const inputs = parseInputs(flags.input ?? []);
-  return execute(flags, io, dirname(path), async (host, observer) =>
-    host.run({
-      observer,
-      source,
-      flowPath: path,
-      inputs,
-      cwd: io.cwd,
-      signal: io.signal,
-      ...(flags.executionId ? { executionId: flags.executionId } : {}),
-      options: savedOptions(flags, io.cwd),
-    }),
+  return execute(
+    flags,
+    io,
+    dirname(path),
+    async (host, observer) =>
+      host.run({
+        observer,
+        source,
+        flowPath: path,
+        inputs,
+        cwd: io.cwd,
+        signal: io.signal,
+        ...(flags.executionId ? { executionId: flags.executionId } : {}),
+        options: savedOptions(flags, io.cwd),
+      }),
     source,
   );
 }
@@ -64,7 +71,13 @@ export async function resumeCommand(executionId: string, flags: RunFlags, io: Cl
   const saved = (record.options ?? {}) as RunFlags;
   const merged: RunFlags = { ...saved, ...stripUndefined(flags) };
   const flowDir = record.flowPath ? dirname(record.flowPath) : io.cwd;
-  return execute(merged, io, flowDir, (host, observer) => host.resume(executionId, { observer, signal: io.signal }), record.flowSource);
+  return execute(
+    merged,
+    io,
+    flowDir,
+    (host, observer) => host.resume(executionId, { observer, signal: io.signal }),
+    record.flowSource,
+  );
 }
 
 async function execute(
@@ -82,7 +95,8 @@ async function execute(
   let cluster: ClusterChoice | undefined;
   if (flowNeedsCluster(flow, registry)) {
     const clusterFlags: ClusterFlags = { stateDir };
-    for (const key of ['kubeconfig', 'context', 'namespace', 'cluster'] as const) if (flags[key]) clusterFlags[key] = flags[key];
+    for (const key of ['kubeconfig', 'context', 'namespace', 'cluster'] as const)
+      if (flags[key]) clusterFlags[key] = flags[key];
     cluster = await chooseCluster(clusterFlags, io);
   }
   try {
@@ -94,18 +108,27 @@ async function execute(
       ...(cluster ? { cluster } : {}),
       namespaceFiles: flags.namespaceFiles ?? hostConfig.namespaceFiles ?? flowDir,
     });
-    const printer = createPrinter({ logs: flags.json ? io.stderr : io.stdout, messages: io.stderr, verbose: Boolean(flags.verbose) });
+    const printer = createPrinter({
+      logs: flags.json ? io.stderr : io.stdout,
+      messages: io.stderr,
+      verbose: Boolean(flags.verbose),
+    });
     const result = await start(host, printer);
     const outputDir = flags.outputDir ?? hostConfig.outputDir ?? 'podrun-outputs';
     const saved = await saveOutputs(result.record, host.storage, outputDir, io.cwd);
-    if (flags.json) io.stdout.write(`${JSON.stringify(jsonDocument(result.record, saved, result.previousExecutions, result.resumed), null, 2)}\n`);
+    if (flags.json)
+      io.stdout.write(
+        `${JSON.stringify(jsonDocument(result.record, saved, result.previousExecutions, result.resumed), null, 2)}\n`,
+      );
     else io.stdout.write(summary(result.record, saved, result.previousExecutions));
     if (result.record.status === 'SUCCESS' || result.record.status === 'WARNING') return ExitCode.OK;
     if (result.record.status === 'CANCELLED') return ExitCode.CANCELLED;
     return exitCodeForCode(result.record.error?.code);
   } catch (error) {
     if (flags.json) {
-      io.stdout.write(`${JSON.stringify({ status: 'FAILED', error: (error as { toJSON?: () => unknown }).toJSON?.() ?? { message: String(error) } }, null, 2)}\n`);
+      io.stdout.write(
+        `${JSON.stringify({ status: 'FAILED', error: (error as { toJSON?: () => unknown }).toJSON?.() ?? { message: String(error) } }, null, 2)}\n`,
+      );
       return exitCodeFor(error);
     }
     return reportError(error, io);
@@ -120,7 +143,10 @@ export function parseInputs(pairs: string[]): Record<string, string> {
   for (const pair of pairs) {
     const eq = pair.indexOf('=');
     if (eq <= 0) {
-      throw new ConfigError([{ path: '--input', message: `expected name=value or name=@file, got "${pair}"` }], { code: ErrorCodes.FLOW_INVALID, component: 'cli' });
+      throw new ConfigError([{ path: '--input', message: `expected name=value or name=@file, got "${pair}"` }], {
+        code: ErrorCodes.FLOW_INVALID,
+        component: 'cli',
+      });
     }
     out[pair.slice(0, eq)] = pair.slice(eq + 1);
   }
@@ -132,7 +158,8 @@ export function parseInputs(pairs: string[]): Record<string, string> {
 function savedOptions(flags: RunFlags, cwd: string): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of ['context', 'namespace', 'cluster', 'outputDir'] as const) if (flags[key]) out[key] = flags[key];
-  for (const key of ['kubeconfig', 'namespaceFiles', 'config', 'stateDir'] as const) if (flags[key]) out[key] = resolve(cwd, flags[key]);
+  for (const key of ['kubeconfig', 'namespaceFiles', 'config', 'stateDir'] as const)
+    if (flags[key]) out[key] = resolve(cwd, flags[key]);
   return out;
 }
 

@@ -30,7 +30,9 @@ export async function configuredTransfers(
   };
   for (const t of explicit ?? []) {
     if (!TRANSFERS.includes(t as TransferType)) {
-      throw new ConfigError([{ path: '--transfer', message: `expected one of ${TRANSFERS.join(', ')}, got "${t}"` }], { component: 'cli' });
+      throw new ConfigError([{ path: '--transfer', message: `expected one of ${TRANSFERS.join(', ')}, got "${t}"` }], {
+        component: 'cli',
+      });
     }
     note(t as TransferType, {});
   }
@@ -39,7 +41,8 @@ export async function configuredTransfers(
     for (const task of flow.tasks) {
       const runner = (task.taskRunner as RunnerConfig | undefined) ?? DEFAULT_RUNNER;
       if (!isKubernetesRunner(registry, runner)) continue;
-      const block = (runner.fileTransfer as { type?: string; existingClaim?: unknown; hostPath?: unknown } | undefined) ?? {};
+      const block =
+        (runner.fileTransfer as { type?: string; existingClaim?: unknown; hostPath?: unknown } | undefined) ?? {};
       note((block.type ?? 'exec-tar') as TransferType, block);
     }
   }

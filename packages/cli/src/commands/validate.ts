@@ -17,7 +17,9 @@ export async function validateCommand(files: string[], io: CliIo): Promise<numbe
         throw new ConfigError([{ path: '(file)', message: `cannot read ${file}` }], { component: 'cli' });
       });
       const flow = parseFlow(source, { registry, file });
-      io.stdout.write(`${file}: valid (${flow.namespace}.${flow.id}, ${flow.tasks.length} task${flow.tasks.length === 1 ? '' : 's'})\n`);
+      io.stdout.write(
+        `${file}: valid (${flow.namespace}.${flow.id}, ${flow.tasks.length} task${flow.tasks.length === 1 ? '' : 's'})\n`,
+      );
     } catch (error) {
       if (error instanceof ConfigError) {
         io.stderr.write(`${file}: invalid (${error.code})\n`);

@@ -49,14 +49,23 @@ export interface CliProcess {
 export function startCli(args: string[], options: CliOptions): CliProcess {
   const argv = useDist
     ? [bin, ...args]
-    : ['--import', join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'), join(cliDir, 'test', 'support', 'podrun-src.ts'), ...args];
+    : [
+        '--import',
+        join(root, 'node_modules', 'tsx', 'dist', 'esm', 'index.mjs'),
+        join(cliDir, 'test', 'support', 'podrun-src.ts'),
+        ...args,
+      ];
   const env: Record<string, string | undefined> = {
     PATH: process.env.PATH,
     HOME: options.env?.HOME ?? process.env.HOME,
     TSX_TSCONFIG_PATH: join(root, 'tsconfig.dev.json'),
     ...options.env,
   };
-  const child = spawn(process.execPath, argv, { cwd: options.cwd, env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, argv, {
+    cwd: options.cwd,
+    env: env as NodeJS.ProcessEnv,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stdout = '';
   let stderr = '';
   const waiters: { test: (s: string) => boolean; resolve: () => void }[] = [];

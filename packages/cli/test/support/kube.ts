@@ -18,6 +18,10 @@ export async function serviceAccountToken(kubeconfig: string, namespace: string,
   const kc = new KubeConfig();
   kc.loadFromString(kubeconfig);
   const core = kc.makeApiClient(CoreV1Api);
-  const review = await core.createNamespacedServiceAccountToken({ name, namespace, body: { spec: { audiences: [], expirationSeconds: 3600 } } });
+  const review = await core.createNamespacedServiceAccountToken({
+    name,
+    namespace,
+    body: { spec: { audiences: [], expirationSeconds: 3600 } },
+  });
   return review.status!.token;
 }

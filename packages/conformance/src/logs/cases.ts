@@ -35,7 +35,10 @@ export const logCases: LogCase[] = [
       const { sink, cursor } = await p.collect('main');
       expect(sink.texts()).toEqual([...expected('line', 3000), '  lead\ttab  ', '', 'end']);
       const keys = sink.lines.map((l) => timestampKey(l.timestamp));
-      expect(keys.every((k, i) => i === 0 || k >= keys[i - 1]!), 'timestamps go backwards').toBe(true);
+      expect(
+        keys.every((k, i) => i === 0 || k >= keys[i - 1]!),
+        'timestamps go backwards',
+      ).toBe(true);
       expect(sink.lines.every((l) => l.container === 'main')).toBe(true);
       expect(cursor?.timestamp).toBe(sink.lines.at(-1)?.timestamp);
     },
@@ -58,7 +61,10 @@ export const logCases: LogCase[] = [
       const p = await pod('reconnect', { main: numbered('n', 4000, 200, '0.3') });
       const { sink } = await p.collect('main');
       // Either a stream was cut, or the collector read over many short streams (poll) anyway.
-      expect(env.faults.fired.logCuts > 0 || env.faults.fired.logStreams > 3, 'the log was read in one unbroken stream').toBe(true);
+      expect(
+        env.faults.fired.logCuts > 0 || env.faults.fired.logStreams > 3,
+        'the log was read in one unbroken stream',
+      ).toBe(true);
       expect(sink.texts()).toEqual(expected('n', 4000));
     },
   },

@@ -83,7 +83,11 @@ export class LogPod {
       namespace,
       podName: name,
       container,
-      started: (signal) => wait((p) => Boolean(statusOf(p, container)?.state?.running || statusOf(p, container)?.state?.terminated), signal),
+      started: (signal) =>
+        wait(
+          (p) => Boolean(statusOf(p, container)?.state?.running || statusOf(p, container)?.state?.terminated),
+          signal,
+        ),
       terminated: async (signal) => {
         await wait((p) => Boolean(statusOf(p, container)?.state?.terminated), signal);
         terminated = true;
@@ -95,7 +99,13 @@ export class LogPod {
   /** Collects one container to the end with the suite's collector. */
   async collect(
     container: string,
-    options: { cursor?: LogCursor; waitForLogsMs?: number; signal?: AbortSignal; onCursor?: (c: LogCursor) => void; sink?: RecordingLogSink } = {},
+    options: {
+      cursor?: LogCursor;
+      waitForLogsMs?: number;
+      signal?: AbortSignal;
+      onCursor?: (c: LogCursor) => void;
+      sink?: RecordingLogSink;
+    } = {},
   ): Promise<{ sink: RecordingLogSink; cursor: LogCursor | undefined }> {
     const sink = options.sink ?? new RecordingLogSink();
     const cursor = await this.env.collector.collect(this.target(container), sink, {
@@ -113,6 +123,7 @@ export class LogPod {
 
   async dispose(): Promise<void> {
     for (const unwatch of this.#unwatch.splice(0)) unwatch();
-    if (this.name) await this.env.kube.deletePod(this.env.namespace, this.name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+    if (this.name)
+      await this.env.kube.deletePod(this.env.namespace, this.name, { gracePeriodSeconds: 0 }).catch(() => undefined);
   }
 }

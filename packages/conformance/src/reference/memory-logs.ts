@@ -41,10 +41,13 @@ export function createMemoryLogCollector(): LogCollector {
         } catch (error) {
           if (options.signal.aborted) throw options.signal.reason ?? error;
           if (ceiling.aborted) break;
-          throw new LogCollectionError(`could not read the log of container ${target.container}: ${(error as Error).message}`, {
-            component: 'memory',
-            cause: error,
-          });
+          throw new LogCollectionError(
+            `could not read the log of container ${target.container}: ${(error as Error).message}`,
+            {
+              component: 'memory',
+              cause: error,
+            },
+          );
         }
         const splitter = new LineSplitter();
         const lines = splitter.push(body);

@@ -25,14 +25,16 @@ const VOLUME = 'memory-files';
 const INIT = 'memory-in';
 const SIDECAR = 'memory-out';
 
-const INIT_SCRIPT = 'mkdir -p "$2" "$3" && chmod 0777 "$2" "$3" || exit 1\n[ "$4" = wait ] || exit 0\nwhile [ ! -f "$1/.memory-ready" ]; do sleep 0.2; done';
-const SIDECAR_SCRIPT = "trap 'exit 0' TERM\nwhile [ ! -f \"$1/.memory-ended\" ]; do sleep 0.2; done";
-const WRITE_SCRIPT = 'mkdir -p "${1%/*}" && cat > "$1.part" && chmod "$2" "$1.part" && mv -f "$1.part" "$1" && sha256sum < "$1"';
+const INIT_SCRIPT =
+  'mkdir -p "$2" "$3" && chmod 0777 "$2" "$3" || exit 1\n[ "$4" = wait ] || exit 0\nwhile [ ! -f "$1/.memory-ready" ]; do sleep 0.2; done';
+const SIDECAR_SCRIPT = 'trap \'exit 0\' TERM\nwhile [ ! -f "$1/.memory-ended" ]; do sleep 0.2; done';
+const WRITE_SCRIPT =
+  'mkdir -p "${1%/*}" && cat > "$1.part" && chmod "$2" "$1.part" && mv -f "$1.part" "$1" && sha256sum < "$1"';
 const LIST_SCRIPT = [
   'cd -P "$1" || exit 1',
   'printf "W%s\\0" "$(pwd -P)"',
-  "find . -type f -exec sh -c 'for f do printf \"F%s\\0\" \"$f\"; done' sh {} +",
-  "find . -type l -exec sh -c 'for l do if [ -f \"$l\" ]; then k=f; else k=o; fi; printf \"L%s\\0%s%s\\0\" \"$l\" \"$k\" \"$(readlink -f \"$l\")\"; done' sh {} +",
+  'find . -type f -exec sh -c \'for f do printf "F%s\\0" "$f"; done\' sh {} +',
+  'find . -type l -exec sh -c \'for l do if [ -f "$l" ]; then k=f; else k=o; fi; printf "L%s\\0%s%s\\0" "$l" "$k" "$(readlink -f "$l")"; done\' sh {} +',
 ].join('\n');
 const STAT_SCRIPT = 'cd -P "$1" && stat -L -c "%a %s" "$2" && sha256sum < "$2"';
 const READ_SCRIPT = 'cd -P "$1" && cat "$2"';
@@ -55,7 +57,8 @@ async function readAll(stream: Readable, signal: AbortSignal): Promise<Buffer> {
 
 function checkPath(path: string): void {
   const problem = relativePathProblem(path);
-  if (problem) throw new UnsafePathError(path, `input file name ${JSON.stringify(path)} ${problem}`, { component: 'memory' });
+  if (problem)
+    throw new UnsafePathError(path, `input file name ${JSON.stringify(path)} ${problem}`, { component: 'memory' });
 }
 
 function digest(bytes: Buffer): string {
@@ -72,7 +75,8 @@ function select(
   const outputRel = posix.relative(paths.workingDir, paths.outputDir);
   const glob = picomatch(selection.globs.length ? selection.globs : ['\0never'], { dot: true });
   const classify = (path: string) => {
-    if (selection.outputDir && path.startsWith(`${outputRel}/`)) return { path, name: path.slice(outputRel.length + 1), origin: 'outputDir' as const };
+    if (selection.outputDir && path.startsWith(`${outputRel}/`))
+      return { path, name: path.slice(outputRel.length + 1), origin: 'outputDir' as const };
     if (selection.syncWorkingDirectory || glob(path)) return { path, name: path, origin: 'workingDir' as const };
     return undefined;
   };
@@ -81,7 +85,11 @@ function select(
     const file = classify(link.path);
     if (!file) continue;
     if (!link.target.startsWith(`${realWorkingDir}/`)) {
-      throw new UnsafePathError(link.path, `output ${JSON.stringify(link.path)} is a link leading out of the working directory`, { component: 'memory' });
+      throw new UnsafePathError(
+        link.path,
+        `output ${JSON.stringify(link.path)} is a link leading out of the working directory`,
+        { component: 'memory' },
+      );
     }
     if (link.isFile) chosen.push(file);
   }
@@ -117,8 +125,16 @@ export function createMemoryFileTransfer(): FileTransfer {
       const mount = { name: VOLUME, mountPath: root };
       return {
         volumes: [{ name: VOLUME, emptyDir: {} }],
-        initContainers: [{ name: INIT, command: ['sh', '-c', INIT_SCRIPT, INIT, root, workingDir, outputDir, plan.hasInputs ? 'wait' : 'nowait'], volumeMounts: [mount] }],
-        sidecars: plan.hasOutputs ? [{ name: SIDECAR, command: ['sh', '-c', SIDECAR_SCRIPT, SIDECAR, root], volumeMounts: [mount] }] : [],
+        initContainers: [
+          {
+            name: INIT,
+            command: ['sh', '-c', INIT_SCRIPT, INIT, root, workingDir, outputDir, plan.hasInputs ? 'wait' : 'nowait'],
+            volumeMounts: [mount],
+          },
+        ],
+        sidecars: plan.hasOutputs
+          ? [{ name: SIDECAR, command: ['sh', '-c', SIDECAR_SCRIPT, SIDECAR, root], volumeMounts: [mount] }]
+          : [],
         mainVolumeMounts: [mount],
       };
     },
@@ -138,7 +154,10 @@ export function createMemoryFileTransfer(): FileTransfer {
           runScript(ctx, INIT, WRITE_SCRIPT, [target, file.mode.toString(8)], signal, Readable.from([file.bytes])),
         );
         if (result.value.toString().split(/\s/)[0] !== digest(file.bytes)) {
-          throw new TransferError(`input ${JSON.stringify(file.path)} arrived damaged`, { component: 'memory', code: ErrorCodes.TRANSFER_VERIFY });
+          throw new TransferError(`input ${JSON.stringify(file.path)} arrived damaged`, {
+            component: 'memory',
+            code: ErrorCodes.TRANSFER_VERIFY,
+          });
         }
         attempts = Math.max(attempts, result.attempts);
         bytes += file.bytes.length;
@@ -160,17 +179,26 @@ export function createMemoryFileTransfer(): FileTransfer {
       const listing = parseListing(listed.value);
       for (const file of select(listing, selection, ctx.paths, listing.workingDir)) {
         const { value, attempts } = await withRetries(signal, async () => {
-          const [stat, hash] = (await runScript(ctx, SIDECAR, STAT_SCRIPT, [wd, file.path], signal)).toString().trim().split('\n');
+          const [stat, hash] = (await runScript(ctx, SIDECAR, STAT_SCRIPT, [wd, file.path], signal))
+            .toString()
+            .trim()
+            .split('\n');
           const [mode, size] = (stat ?? '').split(' ');
           const bytes = await runScript(ctx, SIDECAR, READ_SCRIPT, [wd, file.path], signal);
           const sha256 = digest(bytes);
           if (bytes.length !== Number(size) || sha256 !== hash?.split(/\s/)[0]) {
-            throw new TransferError(`output ${JSON.stringify(file.path)} changed or arrived damaged`, { component: 'memory', code: ErrorCodes.TRANSFER_VERIFY });
+            throw new TransferError(`output ${JSON.stringify(file.path)} changed or arrived damaged`, {
+              component: 'memory',
+              code: ErrorCodes.TRANSFER_VERIFY,
+            });
           }
           return { bytes, mode: parseInt(mode ?? '644', 8), sha256 };
         });
         signal.throwIfAborted();
-        await sink.write({ name: file.name, origin: file.origin, size: value.bytes.length, mode: value.mode, sha256: value.sha256 }, Readable.from([value.bytes]));
+        await sink.write(
+          { name: file.name, origin: file.origin, size: value.bytes.length, mode: value.mode, sha256: value.sha256 },
+          Readable.from([value.bytes]),
+        );
         report.files++;
         report.bytes += value.bytes.length;
         report.attempts = Math.max(report.attempts, attempts);
@@ -184,7 +212,9 @@ export function createMemoryFileTransfer(): FileTransfer {
       const sidecar = pod?.status?.containerStatuses?.find((s) => s.name === SIDECAR);
       if (!sidecar?.state?.running || pod?.metadata?.deletionTimestamp) return;
       const signal = AbortSignal.timeout(30_000);
-      await withRetries(signal, () => runScript(ctx, SIDECAR, MARK_SCRIPT, [`${ctx.paths.root}/.memory-ended`], signal)).catch(() => undefined);
+      await withRetries(signal, () =>
+        runScript(ctx, SIDECAR, MARK_SCRIPT, [`${ctx.paths.root}/.memory-ended`], signal),
+      ).catch(() => undefined);
     },
   };
 }

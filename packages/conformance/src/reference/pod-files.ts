@@ -35,10 +35,13 @@ export async function runScript(
     signal,
   );
   if (exitCode !== 0) {
-    throw new TransferError(`a file command in the pod failed with exit code ${exitCode}: ${stderr.bytes().toString('utf8').trim().slice(-300)}`, {
-      component: 'memory',
-      details: { exitCode },
-    });
+    throw new TransferError(
+      `a file command in the pod failed with exit code ${exitCode}: ${stderr.bytes().toString('utf8').trim().slice(-300)}`,
+      {
+        component: 'memory',
+        details: { exitCode },
+      },
+    );
   }
   return stdout.bytes();
 }
@@ -51,7 +54,10 @@ export function transient(error: unknown): boolean {
 }
 
 /** Runs `attempt` up to 4 times while it fails transiently. */
-export async function withRetries<T>(signal: AbortSignal, attempt: () => Promise<T>): Promise<{ value: T; attempts: number }> {
+export async function withRetries<T>(
+  signal: AbortSignal,
+  attempt: () => Promise<T>,
+): Promise<{ value: T; attempts: number }> {
   for (let n = 1; ; n++) {
     try {
       return { value: await attempt(), attempts: n };
@@ -65,7 +71,9 @@ export async function withRetries<T>(signal: AbortSignal, attempt: () => Promise
 /** Waits until `container` of the pod runs (init or regular); fails if it ended. */
 export async function waitRunning(ctx: TransferContext, container: string, signal: AbortSignal): Promise<V1Pod> {
   const statusOf = (pod: V1Pod) =>
-    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.name === container);
+    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+      (s) => s.name === container,
+    );
   const pod = await ctx.kube.waitForPod(
     ctx.podSelector ?? { namespace: ctx.namespace },
     ctx.podName,
@@ -87,7 +95,10 @@ export function parseListing(raw: Buffer): {
   files: string[];
   links: { path: string; target: string; isFile: boolean }[];
 } {
-  const records = raw.toString('utf8').split('\0').filter((r) => r.length > 0);
+  const records = raw
+    .toString('utf8')
+    .split('\0')
+    .filter((r) => r.length > 0);
   let workingDir = '';
   const files: string[] = [];
   const links: { path: string; target: string; isFile: boolean }[] = [];

@@ -2,14 +2,7 @@
 // (small files) or by sha256 and size (large, generated ones).
 import { ErrorCodes, PodrunError, type TransferCapabilities } from '@podrun/core';
 import { expect } from 'vitest';
-import {
-  RecordingSink,
-  fileEntry,
-  generatedDigest,
-  generatedEntry,
-  missingEntry,
-  roundTripTree,
-} from './fixtures.js';
+import { RecordingSink, fileEntry, generatedDigest, generatedEntry, missingEntry, roundTripTree } from './fixtures.js';
 import type { RunSpec, TransferEnv, TransferRun } from './run.js';
 
 /** What a case gets: the suite's environment and a factory of task runs (disposed after the case). */
@@ -114,7 +107,8 @@ export const transferCases: TransferCase[] = [
     async run({ run }) {
       const task = run({
         label: 'output-dir',
-        script: 'mkdir -p "$OUTPUT_DIR/nested"\necho result > "$OUTPUT_DIR/result.txt"\necho r2 > "$OUTPUT_DIR/nested/r 2.txt"\necho no > outside.txt',
+        script:
+          'mkdir -p "$OUTPUT_DIR/nested"\necho result > "$OUTPUT_DIR/result.txt"\necho r2 > "$OUTPUT_DIR/nested/r 2.txt"\necho no > outside.txt',
         select: { outputDir: true },
       });
       await task.runToEnd();
@@ -149,7 +143,8 @@ export const transferCases: TransferCase[] = [
       const task = run({
         label: 'modes',
         inputs: [fileEntry('run.sh', '#!/bin/sh\necho ran > ran.txt\n', 0o755)],
-        script: './run.sh\nmkdir -p out\nprintf x > out/tool.sh && chmod 750 out/tool.sh\nprintf y > out/ro.txt && chmod 640 out/ro.txt',
+        script:
+          './run.sh\nmkdir -p out\nprintf x > out/tool.sh && chmod 750 out/tool.sh\nprintf y > out/ro.txt && chmod 640 out/ro.txt',
         select: { globs: ['out/*', 'ran.txt'] },
       });
       await task.runToEnd();
@@ -163,7 +158,11 @@ export const transferCases: TransferCase[] = [
   {
     name: 'a missing input fails with INPUT_MISSING before the pod is created',
     async run({ run }) {
-      const task = run({ label: 'missing', inputs: [fileEntry('ok.txt', 'ok'), missingEntry('gone.txt')], script: 'true' });
+      const task = run({
+        label: 'missing',
+        inputs: [fileEntry('ok.txt', 'ok'), missingEntry('gone.txt')],
+        script: 'true',
+      });
       const result = await settle(task.prepare(AbortSignal.timeout(60_000)));
       expect(result.ok, 'prepare() must reject an input that cannot be opened, before the pod exists').toBe(false);
       expect(codeOf(!result.ok && result.error)).toBe(ErrorCodes.INPUT_MISSING);
@@ -172,7 +171,11 @@ export const transferCases: TransferCase[] = [
   {
     name: 'an input path escaping the working directory is refused',
     async run({ run }) {
-      const task = run({ label: 'unsafe-input', inputs: [fileEntry('ok.txt', 'ok'), fileEntry('../escape.txt', 'x')], script: 'true' });
+      const task = run({
+        label: 'unsafe-input',
+        inputs: [fileEntry('ok.txt', 'ok'), fileEntry('../escape.txt', 'x')],
+        script: 'true',
+      });
       const result = await settle(task.stage(AbortSignal.timeout(120_000)));
       expect(result.ok).toBe(false);
       expect(codeOf(!result.ok && result.error)).toBe(ErrorCodes.UNSAFE_PATH);
@@ -186,7 +189,14 @@ export const transferCases: TransferCase[] = [
       const controller = new AbortController();
       const task = run({
         label: 'abort-up',
-        inputs: [generatedEntry('big.bin', 'abort-up', size, (n) => n >= 4 * MB && controller.abort(new Error('conformance: aborted mid-upload')))],
+        inputs: [
+          generatedEntry(
+            'big.bin',
+            'abort-up',
+            size,
+            (n) => n >= 4 * MB && controller.abort(new Error('conformance: aborted mid-upload')),
+          ),
+        ],
         script: 'sha256sum big.bin > seen.txt',
         select: { globs: ['seen.txt'] },
       });
@@ -206,7 +216,8 @@ export const transferCases: TransferCase[] = [
       const size = 24 * 1000 * 1000;
       const task = run({
         label: 'abort-down',
-        script: 'mkdir -p out\nhead -c 24000000 /dev/urandom > out/big.bin\necho small > out/small.txt\nsha256sum out/big.bin > big.sha',
+        script:
+          'mkdir -p out\nhead -c 24000000 /dev/urandom > out/big.bin\necho small > out/small.txt\nsha256sum out/big.bin > big.sha',
         select: { globs: ['out/**', 'big.sha'] },
       });
       await task.runToEnd();
@@ -243,7 +254,10 @@ export const transferCases: TransferCase[] = [
       const before = fired();
       arm();
       await task.runToEnd(AbortSignal.timeout(240_000));
-      expect(fired(), 'the upload stream was not dropped: does the setup inject faults where this strategy moves bytes?').toBe(before + 1);
+      expect(
+        fired(),
+        'the upload stream was not dropped: does the setup inject faults where this strategy moves bytes?',
+      ).toBe(before + 1);
       arm();
       const sink = new RecordingSink(0);
       await task.download(sink, AbortSignal.timeout(240_000));
@@ -256,7 +270,8 @@ export const transferCases: TransferCase[] = [
     async run({ run }) {
       const task = run({
         label: 'links',
-        script: 'mkdir -p out\necho ok > out/ok.txt\nln -s /etc/hostname out/leak.txt\nln -s ../../../../../../etc out/up',
+        script:
+          'mkdir -p out\necho ok > out/ok.txt\nln -s /etc/hostname out/leak.txt\nln -s ../../../../../../etc out/up',
         select: { globs: ['out/**'] },
       });
       await task.runToEnd();
@@ -275,7 +290,12 @@ export const transferCases: TransferCase[] = [
       await task.download(new RecordingSink());
       await task.release();
       await task.release();
-      const pod = await env.kube.waitForPod(env.selector, task.podName!, (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''), AbortSignal.timeout(60_000));
+      const pod = await env.kube.waitForPod(
+        env.selector,
+        task.podName!,
+        (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''),
+        AbortSignal.timeout(60_000),
+      );
       expect(pod.status?.phase).toBe('Succeeded');
       await env.kube.deletePod(env.namespace, task.podName!, { gracePeriodSeconds: 0 });
       await task.release();
@@ -287,7 +307,12 @@ export const transferCases: TransferCase[] = [
       const task = run({ label: 'no-files', script: 'echo hello' });
       await task.runToEnd();
       await task.release();
-      const pod = await env.kube.waitForPod(env.selector, task.podName!, (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''), AbortSignal.timeout(60_000));
+      const pod = await env.kube.waitForPod(
+        env.selector,
+        task.podName!,
+        (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''),
+        AbortSignal.timeout(60_000),
+      );
       expect(pod.status?.phase).toBe('Succeeded');
     },
   },

@@ -56,7 +56,11 @@ const WAIT_MS = 180_000;
 
 function describeStatus(status: V1ContainerStatus): string {
   const s = status.state;
-  const state = s?.running ? 'running' : s?.terminated ? `terminated ${s.terminated.reason ?? ''} ${s.terminated.exitCode}` : `waiting ${s?.waiting?.reason ?? ''} ${s?.waiting?.message ?? ''}`;
+  const state = s?.running
+    ? 'running'
+    : s?.terminated
+      ? `terminated ${s.terminated.reason ?? ''} ${s.terminated.exitCode}`
+      : `waiting ${s?.waiting?.reason ?? ''} ${s?.waiting?.message ?? ''}`;
   return `${status.name}: ${state.trim()}`;
 }
 
@@ -98,7 +102,13 @@ export class TransferRun {
     this.paths = defaultPodPaths(this.identity);
     this.select = { globs: [], outputDir: false, syncWorkingDirectory: false, ...spec.select };
     const hasOutputs = this.select.globs.length > 0 || this.select.outputDir || this.select.syncWorkingDirectory;
-    this.plan = { hasInputs: (spec.inputs ?? []).length > 0, hasOutputs, paths: this.paths, identity: this.identity, select: this.select };
+    this.plan = {
+      hasInputs: (spec.inputs ?? []).length > 0,
+      hasOutputs,
+      paths: this.paths,
+      identity: this.identity,
+      select: this.select,
+    };
   }
 
   /** The context strategies receive once the pod exists. */
@@ -212,6 +222,7 @@ export class TransferRun {
     const holdsResources = this.podName !== undefined || (this.#prepared && this.env.transfer.prepare !== undefined);
     if (!this.#released && holdsResources) await this.release().catch(() => undefined);
     this.#released = true;
-    if (this.podName) await this.env.kube.deletePod(this.env.namespace, this.podName, { gracePeriodSeconds: 0 }).catch(() => undefined);
+    if (this.podName)
+      await this.env.kube.deletePod(this.env.namespace, this.podName, { gracePeriodSeconds: 0 }).catch(() => undefined);
   }
 }

@@ -14,16 +14,28 @@ const text = () => z.string();
 
 function providerShape<D extends z.ZodType>(cache: D) {
   return z.strictObject({
-    task: z.looseObject({ type: z.string().min(1) }).meta({ description: 'The task that produces the token (at least its `type`).' }),
-    output: z.string().min(1).meta({ description: 'The output of that task holding the token, e.g. `{{ outputs.token.value }}`.' }),
+    task: z
+      .looseObject({ type: z.string().min(1) })
+      .meta({ description: 'The task that produces the token (at least its `type`).' }),
+    output: z
+      .string()
+      .min(1)
+      .meta({ description: 'The output of that task holding the token, e.g. `{{ outputs.token.value }}`.' }),
     cache: cache.meta({ description: 'How long a fetched token is reused (default PT5M).' }),
   });
 }
 
 type ConnectionDraft = {
-  caCertData?: unknown; caCertFile?: unknown; clientCertData?: unknown; clientCertFile?: unknown;
-  clientKeyData?: unknown; clientKeyFile?: unknown; username?: unknown; password?: unknown;
-  oauthToken?: unknown; oauthTokenProvider?: unknown;
+  caCertData?: unknown;
+  caCertFile?: unknown;
+  clientCertData?: unknown;
+  clientCertFile?: unknown;
+  clientKeyData?: unknown;
+  clientKeyFile?: unknown;
+  username?: unknown;
+  password?: unknown;
+  oauthToken?: unknown;
+  oauthTokenProvider?: unknown;
 };
 
 /** Combinations that cannot work; reported on the field to change, never with its value. */
@@ -68,13 +80,17 @@ function connectionShape<B extends z.ZodType, U extends z.ZodType, P extends z.Z
     clientKeyData: text().optional().meta({ description: 'Client key as data (secret).' }),
     clientKeyFile: text().optional().meta({ description: 'Client key as a file path.' }),
     clientKeyPassphrase: text().optional().meta({ description: 'Client key passphrase (secret).' }),
-    disableHostnameVerification: bool.optional().meta({ description: 'Verify the certificate chain but not the host name.' }),
+    disableHostnameVerification: bool
+      .optional()
+      .meta({ description: 'Verify the certificate chain but not the host name.' }),
     keyStoreFile: text().optional().meta({ description: 'PKCS#12 key store file.' }),
     keyStorePassphrase: text().optional().meta({ description: 'Key store passphrase (secret).' }),
     masterUrl: url.meta({ description: 'The URL of the Kubernetes API.' }),
     namespace: text().optional().meta({ description: 'The namespace used.' }),
     oauthToken: text().optional().meta({ description: 'OAuth bearer token (secret).' }),
-    oauthTokenProvider: provider.optional().meta({ description: 'A task that produces the OAuth token, refreshed on expiry and on 401.' }),
+    oauthTokenProvider: provider
+      .optional()
+      .meta({ description: 'A task that produces the OAuth token, refreshed on expiry and on 401.' }),
     password: text().optional().meta({ description: 'Basic-auth password (secret).' }),
     trustCerts: bool.optional().meta({ description: 'Trust all certificates (skips TLS verification; testing only).' }),
     trustStoreFile: text().optional().meta({ description: 'PKCS#12 trust store file.' }),
@@ -84,7 +100,11 @@ function connectionShape<B extends z.ZodType, U extends z.ZodType, P extends z.Z
 }
 
 /** The Connection after rendering: booleans and durations typed, defaults filled in. */
-export const connectionSchema = connectionShape(booleanValue(), httpUrl().default(DEFAULT_MASTER_URL), providerShape(durationMs().prefault('PT5M')))
+export const connectionSchema = connectionShape(
+  booleanValue(),
+  httpUrl().default(DEFAULT_MASTER_URL),
+  providerShape(durationMs().prefault('PT5M')),
+)
   .superRefine(checkConnection)
   .meta({ description: 'The configuration of the target Kubernetes cluster.' });
 

@@ -39,7 +39,11 @@ function checkBounds(value: Bounds, ctx: z.RefinementCtx): void {
 export const retryPolicySchema = z
   .discriminatedUnion('type', [
     z
-      .strictObject({ type: z.literal('constant'), interval: durationMs().meta({ description: 'Time between attempts.' }), ...retryBase })
+      .strictObject({
+        type: z.literal('constant'),
+        interval: durationMs().meta({ description: 'Time between attempts.' }),
+        ...retryBase,
+      })
       .meta({ title: 'Constant', description: 'Retry after a fixed interval.' }),
     z
       .strictObject({
@@ -79,7 +83,10 @@ export const taskCacheSchema = z
 export const workerGroupSchema = z
   .strictObject({
     key: z.string().min(1).meta({ description: 'The worker group key.' }),
-    fallback: z.enum(['FAIL', 'WAIT', 'CANCEL']).optional().meta({ description: 'What to do when no worker of the group is available.' }),
+    fallback: z
+      .enum(['FAIL', 'WAIT', 'CANCEL'])
+      .optional()
+      .meta({ description: 'What to do when no worker of the group is available.' }),
   })
   .meta({ title: 'WorkerGroup', description: 'Runs the task on a group of workers.' });
 

@@ -35,7 +35,9 @@ const BOOLEAN_EXPECTED = (iss: { input?: unknown }) => `expected true or false, 
 
 /** `true`/`false`, or the strings "true"/"false" a rendered template yields; kept as written. */
 export function booleanText() {
-  return z.union([z.boolean(), z.string().regex(/^(true|false|True|False|TRUE|FALSE)$/, { error: BOOLEAN_EXPECTED })], { error: BOOLEAN_EXPECTED });
+  return z.union([z.boolean(), z.string().regex(/^(true|false|True|False|TRUE|FALSE)$/, { error: BOOLEAN_EXPECTED })], {
+    error: BOOLEAN_EXPECTED,
+  });
 }
 
 /** Like {@link booleanText}, converted to a boolean. */
@@ -101,7 +103,8 @@ function labelKeyOk(key: string): boolean {
 /** A label (or node selector) key: `[prefix/]name`, name at most 63 characters. */
 export function labelKey() {
   return z.string().refine(labelKeyOk, {
-    error: (iss) => `expected a label key such as app.kubernetes.io/name (name part: letters, digits, '-', '_', '.', at most 63 characters), ${got(iss.input)}`,
+    error: (iss) =>
+      `expected a label key such as app.kubernetes.io/name (name part: letters, digits, '-', '_', '.', at most 63 characters), ${got(iss.input)}`,
   });
 }
 
@@ -129,9 +132,12 @@ const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d
 
 /** A Kubernetes resource quantity (`500m`, `1`, `1.5`, `256Mi`); numbers become strings. */
 export function quantity() {
-  const message = (iss: { input?: unknown }) => `expected a Kubernetes quantity such as 500m, 2 or 256Mi, ${got(iss.input)}`;
+  const message = (iss: { input?: unknown }) =>
+    `expected a Kubernetes quantity such as 500m, 2 or 256Mi, ${got(iss.input)}`;
   return z
-    .union([z.string().regex(QUANTITY, { error: message }), z.number().nonnegative({ error: message })], { error: message })
+    .union([z.string().regex(QUANTITY, { error: message }), z.number().nonnegative({ error: message })], {
+      error: message,
+    })
     .transform((v) => String(v));
 }
 

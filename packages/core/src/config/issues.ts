@@ -26,10 +26,19 @@ type Issue = z.core.$ZodIssue;
 type Found = { path: IssuePath; message: string };
 
 const NOT_DYNAMIC = 'is not dynamic: templates ({{ ... }}) are not rendered here, write the value itself';
-const UNRENDERED = 'contains an unrendered template ({{ ... }}): the host must render dynamic properties before the runner reads them';
+const UNRENDERED =
+  'contains an unrendered template ({{ ... }}): the host must render dynamic properties before the runner reads them';
 
 const article = (type: string): string =>
-  ({ object: 'an object', record: 'an object', array: 'a list', string: 'a string', number: 'a number', boolean: 'a boolean', int: 'a whole number' })[type] ?? type;
+  ({
+    object: 'an object',
+    record: 'an object',
+    array: 'a list',
+    string: 'a string',
+    number: 'a number',
+    boolean: 'a boolean',
+    int: 'a whole number',
+  })[type] ?? type;
 
 function hasInput(issue: Issue): issue is Issue & { input: unknown } {
   return Object.prototype.hasOwnProperty.call(issue, 'input');
@@ -67,7 +76,10 @@ function visit(issue: Issue, base: IssuePath, options: ConfigIssueOptions, out: 
       return visitUnion(issue, path, options, out);
     case 'invalid_key':
       for (const inner of issue.issues) {
-        out.push({ path, message: `invalid key ${JSON.stringify(String(path[path.length - 1]))}: ${messageFor(inner as Issue, path, options, true)}` });
+        out.push({
+          path,
+          message: `invalid key ${JSON.stringify(String(path[path.length - 1]))}: ${messageFor(inner as Issue, path, options, true)}`,
+        });
       }
       return;
     case 'invalid_element':
@@ -84,13 +96,19 @@ function unknownKey(key: string, path: IssuePath, options: ConfigIssueOptions): 
   const known = options.schema ? knownKeysAt(options.schema, path, options.input) : [];
   const suggestion = closestMatch(key, known);
   if (suggestion !== undefined) return `unknown property; did you mean \`${suggestion}\`?`;
-  if (known.length > 0 && known.length <= 25) return `unknown property; expected one of: ${[...known].sort().join(', ')}`;
+  if (known.length > 0 && known.length <= 25)
+    return `unknown property; expected one of: ${[...known].sort().join(', ')}`;
   return 'unknown property';
 }
 
 const isRootTypeMismatch = (i: Issue) => i.code === 'invalid_type' && i.path.length === 0;
 
-function visitUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: IssuePath, options: ConfigIssueOptions, out: Found[]): void {
+function visitUnion(
+  issue: Extract<Issue, { code: 'invalid_union' }>,
+  path: IssuePath,
+  options: ConfigIssueOptions,
+  out: Found[],
+): void {
   const discriminator = (issue as { discriminator?: string }).discriminator;
   if (discriminator !== undefined && issue.errors.length === 0) {
     const allowed = ((issue as { options?: unknown[] }).options ?? []).map((o) => String(o));
@@ -102,7 +120,10 @@ function visitUnion(issue: Extract<Issue, { code: 'invalid_union' }>, path: Issu
       return;
     }
     const suggestion = typeof value === 'string' ? closestMatch(value, allowed) : undefined;
-    out.push({ path, message: `expected one of ${list}, got ${describeValue(value)}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}` });
+    out.push({
+      path,
+      message: `expected one of ${list}, got ${describeValue(value)}${suggestion ? ` (did you mean "${suggestion}"?)` : ''}`,
+    });
     return;
   }
   const branches = issue.errors as Issue[][];
@@ -123,12 +144,18 @@ function unionMessage(issue: Issue, branches: Issue[][], path: IssuePath, option
   for (const branch of branches) {
     if (branch.every(isTemplateBranchIssue)) continue;
     for (const inner of branch) {
-      const own = isCustomMessage(inner.message) ? inner.message.replace(/^expected /, '').split(', got ')[0]! : undefined;
+      const own = isCustomMessage(inner.message)
+        ? inner.message.replace(/^expected /, '').split(', got ')[0]!
+        : undefined;
       expected.add(own ?? (inner.code === 'invalid_type' ? article(inner.expected) : inner.message));
     }
   }
   const what = [...expected, ...(template ? ['a template such as "{{ inputs.name }}"'] : [])].join(' or ');
-  return messageFor({ ...issue, code: 'custom', message: `expected ${what || 'a different value'}` } as Issue, path, options);
+  return messageFor(
+    { ...issue, code: 'custom', message: `expected ${what || 'a different value'}` } as Issue,
+    path,
+    options,
+  );
 }
 
 const isCustomMessage = (message: string | undefined): message is string =>
@@ -161,14 +188,26 @@ function messageFor(issue: Issue, path: IssuePath, options: ConfigIssueOptions, 
     case 'invalid_value': {
       const allowed = issue.values.map((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
       const suggestion = typeof value === 'string' && !secret ? closestMatch(value, allowed) : undefined;
-      const base = custom ? issue.message : allowed.length === 1 ? `expected ${allowed[0]}` : `expected one of ${allowed.join(', ')}`;
+      const base = custom
+        ? issue.message
+        : allowed.length === 1
+          ? `expected ${allowed[0]}`
+          : `expected one of ${allowed.join(', ')}`;
       return show(base) + (suggestion !== undefined ? ` (did you mean ${suggestion}?)` : '');
     }
     case 'too_small':
       if (issue.origin === 'string' && Number(issue.minimum) === 1 && !custom) return 'must not be empty';
-      return show(custom ? issue.message : `expected at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`);
+      return show(
+        custom
+          ? issue.message
+          : `expected at least ${String(issue.minimum)}${issue.origin === 'string' ? ' characters' : ''}`,
+      );
     case 'too_big':
-      return show(custom ? issue.message : `expected at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`);
+      return show(
+        custom
+          ? issue.message
+          : `expected at most ${String(issue.maximum)}${issue.origin === 'string' ? ' characters' : ''}`,
+      );
     case 'invalid_format':
       return show(custom ? issue.message : `has the wrong format (${issue.format})`);
     case 'custom':
@@ -189,7 +228,8 @@ function documentOrder(input: unknown, path: IssuePath): number[] {
       const index = Object.keys(current).indexOf(String(segment));
       order.push(index < 0 ? Number.MAX_SAFE_INTEGER : index);
     } else order.push(Number.MAX_SAFE_INTEGER);
-    current = current && typeof current === 'object' ? (current as Record<PropertyKey, unknown>)[segment as string] : undefined;
+    current =
+      current && typeof current === 'object' ? (current as Record<PropertyKey, unknown>)[segment as string] : undefined;
   }
   return order;
 }
@@ -214,10 +254,18 @@ export interface ParseWithSchemaOptions extends Omit<ConfigIssueOptions, 'schema
  * listing every problem (see {@link zodIssuesToConfigIssues}). The generic entry point the host
  * uses for flows; runner configuration goes through `parseRunnerConfig`.
  */
-export function parseWithSchema<S extends z.core.$ZodType>(schema: S, input: unknown, options: ParseWithSchemaOptions = {}): z.output<S> {
+export function parseWithSchema<S extends z.core.$ZodType>(
+  schema: S,
+  input: unknown,
+  options: ParseWithSchemaOptions = {},
+): z.output<S> {
   const result = (schema as unknown as z.ZodType).safeParse(input, { reportInput: true });
   if (result.success) return result.data as z.output<S>;
   const issues = zodIssuesToConfigIssues(result.error.issues, { ...options, schema, input });
   const title = options.title ?? `invalid ${options.path ? `${options.path} ` : ''}configuration`;
-  throw new ConfigError(issues, { title, component: options.component ?? 'config', ...(options.code ? { code: options.code } : {}) });
+  throw new ConfigError(issues, {
+    title,
+    component: options.component ?? 'config',
+    ...(options.code ? { code: options.code } : {}),
+  });
 }

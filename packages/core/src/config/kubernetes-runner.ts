@@ -33,7 +33,10 @@ import {
   type Connection,
 } from './types.js';
 
-const runnerType = z.enum([KUBERNETES_RUNNER_TYPE, KESTRA_KUBERNETES_RUNNER_TYPE]).default(KUBERNETES_RUNNER_TYPE).meta(d('type'));
+const runnerType = z
+  .enum([KUBERNETES_RUNNER_TYPE, KESTRA_KUBERNETES_RUNNER_TYPE])
+  .default(KUBERNETES_RUNNER_TYPE)
+  .meta(d('type'));
 
 const pullPolicy = z.enum(['ALWAYS', 'IF_NOT_PRESENT', 'NEVER']);
 
@@ -67,9 +70,17 @@ const fileSidecar = z
 
 /** Unknown keys that are real properties elsewhere: say where they belong. */
 export const RUNNER_KEY_HINTS: Readonly<Record<string, string>> = Object.fromEntries(
-  ['containerImage', 'commands', 'env', 'inputFiles', 'outputFiles', 'namespaceFiles', 'timeout', 'beforeCommands', 'interpreter'].map(
-    (key) => [key, `\`${key}\` belongs to the task, not to taskRunner: move it one level up`],
-  ),
+  [
+    'containerImage',
+    'commands',
+    'env',
+    'inputFiles',
+    'outputFiles',
+    'namespaceFiles',
+    'timeout',
+    'beforeCommands',
+    'interpreter',
+  ].map((key) => [key, `\`${key}\` belongs to the task, not to taskRunner: move it one level up`]),
 );
 
 /**
@@ -102,7 +113,10 @@ export const kubernetesRunnerConfigSchema = z
     fileTransfer: fileTransferSchema.meta(d('fileTransfer')),
     logCollector: logCollectorSchema.meta(d('logCollector')),
   })
-  .meta({ title: 'KubernetesRunner', description: 'Task runner that executes a task inside a pod in a Kubernetes cluster.' });
+  .meta({
+    title: 'KubernetesRunner',
+    description: 'Task runner that executes a task inside a pod in a Kubernetes cluster.',
+  });
 
 /**
  * The Kubernetes runner's configuration as written in a flow: dynamic properties accept a
@@ -129,13 +143,20 @@ export const dynamicKubernetesRunnerConfigSchema = z
     syncWorkingDirectory: dynamic(booleanText()).default(false).meta(d('syncWorkingDirectory')),
     version,
     waitForLogs: dynamic(durationText()).default('PT5S').meta(d('waitForLogs')),
-    waitUntilCompletion: dynamic(durationText({ positive: true })).default('PT1H').meta(d('waitUntilCompletion')),
-    waitUntilRunning: dynamic(durationText({ positive: true })).default('PT10M').meta(d('waitUntilRunning')),
+    waitUntilCompletion: dynamic(durationText({ positive: true }))
+      .default('PT1H')
+      .meta(d('waitUntilCompletion')),
+    waitUntilRunning: dynamic(durationText({ positive: true }))
+      .default('PT10M')
+      .meta(d('waitUntilRunning')),
     imagePullGracePeriod: dynamic(durationText()).default('PT30S').meta(d('imagePullGracePeriod')),
     fileTransfer: dynamicFileTransferSchema.meta(d('fileTransfer')),
     logCollector: dynamicLogCollectorSchema.meta(d('logCollector')),
   })
-  .meta({ title: 'KubernetesRunner', description: 'Task runner that executes a task inside a pod in a Kubernetes cluster.' });
+  .meta({
+    title: 'KubernetesRunner',
+    description: 'Task runner that executes a task inside a pod in a Kubernetes cluster.',
+  });
 
 /** The runner configuration as a rendered value may be written (before defaults and conversions). */
 export type KubernetesRunnerConfigInput = z.input<typeof kubernetesRunnerConfigSchema>;
@@ -175,7 +196,10 @@ export function parseRunnerConfig(input: unknown, options: ParseRunnerConfigOpti
  * Validates a runner configuration as written in a flow (templates allowed in dynamic properties)
  * and returns it with defaults filled in, still unrendered. Same errors as {@link parseRunnerConfig}.
  */
-export function parseDynamicRunnerConfig(input: unknown, options: ParseRunnerConfigOptions = {}): DynamicKubernetesRunnerConfig {
+export function parseDynamicRunnerConfig(
+  input: unknown,
+  options: ParseRunnerConfigOptions = {},
+): DynamicKubernetesRunnerConfig {
   return parseWithSchema(dynamicKubernetesRunnerConfigSchema, input ?? {}, {
     path: options.path ?? 'taskRunner',
     stage: 'flow',

@@ -76,7 +76,10 @@ function discriminatorValues(option: z.core.$ZodType, key: string): unknown[] {
 
 function child(node: Node, segment: PropertyKey): Node | undefined {
   const def = defOf(node.schema);
-  const value = node.value && typeof node.value === 'object' ? (node.value as Record<PropertyKey, unknown>)[segment as string] : undefined;
+  const value =
+    node.value && typeof node.value === 'object'
+      ? (node.value as Record<PropertyKey, unknown>)[segment as string]
+      : undefined;
   if (def.type === 'object' && def.shape) {
     const field = def.shape[segment as string];
     return field ? { schema: field, value } : undefined;

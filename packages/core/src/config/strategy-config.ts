@@ -56,11 +56,20 @@ interface Kit<B, Q, S, N, I, U, E, H> {
 
 type T = z.ZodType;
 
-function transferSchema<B extends T, Q extends T, S extends T, N extends T, I extends T, U extends T, E extends T, H extends T>(
-  k: Kit<B, Q, S, N, I, U, E, H>,
-) {
+function transferSchema<
+  B extends T,
+  Q extends T,
+  S extends T,
+  N extends T,
+  I extends T,
+  U extends T,
+  E extends T,
+  H extends T,
+>(k: Kit<B, Q, S, N, I, U, E, H>) {
   return z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('exec-tar') }).meta({ description: 'exec + tar into an init container and a sidecar (the reference).' }),
+    z
+      .strictObject({ type: z.literal('exec-tar') })
+      .meta({ description: 'exec + tar into an init container and a sidecar (the reference).' }),
     z
       .strictObject({
         type: z.literal('pvc'),
@@ -69,7 +78,9 @@ function transferSchema<B extends T, Q extends T, S extends T, N extends T, I ex
         existingClaim: k.name.optional().meta({ description: 'Use this existing claim instead of creating one.' }),
         subPath: k.subPath.optional().meta({ description: 'Directory inside the claim.' }),
         helperImage: k.image.optional().meta({ description: 'Image of the helper that moves files.' }),
-        hostPath: k.hostPath.optional().meta({ description: 'A hostPath volume instead of a claim (single node, tests).' }),
+        hostPath: k.hostPath
+          .optional()
+          .meta({ description: 'A hostPath volume instead of a claim (single node, tests).' }),
       })
       .meta({ description: 'Files through a PersistentVolumeClaim.' }),
     z
@@ -80,7 +91,9 @@ function transferSchema<B extends T, Q extends T, S extends T, N extends T, I ex
         endpoint: k.url.optional().meta({ description: 'Endpoint of an S3-compatible service; AWS when unset.' }),
         region: z.string().min(1).optional(),
         forcePathStyle: k.bool.optional().meta({ description: 'Path-style addressing.' }),
-        credentials: credentials().optional().meta({ description: 'Static credentials; the default chain when unset.' }),
+        credentials: credentials()
+          .optional()
+          .meta({ description: 'Static credentials; the default chain when unset.' }),
         urlExpiry: k.expiry.meta({ description: 'Lifetime of pre-signed URLs, at most P7D (default PT1H).' }),
         image: k.image.optional().meta({ description: 'Image that fetches and pushes files (needs wget or curl).' }),
       })
@@ -90,9 +103,14 @@ function transferSchema<B extends T, Q extends T, S extends T, N extends T, I ex
 
 function collectorSchema<P extends z.ZodType>(interval: P) {
   return z.discriminatedUnion('type', [
-    z.strictObject({ type: z.literal('follow') }).meta({ description: 'One follow stream per container (the reference).' }),
     z
-      .strictObject({ type: z.literal('poll'), interval: interval.meta({ description: 'Time between reads (default PT2S).' }) })
+      .strictObject({ type: z.literal('follow') })
+      .meta({ description: 'One follow stream per container (the reference).' }),
+    z
+      .strictObject({
+        type: z.literal('poll'),
+        interval: interval.meta({ description: 'Time between reads (default PT2S).' }),
+      })
       .meta({ description: 'Periodic reads from a cursor.' }),
   ]);
 }

@@ -30,7 +30,9 @@ export function formatPath(prefix: string, path: IssuePath): string {
 
 /** Hides the parts of URLs that carry credentials: user info and query strings (pre-signed URLs). */
 function redactUrls(text: string): string {
-  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@').replace(/\b([a-z][a-z0-9+.-]*:\/\/[^?\s]*)\?\S*/gi, '$1?***');
+  return text
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1***@')
+    .replace(/\b([a-z][a-z0-9+.-]*:\/\/[^?\s]*)\?\S*/gi, '$1?***');
 }
 
 /**

@@ -46,15 +46,16 @@ export async function resolveFlowInputs(
   for (const input of flow.inputs) {
     const value = given[input.id] !== undefined ? given[input.id] : input.defaults;
     if (value === undefined || value === null) {
-      if (input.required !== false) missing.push({ path: `inputs.${input.id}`, message: `the ${input.type} input "${input.id}" is required; pass it with --input ${input.id}=${input.type === 'FILE' ? '@path' : 'value'}` });
+      if (input.required !== false)
+        missing.push({
+          path: `inputs.${input.id}`,
+          message: `the ${input.type} input "${input.id}" is required; pass it with --input ${input.id}=${input.type === 'FILE' ? '@path' : 'value'}`,
+        });
       else out[input.id] = null;
       continue;
     }
     try {
-      out[input.id] =
-        input.type === 'FILE'
-          ? await storeFile(input, value, storage, flow, ids)
-          : coerce(input, value);
+      out[input.id] = input.type === 'FILE' ? await storeFile(input, value, storage, flow, ids) : coerce(input, value);
     } catch (error) {
       issues.push({ path: `inputs.${input.id}`, message: error instanceof Error ? error.message : String(error) });
     }
@@ -76,12 +77,14 @@ function coerce(input: FlowInput, value: unknown): unknown {
       return typeof value === 'string' ? value : JSON.stringify(value);
     case 'INT': {
       const n = text !== undefined ? Number(text) : value;
-      if (typeof n !== 'number' || !Number.isInteger(n) || text === '') throw new Error(`expected an integer, got ${JSON.stringify(value)}`);
+      if (typeof n !== 'number' || !Number.isInteger(n) || text === '')
+        throw new Error(`expected an integer, got ${JSON.stringify(value)}`);
       return n;
     }
     case 'FLOAT': {
       const n = text !== undefined ? Number(text) : value;
-      if (typeof n !== 'number' || Number.isNaN(n) || text === '') throw new Error(`expected a number, got ${JSON.stringify(value)}`);
+      if (typeof n !== 'number' || Number.isNaN(n) || text === '')
+        throw new Error(`expected a number, got ${JSON.stringify(value)}`);
       return n;
     }
     case 'BOOLEAN':

@@ -39,7 +39,8 @@ export function flowJsonSchema(): Record<string, unknown> {
     $id: FLOW_JSON_SCHEMA_ID,
     $schema,
     title: 'podrun flow',
-    description: 'A workflow file run by podrun (the reference YAML format): inputs, tasks in order, task runners, plugin defaults.',
+    description:
+      'A workflow file run by podrun (the reference YAML format): inputs, tasks in order, task runners, plugin defaults.',
     ...rest,
     definitions: {
       ...(rest.definitions as Record<string, unknown> | undefined),
@@ -47,7 +48,10 @@ export function flowJsonSchema(): Record<string, unknown> {
         description: 'The task runner: `type` selects it; the Kubernetes runner is described property by property.',
         type: 'object',
         properties: {
-          type: { type: 'string', description: 'The runner type, e.g. io.podrun.kubernetes, io.podrun.process or a registered plugin type.' },
+          type: {
+            type: 'string',
+            description: 'The runner type, e.g. io.podrun.kubernetes, io.podrun.process or a registered plugin type.',
+          },
           version: { type: 'string', description: 'The plugin version: exact, a semver range or `latest`.' },
         },
         required: ['type'],

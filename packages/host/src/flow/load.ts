@@ -31,7 +31,9 @@ export function parseFlow(source: string, options: ParseFlowOptions = {}): Flow 
       title: `invalid flow${options.file ? ` ${options.file}` : ''}`,
     });
   if (doc.errors.length) {
-    throw fail(doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0]!, line: e.linePos?.[0]?.line })));
+    throw fail(
+      doc.errors.map((e) => ({ path: '(yaml)', message: e.message.split('\n')[0]!, line: e.linePos?.[0]?.line })),
+    );
   }
   const raw = doc.toJS({ maxAliasCount: 100 }) as unknown;
   const shell = flowShellSchema.safeParse(raw);
@@ -65,8 +67,18 @@ export function parseFlow(source: string, options: ParseFlowOptions = {}): Flow 
     }
     tasks.push(parsed.data);
   });
-  duplicates(shell.data.tasks.map((t) => t.id), 'tasks', 'task', issues);
-  duplicates((shell.data.inputs ?? []).map((i) => i.id), 'inputs', 'input', issues);
+  duplicates(
+    shell.data.tasks.map((t) => t.id),
+    'tasks',
+    'task',
+    issues,
+  );
+  duplicates(
+    (shell.data.inputs ?? []).map((i) => i.id),
+    'inputs',
+    'input',
+    issues,
+  );
   if (issues.length) throw fail(issues);
   const flow: Flow = {
     id: shell.data.id,
@@ -82,16 +94,22 @@ export function parseFlow(source: string, options: ParseFlowOptions = {}): Flow 
 }
 
 /** Reads and parses a flow file. */
-export async function loadFlowFile(file: string, options: Omit<ParseFlowOptions, 'file'> = {}): Promise<{ flow: Flow; source: string }> {
+export async function loadFlowFile(
+  file: string,
+  options: Omit<ParseFlowOptions, 'file'> = {},
+): Promise<{ flow: Flow; source: string }> {
   let source: string;
   try {
     source = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ConfigError([{ path: '(file)', message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }], {
-      code: ErrorCodes.FLOW_INVALID,
-      component: 'flow',
-      title: 'flow file not readable',
-    });
+    throw new ConfigError(
+      [{ path: '(file)', message: `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? String(error)}` }],
+      {
+        code: ErrorCodes.FLOW_INVALID,
+        component: 'flow',
+        title: 'flow file not readable',
+      },
+    );
   }
   return { flow: parseFlow(source, { ...options, file }), source };
 }
@@ -99,7 +117,11 @@ export async function loadFlowFile(file: string, options: Omit<ParseFlowOptions,
 function duplicates(ids: unknown[], list: string, what: string, issues: ConfigIssue[]): void {
   const seen = new Map<unknown, number>();
   ids.forEach((id, index) => {
-    if (seen.has(id)) issues.push({ path: `${list}[${index}].id`, message: `duplicate ${what} id "${String(id)}" (also ${list}[${seen.get(id)}])` });
+    if (seen.has(id))
+      issues.push({
+        path: `${list}[${index}].id`,
+        message: `duplicate ${what} id "${String(id)}" (also ${list}[${seen.get(id)}])`,
+      });
     else seen.set(id, index);
   });
 }

@@ -20,7 +20,9 @@ export type InputType = (typeof INPUT_TYPES)[number];
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_-]*$/;
 const id = (what: string) =>
-  z.string({ error: `expected the ${what} id as a string` }).regex(ID, { error: `expected letters, digits, "_" or "-" (starting with a letter or digit)` });
+  z
+    .string({ error: `expected the ${what} id as a string` })
+    .regex(ID, { error: `expected letters, digits, "_" or "-" (starting with a letter or digit)` });
 
 /** A flow input declaration (`inputs[]`): id, type, description, required, defaults. */
 export const inputSchema = z.strictObject({
@@ -36,7 +38,10 @@ export const inputSchema = z.strictObject({
  * A `taskRunner` block as a flow sees it: a `type` (and optional `version`); the selected runner
  * validates the rest of its properties.
  */
-export const runnerSchema = z.looseObject({ type: z.string({ error: 'expected the task runner type, e.g. io.podrun.kubernetes' }), version: z.string().optional() });
+export const runnerSchema = z.looseObject({
+  type: z.string({ error: 'expected the task runner type, e.g. io.podrun.kubernetes' }),
+  version: z.string().optional(),
+});
 
 const namespaceFilesSchema = z.strictObject({
   enabled: z.boolean().default(true),
@@ -70,7 +75,9 @@ const commonTaskShape = {
 export const commandsTaskSchema = z.strictObject({
   ...commonTaskShape,
   type: z.enum(TASK_TYPES.commands),
-  commands: z.array(z.string(), { error: 'expected a list of shell commands' }).min(1, { error: 'expected at least one command' }),
+  commands: z
+    .array(z.string(), { error: 'expected a list of shell commands' })
+    .min(1, { error: 'expected at least one command' }),
 });
 
 /** A Script task (`io.kestra.plugin.scripts.shell.Script` or its podrun alias) with its `script`. */

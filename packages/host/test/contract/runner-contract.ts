@@ -64,19 +64,28 @@ export function describeTaskRunnerContract(options: ContractOptions): void {
         logger: { debug() {}, info() {}, warn() {}, error() {} },
         taskLogs: { line: (l) => void lines.push(l) },
         storage,
-        state: { get: async <T,>(k: string) => state.get(k) as T | undefined, set: async (k, v) => void state.set(k, v) },
+        state: {
+          get: async <T>(k: string) => state.get(k) as T | undefined,
+          set: async (k, v) => void state.set(k, v),
+        },
         renderer: createTemplateRenderer(),
         vars: {},
       });
       return { context, lines, identity };
     };
     const task = (t: Omit<Task, 'containerImage'>): Task => ({ containerImage: subject.image, ...t });
-    const run = (h: Harness, t: Task, signal = new AbortController().signal) => subject.runner.run(t, h.context, signal);
+    const run = (h: Harness, t: Task, signal = new AbortController().signal) =>
+      subject.runner.run(t, h.context, signal);
     const text = (h: Harness) => h.lines.map((l) => l.text);
 
     it('streams each output line once, in order, whitespace kept, and exits 0', async () => {
       const h = harness();
-      const result = await run(h, task({ commands: ['echo "Hello World"', 'printf "  indented\\ttab  \\n"', 'for i in 1 2 3; do echo line-$i; done'] }));
+      const result = await run(
+        h,
+        task({
+          commands: ['echo "Hello World"', 'printf "  indented\\ttab  \\n"', 'for i in 1 2 3; do echo line-$i; done'],
+        }),
+      );
       expect(result.exitCode).toBe(0);
       expect(text(h)).toEqual(['Hello World', '  indented\ttab  ', 'line-1', 'line-2', 'line-3']);
       for (const line of h.lines) expect(line.timestamp).toMatch(/^\d{4}-\d\d-\d\dT/);
@@ -91,10 +100,18 @@ export function describeTaskRunnerContract(options: ContractOptions): void {
 
     it('sets WORKING_DIR, OUTPUT_DIR and the task env, and runs in the working directory', async () => {
       const h = harness();
-      const result = await run(h, task({
-        commands: ['echo "wd=$WORKING_DIR"', 'echo "od=$OUTPUT_DIR"', 'echo "greeting=$GREETING"', 'echo "pwd=$(pwd)"'],
-        env: { GREETING: 'hi there' },
-      }));
+      const result = await run(
+        h,
+        task({
+          commands: [
+            'echo "wd=$WORKING_DIR"',
+            'echo "od=$OUTPUT_DIR"',
+            'echo "greeting=$GREETING"',
+            'echo "pwd=$(pwd)"',
+          ],
+          env: { GREETING: 'hi there' },
+        }),
+      );
       expect(result.exitCode).toBe(0);
       const out = Object.fromEntries(text(h).map((l) => l.split('=') as [string, string]));
       expect(out.greeting).toBe('hi there');
@@ -109,20 +126,35 @@ export function describeTaskRunnerContract(options: ContractOptions): void {
       const h = harness();
       const binary = randomBytes(300_000);
       const uri = await storage.put(['company.team', 'contract', 'inputs', 'data.bin'], Readable.from([binary]));
-      const result = await run(h, task({
-        commands: ['cp data.bin out.bin', 'cp "nested dir/note.txt" "out note.txt"', 'mkdir -p reports/deep && echo "{}" > reports/deep/r.json', 'echo ignored > skip.log'],
-        inputFiles: { 'data.bin': { uri }, 'nested dir/note.txt': { content: 'ünïcode note\n' } },
-        outputFiles: ['out.bin', 'out note.txt', '**/*.json'],
-      }));
+      const result = await run(
+        h,
+        task({
+          commands: [
+            'cp data.bin out.bin',
+            'cp "nested dir/note.txt" "out note.txt"',
+            'mkdir -p reports/deep && echo "{}" > reports/deep/r.json',
+            'echo ignored > skip.log',
+          ],
+          inputFiles: { 'data.bin': { uri }, 'nested dir/note.txt': { content: 'ünïcode note\n' } },
+          outputFiles: ['out.bin', 'out note.txt', '**/*.json'],
+        }),
+      );
       expect(result.exitCode).toBe(0);
       expect(Object.keys(result.outputFiles).sort()).toEqual(['out note.txt', 'out.bin', 'reports/deep/r.json']);
-      expect(await sha(storage, result.outputFiles['out.bin']!)).toBe(createHash('sha256').update(binary).digest('hex'));
+      expect(await sha(storage, result.outputFiles['out.bin']!)).toBe(
+        createHash('sha256').update(binary).digest('hex'),
+      );
       expect(await read(storage, result.outputFiles['out note.txt']!)).toBe('ünïcode note\n');
     });
 
     it('collects every file written to OUTPUT_DIR, named relative to it', async () => {
       const h = harness();
-      const result = await run(h, task({ commands: ['mkdir -p "$OUTPUT_DIR/sub"', 'echo a > "$OUTPUT_DIR/a.txt"', 'echo b > "$OUTPUT_DIR/sub/b.txt"'] }));
+      const result = await run(
+        h,
+        task({
+          commands: ['mkdir -p "$OUTPUT_DIR/sub"', 'echo a > "$OUTPUT_DIR/a.txt"', 'echo b > "$OUTPUT_DIR/sub/b.txt"'],
+        }),
+      );
       expect(result.exitCode).toBe(0);
       expect(Object.keys(result.outputFiles).sort()).toEqual(['a.txt', 'sub/b.txt']);
       expect(await read(storage, result.outputFiles['sub/b.txt']!)).toBe('b\n');
@@ -130,13 +162,16 @@ export function describeTaskRunnerContract(options: ContractOptions): void {
 
     it('turns ::{"outputs":...}:: lines into vars and metrics, not log lines', async () => {
       const h = harness();
-      const result = await run(h, task({
-        commands: [
-          `echo '::{"outputs":{"answer":42,"name":"a  b"}}::'`,
-          `echo '::{"metrics":[{"name":"rows","type":"counter","value":7}]}::'`,
-          'echo plain',
-        ],
-      }));
+      const result = await run(
+        h,
+        task({
+          commands: [
+            `echo '::{"outputs":{"answer":42,"name":"a  b"}}::'`,
+            `echo '::{"metrics":[{"name":"rows","type":"counter","value":7}]}::'`,
+            'echo plain',
+          ],
+        }),
+      );
       expect(result.vars).toEqual({ answer: 42, name: 'a  b' });
       expect(result.metrics).toEqual([expect.objectContaining({ name: 'rows', type: 'counter', value: 7 })]);
       expect(text(h)).toEqual(['plain']);
@@ -144,14 +179,23 @@ export function describeTaskRunnerContract(options: ContractOptions): void {
 
     it('fails before running when a stored input file is missing', async () => {
       const h = harness();
-      const error = await run(h, task({ commands: ['echo never'], inputFiles: { 'x.txt': { uri: 'podrun:///company.team/none/missing.txt' } } })).catch((e: unknown) => e);
+      const error = await run(
+        h,
+        task({ commands: ['echo never'], inputFiles: { 'x.txt': { uri: 'podrun:///company.team/none/missing.txt' } } }),
+      ).catch((e: unknown) => e);
       expect(isPodrunError(error, ErrorCodes.INPUT_MISSING)).toBe(true);
       expect(text(h)).not.toContain('never');
     });
 
     it('never returns a host file through a symlinked output', async () => {
       const h = harness();
-      const result = await run(h, task({ commands: ['ln -s /etc/hostname leak.txt', 'ln -s /etc "$OUTPUT_DIR/etc"'], outputFiles: ['leak.txt', '**'] })).catch((e: unknown) => e);
+      const result = await run(
+        h,
+        task({
+          commands: ['ln -s /etc/hostname leak.txt', 'ln -s /etc "$OUTPUT_DIR/etc"'],
+          outputFiles: ['leak.txt', '**'],
+        }),
+      ).catch((e: unknown) => e);
       if (result instanceof Error) {
         expect(result).toBeInstanceOf(UnsafePathError);
       } else {

@@ -67,7 +67,11 @@ export function createAuthenticator(options: {
         const known = options.staticTokens.find((t) => same(t.token, value));
         if (known) {
           return {
-            user: { name: known.user, ...(known.uid ? { uid: known.uid } : {}), groups: withAuthenticated(known.groups ?? []) },
+            user: {
+              name: known.user,
+              ...(known.uid ? { uid: known.uid } : {}),
+              groups: withAuthenticated(known.groups ?? []),
+            },
           };
         }
         const sa = options.tokens.authenticate(value);
@@ -82,7 +86,11 @@ export function createAuthenticator(options: {
         const known = options.basicAuth.find((u) => u.username === username && same(u.password, password));
         if (known) {
           return {
-            user: { name: known.username, ...(known.uid ? { uid: known.uid } : {}), groups: withAuthenticated(known.groups ?? []) },
+            user: {
+              name: known.username,
+              ...(known.uid ? { uid: known.uid } : {}),
+              groups: withAuthenticated(known.groups ?? []),
+            },
           };
         }
       }

@@ -34,12 +34,31 @@ function clusterBinding(name: string, role: string, groups: string[]): KubeObjec
 const read = ['get', 'list', 'watch'];
 const write = ['create', 'delete', 'deletecollection', 'patch', 'update'];
 const viewRules: Obj[] = [
-  { apiGroups: [''], resources: ['pods', 'pods/log', 'pods/status', 'configmaps', 'events', 'persistentvolumeclaims', 'persistentvolumeclaims/status', 'serviceaccounts', 'namespaces', 'namespaces/status'], verbs: read },
+  {
+    apiGroups: [''],
+    resources: [
+      'pods',
+      'pods/log',
+      'pods/status',
+      'configmaps',
+      'events',
+      'persistentvolumeclaims',
+      'persistentvolumeclaims/status',
+      'serviceaccounts',
+      'namespaces',
+      'namespaces/status',
+    ],
+    verbs: read,
+  },
 ];
 const editRules: Obj[] = [
   ...viewRules,
   { apiGroups: [''], resources: ['pods/exec', 'pods/attach'], verbs: ['create', 'get'] },
-  { apiGroups: [''], resources: ['pods', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts'], verbs: write },
+  {
+    apiGroups: [''],
+    resources: ['pods', 'configmaps', 'secrets', 'persistentvolumeclaims', 'serviceaccounts'],
+    verbs: write,
+  },
   { apiGroups: [''], resources: ['secrets'], verbs: read },
   { apiGroups: [''], resources: ['serviceaccounts/token'], verbs: ['create'] },
 ];
@@ -50,20 +69,42 @@ const adminRules: Obj[] = [
 ];
 
 /** Creates the objects of a fresh cluster. */
-export function bootstrap(store: ApiObjectStore, node: { name: string; labels: Record<string, string>; allocatable: Record<string, string> }): void {
+export function bootstrap(
+  store: ApiObjectStore,
+  node: { name: string; labels: Record<string, string>; allocatable: Record<string, string> },
+): void {
   const policy: KubeObject[] = [
     clusterRole('cluster-admin', [
       { apiGroups: ['*'], resources: ['*'], verbs: ['*'] },
       { nonResourceURLs: ['*'], verbs: ['*'] },
     ]),
     clusterRole('system:discovery', [
-      { nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/healthz', '/livez', '/openapi', '/openapi/*', '/readyz', '/version', '/version/'], verbs: ['get'] },
+      {
+        nonResourceURLs: [
+          '/api',
+          '/api/*',
+          '/apis',
+          '/apis/*',
+          '/healthz',
+          '/livez',
+          '/openapi',
+          '/openapi/*',
+          '/readyz',
+          '/version',
+          '/version/',
+        ],
+        verbs: ['get'],
+      },
     ]),
     clusterRole('system:public-info-viewer', [
       { nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'], verbs: ['get'] },
     ]),
     clusterRole('system:basic-user', [
-      { apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'], verbs: ['create'] },
+      {
+        apiGroups: ['authorization.k8s.io'],
+        resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'],
+        verbs: ['create'],
+      },
       { apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'], verbs: ['create'] },
     ]),
     clusterRole('view', viewRules),
@@ -71,7 +112,10 @@ export function bootstrap(store: ApiObjectStore, node: { name: string; labels: R
     clusterRole('admin', adminRules),
     clusterBinding('cluster-admin', 'cluster-admin', ['system:masters']),
     clusterBinding('system:discovery', 'system:discovery', ['system:authenticated']),
-    clusterBinding('system:public-info-viewer', 'system:public-info-viewer', ['system:authenticated', 'system:unauthenticated']),
+    clusterBinding('system:public-info-viewer', 'system:public-info-viewer', [
+      'system:authenticated',
+      'system:unauthenticated',
+    ]),
     clusterBinding('system:basic-user', 'system:basic-user', ['system:authenticated']),
   ];
   for (const object of policy) {
@@ -82,15 +126,37 @@ export function bootstrap(store: ApiObjectStore, node: { name: string; labels: R
     kind: 'Node',
     metadata: {
       name: node.name,
-      labels: { 'kubernetes.io/hostname': node.name, 'kubernetes.io/os': 'linux', 'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch, ...node.labels },
+      labels: {
+        'kubernetes.io/hostname': node.name,
+        'kubernetes.io/os': 'linux',
+        'kubernetes.io/arch': process.arch === 'x64' ? 'amd64' : process.arch,
+        ...node.labels,
+      },
     },
     spec: {},
     status: {
       capacity: node.allocatable,
       allocatable: node.allocatable,
-      conditions: [{ type: 'Ready', status: 'True', reason: 'KubeletReady', message: 'kubelet is posting ready status', lastHeartbeatTime: kubeTimestamp(), lastTransitionTime: kubeTimestamp() }],
-      addresses: [{ type: 'InternalIP', address: '127.0.0.1' }, { type: 'Hostname', address: node.name }],
-      nodeInfo: { kubeletVersion: 'v1.32.0+podrun', containerRuntimeVersion: 'podrun://0.1.0', operatingSystem: 'linux', architecture: process.arch === 'x64' ? 'amd64' : process.arch },
+      conditions: [
+        {
+          type: 'Ready',
+          status: 'True',
+          reason: 'KubeletReady',
+          message: 'kubelet is posting ready status',
+          lastHeartbeatTime: kubeTimestamp(),
+          lastTransitionTime: kubeTimestamp(),
+        },
+      ],
+      addresses: [
+        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'Hostname', address: node.name },
+      ],
+      nodeInfo: {
+        kubeletVersion: 'v1.32.0+podrun',
+        containerRuntimeVersion: 'podrun://0.1.0',
+        operatingSystem: 'linux',
+        architecture: process.arch === 'x64' ? 'amd64' : process.arch,
+      },
     },
   });
 }
@@ -102,19 +168,39 @@ export function startControllers(ctx: ServerContext): () => void {
 
   const populateNamespace = (ns: string): void => {
     if (!store.get('serviceaccounts', ns, 'default')) {
-      store.create('serviceaccounts', { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'default', namespace: ns } });
+      store.create('serviceaccounts', {
+        apiVersion: 'v1',
+        kind: 'ServiceAccount',
+        metadata: { name: 'default', namespace: ns },
+      });
     }
     if (!store.get('configmaps', ns, 'kube-root-ca.crt')) {
       store.create('configmaps', {
         apiVersion: 'v1',
         kind: 'ConfigMap',
-        metadata: { name: 'kube-root-ca.crt', namespace: ns, annotations: { 'kubernetes.io/description': 'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.' } },
+        metadata: {
+          name: 'kube-root-ca.crt',
+          namespace: ns,
+          annotations: {
+            'kubernetes.io/description':
+              'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.',
+          },
+        },
         data: { 'ca.crt': ctx.caCertPem },
       });
     }
   };
 
-  const namespaced = ['pods', 'events', 'persistentvolumeclaims', 'serviceaccounts', 'secrets', 'configmaps', 'roles', 'rolebindings'];
+  const namespaced = [
+    'pods',
+    'events',
+    'persistentvolumeclaims',
+    'serviceaccounts',
+    'secrets',
+    'configmaps',
+    'roles',
+    'rolebindings',
+  ];
   const drainNamespace = (ns: string): void => {
     for (const resource of namespaced) {
       for (const object of store.list(resource, ns)) {
@@ -129,9 +215,9 @@ export function startControllers(ctx: ServerContext): () => void {
   };
 
   const claimInUse = (ns: string, claim: string): boolean =>
-    store.list('pods', ns).some((p) =>
-      ((p as Obj).spec?.volumes ?? []).some((v: Obj) => v.persistentVolumeClaim?.claimName === claim),
-    );
+    store
+      .list('pods', ns)
+      .some((p) => ((p as Obj).spec?.volumes ?? []).some((v: Obj) => v.persistentVolumeClaim?.claimName === claim));
 
   const unsubscribe = store.subscribe((event) => {
     const { object } = event;
@@ -144,7 +230,11 @@ export function startControllers(ctx: ServerContext): () => void {
       // Like pvc-protection: the data stays while a pod still uses the claim.
       const key = `${object.metadata.namespace}/${object.metadata.name}`;
       if (claimInUse(object.metadata.namespace!, object.metadata.name)) pendingClaimDirs.add(key);
-      else rmSync(claimDirectory(ctx.stateDir, object.metadata.namespace!, object.metadata.name), { recursive: true, force: true });
+      else
+        rmSync(claimDirectory(ctx.stateDir, object.metadata.namespace!, object.metadata.name), {
+          recursive: true,
+          force: true,
+        });
       return;
     }
     if (event.resource === 'pods' && event.type === 'DELETED') {
@@ -157,7 +247,8 @@ export function startControllers(ctx: ServerContext): () => void {
         }
       }
       const namespace = store.get('namespaces', undefined, ns);
-      if (namespace?.metadata.deletionTimestamp && store.list('pods', ns).length === 0) store.remove('namespaces', undefined, ns);
+      if (namespace?.metadata.deletionTimestamp && store.list('pods', ns).length === 0)
+        store.remove('namespaces', undefined, ns);
     }
   });
 
@@ -199,12 +290,17 @@ export function eventRecorder(store: ApiObjectStore, nodeName: string): NodeOpti
         reason: event.reason,
         message: event.message,
         type: event.type,
-        source: { component: event.reason === 'Scheduled' || event.reason === 'FailedScheduling' ? 'default-scheduler' : 'kubelet', host: nodeName },
+        source: {
+          component:
+            event.reason === 'Scheduled' || event.reason === 'FailedScheduling' ? 'default-scheduler' : 'kubelet',
+          host: nodeName,
+        },
         firstTimestamp: now,
         lastTimestamp: now,
         count: 1,
         eventTime: null,
-        reportingComponent: event.reason === 'Scheduled' || event.reason === 'FailedScheduling' ? 'default-scheduler' : 'kubelet',
+        reportingComponent:
+          event.reason === 'Scheduled' || event.reason === 'FailedScheduling' ? 'default-scheduler' : 'kubelet',
         reportingInstance: nodeName,
       });
     } catch {

@@ -65,15 +65,26 @@ function statusFor(entry: PendingFailure): { status: KubeStatus; headers: Record
   const details = retry !== undefined ? { retryAfterSeconds: retry } : undefined;
   switch (entry.status) {
     case 429:
-      return { status: failure(429, 'TooManyRequests', 'Too many requests, please try again later.', details), headers };
+      return {
+        status: failure(429, 'TooManyRequests', 'Too many requests, please try again later.', details),
+        headers,
+      };
     case 503:
-      return { status: failure(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', details), headers };
+      return {
+        status: failure(503, 'ServiceUnavailable', 'the server is currently unable to handle the request', details),
+        headers,
+      };
     default:
       return {
-        status: failure(500, 'InternalError', 'Internal error occurred: injected by the podrun kube-emulator fault API', {
-          ...details,
-          causes: [{ message: 'injected by the podrun kube-emulator fault API' }],
-        }),
+        status: failure(
+          500,
+          'InternalError',
+          'Internal error occurred: injected by the podrun kube-emulator fault API',
+          {
+            ...details,
+            causes: [{ message: 'injected by the podrun kube-emulator fault API' }],
+          },
+        ),
         headers,
       };
   }

@@ -26,8 +26,15 @@ export const fieldErrors = {
     return { reason: 'FieldValueNotFound', field, message: `Not found: ${show(value)}` };
   },
   notSupported(field: string, value: unknown, supported: string[]): FieldError {
-    const list = [...supported].sort().map((v) => JSON.stringify(v)).join(', ');
-    return { reason: 'FieldValueNotSupported', field, message: `Unsupported value: ${show(value)}: supported values: ${list}` };
+    const list = [...supported]
+      .sort()
+      .map((v) => JSON.stringify(v))
+      .join(', ');
+    return {
+      reason: 'FieldValueNotSupported',
+      field,
+      message: `Unsupported value: ${show(value)}: supported values: ${list}`,
+    };
   },
   forbidden(field: string, detail: string): FieldError {
     return { reason: 'FieldValueForbidden', field, message: `Forbidden: ${detail}` };

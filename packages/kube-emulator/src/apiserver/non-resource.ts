@@ -10,7 +10,11 @@ import { ApiStatusError, failure, pageNotFound, writeJson, writeStatus } from '.
 import type { UserInfo } from './tokens.js';
 
 function text(res: ServerResponse, code: number, body: string, type = 'text/plain; charset=utf-8'): void {
-  res.writeHead(code, { 'Content-Type': type, 'Content-Length': Buffer.byteLength(body), 'Cache-Control': 'no-cache, private' });
+  res.writeHead(code, {
+    'Content-Type': type,
+    'Content-Length': Buffer.byteLength(body),
+    'Cache-Control': 'no-cache, private',
+  });
   res.end(body);
 }
 
@@ -24,7 +28,10 @@ export function serveNonResource(
 ): void {
   const path = url.pathname.replace(/\/+$/, '') || '/';
   const segments = path.split('/').filter((s) => s !== '');
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw new ApiStatusError(failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+  if (req.method !== 'GET' && req.method !== 'HEAD')
+    throw new ApiStatusError(
+      failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
+    );
   switch (path) {
     case '/version':
       writeJson(res, 200, versionInfo());
@@ -73,7 +80,8 @@ export async function serveAdmin(
     writeStatus(res, failure(403, 'Forbidden', `forbidden: User "${user.name}" cannot post path "${url.pathname}"`));
     return;
   }
-  if (req.method !== 'POST') throw new ApiStatusError(failure(405, 'MethodNotAllowed', 'the admin API only accepts POST'));
+  if (req.method !== 'POST')
+    throw new ApiStatusError(failure(405, 'MethodNotAllowed', 'the admin API only accepts POST'));
   const segments = url.pathname.split('/').filter((s) => s !== '');
   const body = ((await readObject(req)) ?? {}) as Record<string, unknown>;
   if (segments[1] === 'metrics' && segments[2] === 'reset') {

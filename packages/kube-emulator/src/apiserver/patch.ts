@@ -75,7 +75,8 @@ function unescape(token: string): string {
 
 function pointer(path: string): string[] {
   if (path === '') return [];
-  if (!path.startsWith('/')) throw badRequest(`the server rejected our request due to an error in our request: invalid JSON pointer "${path}"`);
+  if (!path.startsWith('/'))
+    throw badRequest(`the server rejected our request due to an error in our request: invalid JSON pointer "${path}"`);
   return path.slice(1).split('/').map(unescape);
 }
 
@@ -89,7 +90,10 @@ function resolveParent(doc: Json, tokens: string[], op: string, path: string): {
     if (Array.isArray(node)) node = node[Number(token)] ?? null;
     else if (isObject(node)) node = node[token] ?? null;
     else node = null;
-    if (node === null) throw invalidPatch(`the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`);
+    if (node === null)
+      throw invalidPatch(
+        `the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`,
+      );
   }
   return { parent: node, last: tokens[tokens.length - 1]! };
 }
@@ -98,7 +102,10 @@ function getAt(doc: Json, path: string, op: string): Json {
   let node: Json = doc;
   for (const token of pointer(path)) {
     const next: Json | undefined = Array.isArray(node) ? node[Number(token)] : isObject(node) ? node[token] : undefined;
-    if (next === undefined) throw invalidPatch(`the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`);
+    if (next === undefined)
+      throw invalidPatch(
+        `the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`,
+      );
     node = next;
   }
   return node;
@@ -109,10 +116,16 @@ function removeAt(doc: Json, path: string, op: string): Json {
   const { parent, last } = resolveParent(doc, tokens, op, path);
   if (Array.isArray(parent)) {
     const i = Number(last);
-    if (!(i >= 0 && i < parent.length)) throw invalidPatch(`the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`);
+    if (!(i >= 0 && i < parent.length))
+      throw invalidPatch(
+        `the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`,
+      );
     return parent.splice(i, 1)[0]!;
   }
-  if (!isObject(parent) || !(last in parent)) throw invalidPatch(`the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`);
+  if (!isObject(parent) || !(last in parent))
+    throw invalidPatch(
+      `the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`,
+    );
   const old = parent[last]!;
   delete parent[last];
   return old;
@@ -124,21 +137,32 @@ function addAt(doc: Json, path: string, value: Json, replace: boolean, op: strin
   const { parent, last } = resolveParent(doc, tokens, op, path);
   if (Array.isArray(parent)) {
     const i = last === '-' ? parent.length : Number(last);
-    if (!(i >= 0 && i <= parent.length)) throw invalidPatch(`the server rejected our request due to an error in our request: ${op} operation does not apply: index out of range`);
+    if (!(i >= 0 && i <= parent.length))
+      throw invalidPatch(
+        `the server rejected our request due to an error in our request: ${op} operation does not apply: index out of range`,
+      );
     if (replace) parent[i] = value;
     else parent.splice(i, 0, value);
   } else if (isObject(parent)) {
-    if (replace && !(last in parent)) throw invalidPatch(`the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: ${path}: missing value`);
+    if (replace && !(last in parent))
+      throw invalidPatch(
+        `the server rejected our request due to an error in our request: replace operation does not apply: doc is missing key: ${path}: missing value`,
+      );
     parent[last] = value;
   } else {
-    throw invalidPatch(`the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`);
+    throw invalidPatch(
+      `the server rejected our request due to an error in our request: ${op} operation does not apply: doc is missing path: "${path}": missing value`,
+    );
   }
   return doc;
 }
 
 /** RFC 6902. */
 export function jsonPatch(target: Json, operations: unknown): Json {
-  if (!Array.isArray(operations)) throw badRequest('the server rejected our request due to an error in our request: json: cannot unmarshal object into Go value of type jsonpatch.Patch');
+  if (!Array.isArray(operations))
+    throw badRequest(
+      'the server rejected our request due to an error in our request: json: cannot unmarshal object into Go value of type jsonpatch.Patch',
+    );
   let doc: Json = structuredClone(target);
   for (const raw of operations as Record<string, Json>[]) {
     const op = String(raw.op);
@@ -163,7 +187,9 @@ export function jsonPatch(target: Json, operations: unknown): Json {
         break;
       case 'test':
         if (!isDeepStrictEqual(getAt(doc, path, op), raw.value)) {
-          throw invalidPatch(`the server rejected our request due to an error in our request: testing value ${path} failed: test failed`);
+          throw invalidPatch(
+            `the server rejected our request due to an error in our request: testing value ${path} failed: test failed`,
+          );
         }
         break;
       default:

@@ -14,7 +14,8 @@ function defaultContainer(c: Obj): void {
   if (!c.imagePullPolicy && typeof c.image === 'string') {
     const last = c.image.split('/').pop() ?? '';
     const tag = last.includes('@') ? undefined : last.split(':')[1];
-    c.imagePullPolicy = tag === undefined && !last.includes('@') ? 'Always' : tag === 'latest' ? 'Always' : 'IfNotPresent';
+    c.imagePullPolicy =
+      tag === undefined && !last.includes('@') ? 'Always' : tag === 'latest' ? 'Always' : 'IfNotPresent';
   }
   c.resources ??= {};
   for (const port of c.ports ?? []) port.protocol ??= 'TCP';
@@ -33,7 +34,8 @@ function qosClass(spec: Obj): string {
     const limits = c.resources?.limits ?? {};
     if (Object.keys(requests).length || Object.keys(limits).length) any = true;
     for (const r of ['cpu', 'memory']) {
-      if (limits[r] === undefined || (requests[r] !== undefined && String(requests[r]) !== String(limits[r]))) guaranteed = false;
+      if (limits[r] === undefined || (requests[r] !== undefined && String(requests[r]) !== String(limits[r])))
+        guaranteed = false;
     }
   }
   if (!any) return 'BestEffort';

@@ -55,12 +55,16 @@ export function podLog(ctx: ServerContext, scope: RequestScope, name: string): v
   if (sinceTimeText) {
     sinceTime = new Date(sinceTimeText);
     if (Number.isNaN(sinceTime.getTime())) {
-      throw badRequest(`parsing time "${sinceTimeText}" as "2006-01-02T15:04:05Z07:00": cannot parse "${sinceTimeText}" as "2006"`);
+      throw badRequest(
+        `parsing time "${sinceTimeText}" as "2006-01-02T15:04:05Z07:00": cannot parse "${sinceTimeText}" as "2006"`,
+      );
     }
   }
   const errors: FieldError[] = [];
-  if (tailLines !== undefined && tailLines < 0) errors.push(fe.invalid('tailLines', tailLines, 'must be greater than or equal to 0'));
-  if (limitBytes !== undefined && limitBytes < 1) errors.push(fe.invalid('limitBytes', limitBytes, 'must be greater than 0'));
+  if (tailLines !== undefined && tailLines < 0)
+    errors.push(fe.invalid('tailLines', tailLines, 'must be greater than or equal to 0'));
+  if (limitBytes !== undefined && limitBytes < 1)
+    errors.push(fe.invalid('limitBytes', limitBytes, 'must be greater than 0'));
   if (sinceSeconds !== undefined && sinceTime !== undefined) {
     errors.push(fe.forbidden('', 'at most one of `sinceTime` or `sinceSeconds` may be specified'));
   } else if (sinceSeconds !== undefined && sinceSeconds < 1) {
@@ -89,11 +93,20 @@ export function podLog(ctx: ServerContext, scope: RequestScope, name: string): v
 }
 
 /** Subprotocols served, in preference order when the client offers several. */
-const execProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io', 'v3.channel.k8s.io', 'v2.channel.k8s.io', 'channel.k8s.io'];
+const execProtocols = [
+  'v5.channel.k8s.io',
+  'v4.channel.k8s.io',
+  'v3.channel.k8s.io',
+  'v2.channel.k8s.io',
+  'channel.k8s.io',
+];
 
 /** The first client-offered subprotocol we serve (wsstream handshake), or undefined. */
 export function negotiateProtocol(header: string | undefined): string | undefined {
-  const offered = (header ?? '').split(',').map((p) => p.trim()).filter((p) => p !== '');
+  const offered = (header ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
   return offered.find((p) => execProtocols.includes(p));
 }
 
@@ -111,16 +124,15 @@ export function podExec(
   const tty = flag(params, 'tty');
   // With a TTY stderr is merged into stdout; the request for it is dropped silently.
   const stderr = flag(params, 'stderr') && !tty;
-  if (!stdin && !stdout && !flag(params, 'stderr')) throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
+  if (!stdin && !stdout && !flag(params, 'stderr'))
+    throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
   const command = params.getAll('command');
   if (command.length === 0) throw badRequest('you must specify at least one command for the container');
 
   if (ctx.execRequiresCreate) {
     const attrs = { ...scope.info, verb: 'create', user: scope.user };
     if (!ctx.authorizer.authorize(attrs).allowed) {
-      throw new ApiStatusError(
-        failure(403, 'Forbidden', forbiddenMessage(attrs), { name, kind: 'pods' }),
-      );
+      throw new ApiStatusError(failure(403, 'Forbidden', forbiddenMessage(attrs), { name, kind: 'pods' }));
     }
   }
   const pod = mustGet(ctx, scope, name);

@@ -29,7 +29,11 @@ const policyRule: Schema = {
 };
 const subject: Schema = { 1: ['kind', str], 2: ['apiGroup', str], 3: ['name', str], 4: ['namespace', str] };
 const roleRef: Schema = { 1: ['apiGroup', str], 2: ['kind', str], 3: ['name', str] };
-const binding: Schema = { 1: ['metadata', objectMeta], 2: ['subjects', { repeated: subject }], 3: ['roleRef', roleRef] };
+const binding: Schema = {
+  1: ['metadata', objectMeta],
+  2: ['subjects', { repeated: subject }],
+  3: ['roleRef', roleRef],
+};
 const role: Schema = { 1: ['metadata', objectMeta], 2: ['rules', { repeated: policyRule }] };
 const localRef: Schema = { 1: ['name', str] };
 const resourceAttributes: Schema = {
@@ -50,7 +54,12 @@ const schemas: Record<string, Schema> = {
     3: ['imagePullSecrets', { repeated: localRef }],
     4: ['automountServiceAccountToken', 'bool'],
   },
-  ConfigMap: { 1: ['metadata', objectMeta], 2: ['data', { map: 'string' }], 3: ['binaryData', { map: 'bytes' }], 4: ['immutable', 'bool'] },
+  ConfigMap: {
+    1: ['metadata', objectMeta],
+    2: ['data', { map: 'string' }],
+    3: ['binaryData', { map: 'bytes' }],
+    4: ['immutable', 'bool'],
+  },
   Secret: {
     1: ['metadata', objectMeta],
     2: ['data', { map: 'bytes' }],
@@ -64,7 +73,13 @@ const schemas: Record<string, Schema> = {
   ClusterRoleBinding: binding,
   SelfSubjectAccessReview: {
     1: ['metadata', objectMeta],
-    2: ['spec', { 1: ['resourceAttributes', resourceAttributes], 2: ['nonResourceAttributes', { 1: ['path', str], 2: ['verb', str] }] }],
+    2: [
+      'spec',
+      {
+        1: ['resourceAttributes', resourceAttributes],
+        2: ['nonResourceAttributes', { 1: ['path', str], 2: ['verb', str] }],
+      },
+    ],
   },
   SelfSubjectRulesReview: { 1: ['metadata', objectMeta], 2: ['spec', { 1: ['namespace', str] }] },
   SelfSubjectReview: { 1: ['metadata', objectMeta] },
@@ -159,7 +174,8 @@ const magic = Buffer.from([0x6b, 0x38, 0x73, 0x00]);
 
 /** Decodes a `k8s\0`-prefixed runtime.Unknown envelope into a JSON object with apiVersion and kind. */
 export function decodeProtobufObject(body: Buffer): Record<string, unknown> {
-  if (body.length < 4 || !body.subarray(0, 4).equals(magic)) throw badRequest('protobuf body does not start with the k8s magic');
+  if (body.length < 4 || !body.subarray(0, 4).equals(magic))
+    throw badRequest('protobuf body does not start with the k8s magic');
   try {
     const envelope = decodeMessage(body.subarray(4), {
       1: ['typeMeta', { 1: ['apiVersion', str], 2: ['kind', str] }],

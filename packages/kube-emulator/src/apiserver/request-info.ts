@@ -37,7 +37,11 @@ export function requestInfo(method: string, url: URL): RequestInfo {
     name: '',
     parts: [],
   };
-  let segments = path.replace(/^\/+|\/+$/g, '').split('/').filter((s) => s !== '').map(decodeURIComponent);
+  let segments = path
+    .replace(/^\/+|\/+$/g, '')
+    .split('/')
+    .filter((s) => s !== '')
+    .map(decodeURIComponent);
   if (segments.length < 3 || (segments[0] !== 'api' && segments[0] !== 'apis')) return nonResource;
   const info: RequestInfo = { ...nonResource, apiPrefix: segments[0]! };
   segments = segments.slice(1);
@@ -85,7 +89,8 @@ export function requestInfo(method: string, url: URL): RequestInfo {
   if (segments.length >= 2) info.name = segments[1]!;
   if (segments.length >= 1) info.resource = segments[0]!;
   const watchParam = url.searchParams.get('watch');
-  const isWatch = watchParam !== null && watchParam !== '' && watchParam.toLowerCase() !== 'false' && watchParam !== '0';
+  const isWatch =
+    watchParam !== null && watchParam !== '' && watchParam.toLowerCase() !== 'false' && watchParam !== '0';
   if (!info.name && info.verb === 'get') {
     info.verb = isWatch ? 'watch' : 'list';
     // A list narrowed to one name is authorized against that name (resourceNames rules).

@@ -119,7 +119,12 @@ export const resourceTypes: ResourceType[] = [
       version: 'v1',
       resource,
       singular: resource.slice(0, -1),
-      kind: { roles: 'Role', rolebindings: 'RoleBinding', clusterroles: 'ClusterRole', clusterrolebindings: 'ClusterRoleBinding' }[resource],
+      kind: {
+        roles: 'Role',
+        rolebindings: 'RoleBinding',
+        clusterroles: 'ClusterRole',
+        clusterrolebindings: 'ClusterRoleBinding',
+      }[resource],
       namespaced: !resource.startsWith('cluster'),
       verbs: crud,
     }),

@@ -19,9 +19,19 @@ export function mustGet(ctx: ServerContext, scope: RequestScope, name: string): 
 }
 
 /** Writes one object, as a Table when kubectl asks for one. */
-export function writeObject(scope: RequestScope, code: number, object: KubeObject, headers: Record<string, string> = {}): void {
+export function writeObject(
+  scope: RequestScope,
+  code: number,
+  object: KubeObject,
+  headers: Record<string, string> = {},
+): void {
   if (wantsTable(scope.req.headers.accept)) {
-    const table = toTable(scope.type.resource, [object], object.metadata.resourceVersion ?? '', scope.url.searchParams.get('includeObject'));
+    const table = toTable(
+      scope.type.resource,
+      [object],
+      object.metadata.resourceVersion ?? '',
+      scope.url.searchParams.get('includeObject'),
+    );
     writeJson(scope.res, code, table, headers);
     return;
   }
@@ -66,11 +76,17 @@ export function list(ctx: ServerContext, scope: RequestScope): void {
   if (Number.isInteger(limit) && limit > 0 && items.length > limit) {
     const remaining = items.length - limit;
     items = items.slice(0, limit);
-    listMeta.continue = Buffer.from(JSON.stringify({ rv, start: sortKey(items[items.length - 1]!) })).toString('base64url');
+    listMeta.continue = Buffer.from(JSON.stringify({ rv, start: sortKey(items[items.length - 1]!) })).toString(
+      'base64url',
+    );
     listMeta.remainingItemCount = remaining;
   }
   if (wantsTable(scope.req.headers.accept)) {
-    writeJson(scope.res, 200, toTable(scope.type.resource, items, rv, scope.url.searchParams.get('includeObject'), listMeta));
+    writeJson(
+      scope.res,
+      200,
+      toTable(scope.type.resource, items, rv, scope.url.searchParams.get('includeObject'), listMeta),
+    );
     return;
   }
   // Items of a list carry no kind/apiVersion on the wire, as kube-apiserver writes them.
@@ -97,10 +113,15 @@ export function watch(ctx: ServerContext, scope: RequestScope, name?: string): v
   const flag = (v: string | null): boolean => v !== null && v !== '' && v.toLowerCase() !== 'false' && v !== '0';
   if (flag(params.get('sendInitialEvents'))) {
     throw new ApiStatusError(
-      failure(422, 'Invalid', 'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is not supported by this server', {
-        kind: 'ListOptions',
-        group: 'meta.k8s.io',
-      }),
+      failure(
+        422,
+        'Invalid',
+        'ListOptions.meta.k8s.io "" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is not supported by this server',
+        {
+          kind: 'ListOptions',
+          group: 'meta.k8s.io',
+        },
+      ),
     );
   }
   ctx.watches.serve(

@@ -27,7 +27,15 @@ import { validateObjectMeta } from './validation.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
-const serverManaged = ['uid', 'resourceVersion', 'creationTimestamp', 'deletionTimestamp', 'deletionGracePeriodSeconds', 'managedFields', 'selfLink'];
+const serverManaged = [
+  'uid',
+  'resourceVersion',
+  'creationTimestamp',
+  'deletionTimestamp',
+  'deletionGracePeriodSeconds',
+  'managedFields',
+  'selfLink',
+];
 
 function isDryRun(scope: RequestScope): boolean {
   return scope.url.searchParams.getAll('dryRun').includes('All');
@@ -44,11 +52,15 @@ async function decodeObject(scope: RequestScope, body: unknown, headers: Record<
     throw badRequest(`the object provided is unrecognized (must be of type ${scope.type.kind}): ${object.kind}`);
   }
   if (object.apiVersion && object.apiVersion !== expected) {
-    throw badRequest(`the API version in the data (${object.apiVersion}) does not match the expected API version (${expected})`);
+    throw badRequest(
+      `the API version in the data (${object.apiVersion}) does not match the expected API version (${expected})`,
+    );
   }
   object.apiVersion = expected;
   object.kind = scope.type.kind;
-  object.metadata = (object.metadata && typeof object.metadata === 'object' ? object.metadata : {}) as KubeObject['metadata'];
+  object.metadata = (
+    object.metadata && typeof object.metadata === 'object' ? object.metadata : {}
+  ) as KubeObject['metadata'];
   const urlNamespace = scope.info.namespace;
   if (scope.type.namespaced) {
     if (object.metadata.namespace && object.metadata.namespace !== urlNamespace) {
@@ -68,7 +80,13 @@ async function decodeObject(scope: RequestScope, body: unknown, headers: Record<
 }
 
 function checkValid(scope: RequestScope, object: KubeObject, errors: FieldError[]): void {
-  if (errors.length > 0) throw invalid(scope.type.kind, scope.type.group, object.metadata.name || object.metadata.generateName || '', errors);
+  if (errors.length > 0)
+    throw invalid(
+      scope.type.kind,
+      scope.type.group,
+      object.metadata.name || object.metadata.generateName || '',
+      errors,
+    );
 }
 
 function checkNamespace(ctx: ServerContext, scope: RequestScope, object: KubeObject): void {
@@ -82,7 +100,17 @@ function checkNamespace(ctx: ServerContext, scope: RequestScope, object: KubeObj
         403,
         'Forbidden',
         `${scope.type.resource} "${name}" is forbidden: unable to create new content in namespace ${scope.info.namespace} because it is being terminated`,
-        { name, kind: scope.type.resource, causes: [{ reason: 'NamespaceTerminating', message: `namespace ${scope.info.namespace} is being terminated`, field: 'metadata.namespace' }] },
+        {
+          name,
+          kind: scope.type.resource,
+          causes: [
+            {
+              reason: 'NamespaceTerminating',
+              message: `namespace ${scope.info.namespace} is being terminated`,
+              field: 'metadata.namespace',
+            },
+          ],
+        },
       ),
     );
   }
@@ -91,7 +119,11 @@ function checkNamespace(ctx: ServerContext, scope: RequestScope, object: KubeObj
 /** POST on a collection. */
 export async function create(ctx: ServerContext, scope: RequestScope): Promise<void> {
   const headers: Record<string, string> = {};
-  const object = await decodeObject(scope, decodeBody(await readBody(scope.req), scope.req.headers['content-type']), headers);
+  const object = await decodeObject(
+    scope,
+    decodeBody(await readBody(scope.req), scope.req.headers['content-type']),
+    headers,
+  );
   const strategy = strategyFor(scope.type.resource);
   for (const field of serverManaged) delete object.metadata[field];
   object.metadata.uid = randomUUID();
@@ -111,7 +143,8 @@ export async function create(ctx: ServerContext, scope: RequestScope): Promise<v
   try {
     created = ctx.store.create(scope.type.resource, object);
   } catch (error) {
-    if (error instanceof StoreConflictError) throw alreadyExists(scope.type.resource, scope.type.group, object.metadata.name);
+    if (error instanceof StoreConflictError)
+      throw alreadyExists(scope.type.resource, scope.type.group, object.metadata.name);
     throw error;
   }
   strategy.afterCreate?.(ctx, created);
@@ -122,7 +155,13 @@ export async function create(ctx: ServerContext, scope: RequestScope): Promise<v
  * Replaces an object with `next` (PUT, or the result of a PATCH), keeping what the server owns.
  * `subresource` is `status` for the status subresource.
  */
-function replace(ctx: ServerContext, scope: RequestScope, name: string, next: KubeObject, subresource: string): KubeObject {
+function replace(
+  ctx: ServerContext,
+  scope: RequestScope,
+  name: string,
+  next: KubeObject,
+  subresource: string,
+): KubeObject {
   const current = mustGet(ctx, scope, name);
   const strategy = strategyFor(scope.type.resource);
   if (next.metadata.name && next.metadata.name !== name) {
@@ -131,7 +170,12 @@ function replace(ctx: ServerContext, scope: RequestScope, name: string, next: Ku
   next.metadata.name = name;
   const rv = next.metadata.resourceVersion;
   if (rv && rv !== current.metadata.resourceVersion) {
-    throw conflict(scope.type.resource, scope.type.group, name, 'the object has been modified; please apply your changes to the latest version and try again');
+    throw conflict(
+      scope.type.resource,
+      scope.type.group,
+      name,
+      'the object has been modified; please apply your changes to the latest version and try again',
+    );
   }
   let merged: KubeObject;
   if (subresource === 'status') {
@@ -157,7 +201,12 @@ function replace(ctx: ServerContext, scope: RequestScope, name: string, next: Ku
 }
 
 /** PUT on an object or its status. */
-export async function update(ctx: ServerContext, scope: RequestScope, name: string, subresource: string): Promise<void> {
+export async function update(
+  ctx: ServerContext,
+  scope: RequestScope,
+  name: string,
+  subresource: string,
+): Promise<void> {
   const headers: Record<string, string> = {};
   const body = decodeBody(await readBody(scope.req), scope.req.headers['content-type']);
   const next = await decodeObject(scope, body, headers);
@@ -199,10 +248,20 @@ function deleteOne(ctx: ServerContext, scope: RequestScope, current: KubeObject,
   const pre = options.preconditions ?? {};
   const name = current.metadata.name;
   if (pre.uid && pre.uid !== current.metadata.uid) {
-    throw conflict(scope.type.resource, scope.type.group, name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`);
+    throw conflict(
+      scope.type.resource,
+      scope.type.group,
+      name,
+      `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.metadata.uid}`,
+    );
   }
   if (pre.resourceVersion && pre.resourceVersion !== current.metadata.resourceVersion) {
-    throw conflict(scope.type.resource, scope.type.group, name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`);
+    throw conflict(
+      scope.type.resource,
+      scope.type.group,
+      name,
+      `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.metadata.resourceVersion}`,
+    );
   }
   if (isDryRun(scope)) return current;
   if (strategy.delete) return strategy.delete(ctx, current, options.gracePeriodSeconds);

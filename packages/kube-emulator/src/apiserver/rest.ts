@@ -17,7 +17,9 @@ export interface UpgradeContext {
 
 function isWatch(scope: RequestScope): boolean {
   const value = scope.url.searchParams.get('watch');
-  return scope.info.verb === 'watch' || (value !== null && value !== '' && value.toLowerCase() !== 'false' && value !== '0');
+  return (
+    scope.info.verb === 'watch' || (value !== null && value !== '' && value.toLowerCase() !== 'false' && value !== '0')
+  );
 }
 
 function allowed(scope: RequestScope, verb: string): void {
@@ -35,7 +37,8 @@ export async function serveResource(
   const method = scope.req.method ?? 'GET';
   const { type } = scope;
   if (type.namespaced && parts.length > 1 && !scope.info.namespace) throw new ApiStatusError(pageNotFound());
-  if (!type.namespaced && scope.info.namespace && type.resource !== 'namespaces') throw new ApiStatusError(pageNotFound());
+  if (!type.namespaced && scope.info.namespace && type.resource !== 'namespaces')
+    throw new ApiStatusError(pageNotFound());
 
   if (type.virtual) {
     if (parts.length !== 1 || method !== 'POST') throw methodNotAllowed();

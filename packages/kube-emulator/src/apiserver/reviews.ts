@@ -12,7 +12,8 @@ type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-exp
 
 async function body(scope: RequestScope): Promise<Obj> {
   const parsed = await readObject(scope.req);
-  if (!parsed || typeof parsed !== 'object') throw badRequest(`the object provided is unrecognized (must be of type ${scope.type.kind})`);
+  if (!parsed || typeof parsed !== 'object')
+    throw badRequest(`the object provided is unrecognized (must be of type ${scope.type.kind})`);
   return parsed as Obj;
 }
 
@@ -21,7 +22,10 @@ function decide(ctx: ServerContext, user: UserInfo, spec: Obj, kind: string): { 
   const nonResource = spec.nonResourceAttributes as Obj | undefined;
   if (!resource && !nonResource) {
     throw invalid(kind, 'authorization.k8s.io', '', [
-      fe.required('spec.resourceAttributes', 'exactly one of nonResourceAttributes or resourceAttributes must be specified'),
+      fe.required(
+        'spec.resourceAttributes',
+        'exactly one of nonResourceAttributes or resourceAttributes must be specified',
+      ),
     ]);
   }
   const decision = ctx.authorizer.authorize({
@@ -35,7 +39,9 @@ function decide(ctx: ServerContext, user: UserInfo, spec: Obj, kind: string): { 
     namespace: String(resource?.namespace ?? ''),
     name: String(resource?.name ?? ''),
   });
-  return decision.allowed ? { allowed: true, ...(decision.reason ? { reason: decision.reason } : {}) } : { allowed: false };
+  return decision.allowed
+    ? { allowed: true, ...(decision.reason ? { reason: decision.reason } : {}) }
+    : { allowed: false };
 }
 
 function withMeta(object: Obj): Obj {
@@ -50,12 +56,20 @@ export async function createReview(ctx: ServerContext, scope: RequestScope): Pro
   switch (scope.type.resource) {
     case 'selfsubjectaccessreviews': {
       const spec = (object.spec ?? {}) as Obj;
-      writeJson(scope.res, 201, withMeta({ ...base, spec, status: decide(ctx, user, spec, 'SelfSubjectAccessReview') }));
+      writeJson(
+        scope.res,
+        201,
+        withMeta({ ...base, spec, status: decide(ctx, user, spec, 'SelfSubjectAccessReview') }),
+      );
       return;
     }
     case 'subjectaccessreviews': {
       const spec = (object.spec ?? {}) as Obj;
-      const subject: UserInfo = { name: String(spec.user ?? ''), groups: (spec.groups as string[] | undefined) ?? [], ...(spec.uid ? { uid: spec.uid } : {}) };
+      const subject: UserInfo = {
+        name: String(spec.user ?? ''),
+        groups: (spec.groups as string[] | undefined) ?? [],
+        ...(spec.uid ? { uid: spec.uid } : {}),
+      };
       writeJson(scope.res, 201, withMeta({ ...base, spec, status: decide(ctx, subject, spec, 'SubjectAccessReview') }));
       return;
     }
@@ -71,7 +85,12 @@ export async function createReview(ctx: ServerContext, scope: RequestScope): Pro
           status: {
             resourceRules: rules
               .filter((r) => !r.nonResourceURLs?.length)
-              .map((r) => ({ verbs: r.verbs, apiGroups: r.apiGroups ?? [], resources: r.resources ?? [], ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}) })),
+              .map((r) => ({
+                verbs: r.verbs,
+                apiGroups: r.apiGroups ?? [],
+                resources: r.resources ?? [],
+                ...(r.resourceNames?.length ? { resourceNames: r.resourceNames } : {}),
+              })),
             nonResourceRules: rules
               .filter((r) => r.nonResourceURLs?.length)
               .map((r) => ({ verbs: r.verbs, nonResourceURLs: r.nonResourceURLs })),
@@ -94,7 +113,11 @@ export async function createReview(ctx: ServerContext, scope: RequestScope): Pro
           ...base,
           spec: object.spec ?? {},
           status: found
-            ? { authenticated: true, user: userInfoJson(found), audiences: ['https://kubernetes.default.svc.cluster.local'] }
+            ? {
+                authenticated: true,
+                user: userInfoJson(found),
+                audiences: ['https://kubernetes.default.svc.cluster.local'],
+              }
             : { user: {}, error: '[invalid bearer token, service account token has been invalidated]' },
         }),
       );
@@ -106,7 +129,12 @@ export async function createReview(ctx: ServerContext, scope: RequestScope): Pro
 }
 
 function userInfoJson(user: UserInfo): Obj {
-  return { username: user.name, ...(user.uid ? { uid: user.uid } : {}), groups: user.groups, ...(user.extra ? { extra: user.extra } : {}) };
+  return {
+    username: user.name,
+    ...(user.uid ? { uid: user.uid } : {}),
+    groups: user.groups,
+    ...(user.extra ? { extra: user.extra } : {}),
+  };
 }
 
 /** POST serviceaccounts/NAME/token (TokenRequest, as `kubectl create token` sends it). */
@@ -127,14 +155,18 @@ export async function createToken(ctx: ServerContext, scope: RequestScope, name:
     uid: sa.metadata.uid!,
     audiences: (spec.audiences as string[] | undefined) ?? [],
     expirationSeconds,
-    ...(bound?.kind && bound.name ? { boundObject: { kind: String(bound.kind), name: String(bound.name), uid: bound.uid } } : {}),
+    ...(bound?.kind && bound.name
+      ? { boundObject: { kind: String(bound.kind), name: String(bound.name), uid: bound.uid } }
+      : {}),
   });
   writeJson(scope.res, 201, {
     kind: 'TokenRequest',
     apiVersion: 'authentication.k8s.io/v1',
     metadata: { name, namespace: scope.info.namespace, creationTimestamp: kubeTimestamp() },
     spec: {
-      audiences: (spec.audiences as string[] | undefined)?.length ? spec.audiences : ['https://kubernetes.default.svc.cluster.local'],
+      audiences: (spec.audiences as string[] | undefined)?.length
+        ? spec.audiences
+        : ['https://kubernetes.default.svc.cluster.local'],
       expirationSeconds,
       boundObjectRef: bound ?? null,
     },

@@ -29,7 +29,8 @@ function splitTerms(selector: string): string[] {
 
 function checkKey(key: string, selector: string): void {
   const errors = validateQualifiedName(key);
-  if (errors.length > 0) throw badRequest(`unable to parse requirement: invalid label key "${key}": ${errors.join('; ')}`);
+  if (errors.length > 0)
+    throw badRequest(`unable to parse requirement: invalid label key "${key}": ${errors.join('; ')}`);
   if (!key) throw badRequest(`unable to parse requirement: found '', expected: identifier in "${selector}"`);
 }
 

@@ -46,12 +46,34 @@ function impersonate(ctx: ServerContext, req: IncomingMessage, user: UserInfo): 
   const rawGroups = req.headers['impersonate-group'];
   const groups = rawGroups === undefined ? [] : Array.isArray(rawGroups) ? rawGroups : [rawGroups];
   const checks: AuthzAttributes[] = [
-    { user, verb: 'impersonate', isResourceRequest: true, path: '', apiGroup: '', resource: 'users', subresource: '', namespace: '', name: target },
-    ...groups.map((g) => ({ user, verb: 'impersonate', isResourceRequest: true, path: '', apiGroup: '', resource: 'groups', subresource: '', namespace: '', name: g })),
+    {
+      user,
+      verb: 'impersonate',
+      isResourceRequest: true,
+      path: '',
+      apiGroup: '',
+      resource: 'users',
+      subresource: '',
+      namespace: '',
+      name: target,
+    },
+    ...groups.map((g) => ({
+      user,
+      verb: 'impersonate',
+      isResourceRequest: true,
+      path: '',
+      apiGroup: '',
+      resource: 'groups',
+      subresource: '',
+      namespace: '',
+      name: g,
+    })),
   ];
   for (const attrs of checks) {
     if (!ctx.authorizer.authorize(attrs).allowed) {
-      throw new ApiStatusError(failure(403, 'Forbidden', forbiddenMessage(attrs), { name: attrs.name, kind: attrs.resource }));
+      throw new ApiStatusError(
+        failure(403, 'Forbidden', forbiddenMessage(attrs), { name: attrs.name, kind: attrs.resource }),
+      );
     }
   }
   return { name: target, groups: [...groups, 'system:authenticated'] };
@@ -66,7 +88,11 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
     handleProtocols: (protocols) => negotiateProtocol([...protocols].join(',')) ?? false,
   });
 
-  const handle = async (req: IncomingMessage, res: ServerResponse, upgrade?: { socket: Duplex; head: Buffer }): Promise<void> => {
+  const handle = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    upgrade?: { socket: Duplex; head: Buffer },
+  ): Promise<void> => {
     const url = new URL(req.url ?? '/', 'https://localhost');
     const info = requestInfo(req.method ?? 'GET', url);
     let upgraded = false;
@@ -80,7 +106,13 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
         version: info.apiVersion,
         resource: info.resource,
         subresource: info.subresource,
-        scope: !info.isResourceRequest ? '' : info.namespace && info.resource !== 'namespaces' ? 'namespace' : info.name ? 'resource' : 'cluster',
+        scope: !info.isResourceRequest
+          ? ''
+          : info.namespace && info.resource !== 'namespaces'
+            ? 'namespace'
+            : info.name
+              ? 'resource'
+              : 'cluster',
         code: upgraded ? '101' : String(res.statusCode),
       });
     };
@@ -104,11 +136,21 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       const user = impersonate(ctx, req, auth.user);
       const attrs: AuthzAttributes = { ...info, user };
       if (!ctx.authorizer.authorize(attrs).allowed) {
-        writeStatus(res, failure(403, 'Forbidden', forbiddenMessage(attrs), info.isResourceRequest ? {
-          ...(info.name ? { name: info.name } : {}),
-          ...(info.apiGroup ? { group: info.apiGroup } : {}),
-          kind: info.resource,
-        } : {}));
+        writeStatus(
+          res,
+          failure(
+            403,
+            'Forbidden',
+            forbiddenMessage(attrs),
+            info.isResourceRequest
+              ? {
+                  ...(info.name ? { name: info.name } : {}),
+                  ...(info.apiGroup ? { group: info.apiGroup } : {}),
+                  kind: info.resource,
+                }
+              : {},
+          ),
+        );
         return;
       }
       if (!info.isResourceRequest) {
@@ -117,15 +159,10 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       }
       const type = findResourceType(info.apiGroup, info.apiVersion, info.resource);
       if (!type) throw new ApiStatusError(pageNotFound());
-      await serveResource(
-        ctx,
-        { req, res, url, info, user, type },
-        upgrade ? { ...upgrade, wss } : undefined,
-        () => {
-          upgraded = true;
-          record();
-        },
-      );
+      await serveResource(ctx, { req, res, url, info, user, type }, upgrade ? { ...upgrade, wss } : undefined, () => {
+        upgraded = true;
+        record();
+      });
     } catch (error) {
       if (error instanceof ApiStatusError) writeStatus(res, error.status, error.headers);
       else writeStatus(res, internalError((error as Error)?.message ?? String(error)).status);

@@ -41,7 +41,12 @@ export class ApiStatusError extends PodrunError {
 }
 
 /** Builds a Failure Status. */
-export function failure(code: number, reason: string | undefined, message: string, details?: KubeStatus['details']): KubeStatus {
+export function failure(
+  code: number,
+  reason: string | undefined,
+  message: string,
+  details?: KubeStatus['details'],
+): KubeStatus {
   const status: KubeStatus = { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, code };
   if (reason) status.reason = reason;
   if (details) status.details = details;
@@ -59,7 +64,11 @@ function groupDetail(group: string): { group?: string } {
 
 export function notFound(resource: string, group: string, name: string): ApiStatusError {
   return new ApiStatusError(
-    failure(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, { name, ...groupDetail(group), kind: resource }),
+    failure(404, 'NotFound', `${qualified(resource, group)} "${name}" not found`, {
+      name,
+      ...groupDetail(group),
+      kind: resource,
+    }),
   );
 }
 
@@ -102,11 +111,19 @@ export function badRequest(message: string): ApiStatusError {
 }
 
 export function methodNotAllowed(): ApiStatusError {
-  return new ApiStatusError(failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'));
+  return new ApiStatusError(
+    failure(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource'),
+  );
 }
 
 export function unsupportedMediaType(contentType: string): ApiStatusError {
-  return new ApiStatusError(failure(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got ${contentType}`));
+  return new ApiStatusError(
+    failure(
+      415,
+      'UnsupportedMediaType',
+      `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/strategic-merge-patch+json; got ${contentType}`,
+    ),
+  );
 }
 
 export function unauthorized(): KubeStatus {
@@ -138,7 +155,12 @@ export function writeStatus(res: ServerResponse, status: KubeStatus, headers: Re
 }
 
 /** Writes a JSON body with an exact Content-Length. */
-export function writeJson(res: ServerResponse, code: number, body: unknown, headers: Record<string, string> = {}): void {
+export function writeJson(
+  res: ServerResponse,
+  code: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   res.writeHead(code, {
     'Content-Type': 'application/json',

@@ -12,9 +12,7 @@ export interface RecordedEvent extends StoreEvent {
 }
 
 /** What a watch from an old resourceVersion can be given. */
-export type HistoryResult =
-  | { expired: false; events: RecordedEvent[] }
-  | { expired: true; oldest: number };
+export type HistoryResult = { expired: false; events: RecordedEvent[] } | { expired: true; oldest: number };
 
 /** The API server's view of the store: the node contract plus history for watches. */
 export interface ApiObjectStore extends ObjectStore {
@@ -73,7 +71,13 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectSt
   // Watches from a revision below this floor get 410 even if history still holds the events.
   let expiredBelow = revision;
 
-  const emit = (type: StoreEvent['type'], resource: string, object: KubeObject, rev: number, previous?: KubeObject): void => {
+  const emit = (
+    type: StoreEvent['type'],
+    resource: string,
+    object: KubeObject,
+    rev: number,
+    previous?: KubeObject,
+  ): void => {
     const event: RecordedEvent = { type, resource, object: structuredClone(object), revision: rev };
     if (previous) event.previous = previous;
     // Shared by every listener and the history: frozen so a listener that mutates it fails loudly.
@@ -92,7 +96,9 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectSt
             listener(next);
           } catch (error) {
             // One broken subscriber must not stop the others or the writer, but it must be seen.
-            process.emitWarning(`[podrun] [kube-emulator] a store subscriber failed on ${next.type} ${next.resource}: ${(error as Error)?.stack ?? String(error)}`);
+            process.emitWarning(
+              `[podrun] [kube-emulator] a store subscriber failed on ${next.type} ${next.resource}: ${(error as Error)?.stack ?? String(error)}`,
+            );
           }
         }
       }

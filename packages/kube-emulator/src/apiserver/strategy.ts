@@ -132,7 +132,11 @@ const strategies: Record<string, Strategy> = {
   nodes: { nameRule: 'subdomain' },
   roles: { nameRule: 'path-segment', validate: (o) => validateRules(o, true) },
   clusterroles: { nameRule: 'path-segment', validate: (o) => validateRules(o, false) },
-  rolebindings: { nameRule: 'path-segment', validate: (o) => validateBinding(o, false), validateUpdate: roleRefImmutable },
+  rolebindings: {
+    nameRule: 'path-segment',
+    validate: (o) => validateBinding(o, false),
+    validateUpdate: roleRefImmutable,
+  },
   clusterrolebindings: {
     nameRule: 'path-segment',
     validate: (o) => validateBinding(o, true),

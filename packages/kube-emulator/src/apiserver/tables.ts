@@ -24,7 +24,8 @@ export function humanDuration(ms: number): string {
   const hours = Math.floor(minutes / 60);
   if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`;
   if (hours < 48) return `${hours}h`;
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
+  if (hours < 24 * 8)
+    return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`;
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`;
   return `${Math.floor(hours / 24 / 365)}y`;
 }
@@ -76,7 +77,8 @@ export function podSummary(pod: Obj): { status: string; ready: string; restarts:
       const terminated = c.state?.terminated;
       if (waiting?.reason) reason = waiting.reason;
       else if (terminated?.reason) reason = terminated.reason;
-      else if (terminated) reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode}`;
+      else if (terminated)
+        reason = terminated.signal ? `Signal:${terminated.signal}` : `ExitCode:${terminated.exitCode}`;
       else if (c.ready && c.state?.running) {
         hasRunning = true;
         readyContainers++;
@@ -130,10 +132,18 @@ const columnsByResource: Record<string, Column[]> = {
   ],
   serviceaccounts: [nameColumn, { name: 'Secrets', type: 'integer', cell: (o) => (o.secrets ?? []).length }, ageColumn],
   events: [
-    { name: 'Last Seen', type: 'string', cell: (o) => age(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp) },
+    {
+      name: 'Last Seen',
+      type: 'string',
+      cell: (o) => age(o.lastTimestamp ?? o.eventTime ?? o.metadata.creationTimestamp),
+    },
     { name: 'Type', type: 'string', cell: (o) => o.type ?? '' },
     { name: 'Reason', type: 'string', cell: (o) => o.reason ?? '' },
-    { name: 'Object', type: 'string', cell: (o) => `${String(o.involvedObject?.kind ?? '').toLowerCase()}/${o.involvedObject?.name ?? ''}` },
+    {
+      name: 'Object',
+      type: 'string',
+      cell: (o) => `${String(o.involvedObject?.kind ?? '').toLowerCase()}/${o.involvedObject?.name ?? ''}`,
+    },
     { name: 'Message', type: 'string', cell: (o) => o.message ?? '' },
   ],
   rolebindings: [
@@ -155,7 +165,12 @@ function dataCount(o: Obj): number {
 }
 
 function accessModesText(modes: string[]): string {
-  const short: Record<string, string> = { ReadWriteOnce: 'RWO', ReadOnlyMany: 'ROX', ReadWriteMany: 'RWX', ReadWriteOncePod: 'RWOP' };
+  const short: Record<string, string> = {
+    ReadWriteOnce: 'RWO',
+    ReadOnlyMany: 'ROX',
+    ReadWriteMany: 'RWX',
+    ReadWriteOncePod: 'RWOP',
+  };
   return modes.map((m) => short[m] ?? m).join(',');
 }
 
@@ -172,7 +187,10 @@ export function toTable(
   includeObject: string | null,
   listMeta: Record<string, unknown> = {},
 ): unknown {
-  const columns: Column[] = columnsByResource[resource] ?? [nameColumn, { name: 'Created At', type: 'date', cell: (o: Obj) => o.metadata.creationTimestamp }];
+  const columns: Column[] = columnsByResource[resource] ?? [
+    nameColumn,
+    { name: 'Created At', type: 'date', cell: (o: Obj) => o.metadata.creationTimestamp },
+  ];
   return {
     kind: 'Table',
     apiVersion: 'meta.k8s.io/v1',

@@ -77,10 +77,7 @@ export function createClusterCa(): ClusterCa {
     keyPem: caKeys.keyPem,
     issueClientCertificate(commonName, groups = []) {
       return issue(
-        [
-          ...groups.map((value) => ({ name: 'organizationName', value })),
-          { name: 'commonName', value: commonName },
-        ],
+        [...groups.map((value) => ({ name: 'organizationName', value })), { name: 'commonName', value: commonName }],
         [
           { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
           { name: 'extKeyUsage', clientAuth: true },
@@ -95,10 +92,7 @@ export function createClusterCa(): ClusterCa {
           { name: 'extKeyUsage', serverAuth: true },
           {
             name: 'subjectAltName',
-            altNames: [
-              ...dnsNames.map((value) => ({ type: 2, value })),
-              ...ipAddresses.map((ip) => ({ type: 7, ip })),
-            ],
+            altNames: [...dnsNames.map((value) => ({ type: 2, value })), ...ipAddresses.map((ip) => ({ type: 7, ip }))],
           },
         ],
       );

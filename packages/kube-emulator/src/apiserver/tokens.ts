@@ -52,7 +52,9 @@ export function createServiceAccountTokens(store: ObjectStore): ServiceAccountTo
         'kubernetes.io': {
           namespace,
           serviceaccount: { name, uid },
-          ...(boundObject ? { [boundObject.kind.toLowerCase()]: { name: boundObject.name, uid: boundObject.uid } } : {}),
+          ...(boundObject
+            ? { [boundObject.kind.toLowerCase()]: { name: boundObject.name, uid: boundObject.uid } }
+            : {}),
         },
         nbf: now,
         sub: `system:serviceaccount:${namespace}:${name}`,

@@ -22,7 +22,12 @@ export type NameRule = 'subdomain' | 'label' | 'path-segment';
 export function validateObjectMeta(object: KubeObject, nameRule: NameRule): FieldError[] {
   const errs: FieldError[] = [];
   const meta = object.metadata;
-  const check = nameRule === 'label' ? validateDns1123Label : nameRule === 'subdomain' ? validateDns1123Subdomain : validatePathSegmentName;
+  const check =
+    nameRule === 'label'
+      ? validateDns1123Label
+      : nameRule === 'subdomain'
+        ? validateDns1123Subdomain
+        : validatePathSegmentName;
   if (!meta.name) {
     if (!meta.generateName) errs.push(fe.required('metadata.name', 'name or generateName is required'));
   } else {
@@ -38,7 +43,11 @@ export function validateObjectMeta(object: KubeObject, nameRule: NameRule): Fiel
     annotationBytes += key.length + String(value).length;
   }
   if (annotationBytes > 256 * 1024) {
-    errs.push({ reason: 'FieldValueTooLong', field: 'metadata.annotations', message: `Too long: may not be more than 262144 bytes` });
+    errs.push({
+      reason: 'FieldValueTooLong',
+      field: 'metadata.annotations',
+      message: `Too long: may not be more than 262144 bytes`,
+    });
   }
   return errs;
 }
@@ -47,8 +56,17 @@ const restartPolicies = ['Always', 'OnFailure', 'Never'];
 const pullPolicies = ['Always', 'IfNotPresent', 'Never'];
 const messagePolicies = ['File', 'FallbackToLogsOnError'];
 const volumeSources = [
-  'emptyDir', 'hostPath', 'persistentVolumeClaim', 'configMap', 'secret', 'downwardAPI', 'projected',
-  'ephemeral', 'nfs', 'csi', 'image',
+  'emptyDir',
+  'hostPath',
+  'persistentVolumeClaim',
+  'configMap',
+  'secret',
+  'downwardAPI',
+  'projected',
+  'ephemeral',
+  'nfs',
+  'csi',
+  'image',
 ];
 
 function validateVolumes(volumes: Obj[]): { errs: FieldError[]; names: Set<string> } {
@@ -65,7 +83,8 @@ function validateVolumes(volumes: Obj[]): { errs: FieldError[]; names: Set<strin
     }
     const sources = volumeSources.filter((s) => volume[s] !== undefined && volume[s] !== null);
     if (sources.length === 0) errs.push(fe.required(path, 'must specify a volume type'));
-    for (const extra of sources.slice(1)) errs.push(fe.forbidden(`${path}.${extra}`, 'may not specify more than 1 volume type'));
+    for (const extra of sources.slice(1))
+      errs.push(fe.forbidden(`${path}.${extra}`, 'may not specify more than 1 volume type'));
     const claim = asObj(volume.persistentVolumeClaim);
     if (volume.persistentVolumeClaim !== undefined && !claim.claimName) {
       errs.push(fe.required(`${path}.persistentVolumeClaim.claimName`));
@@ -73,7 +92,8 @@ function validateVolumes(volumes: Obj[]): { errs: FieldError[]; names: Set<strin
     for (const kind of ['configMap', 'secret'] as const) {
       const source = asObj(volume[kind]);
       const key = kind === 'configMap' ? 'name' : 'secretName';
-      if (volume[kind] !== undefined && !source[key] && kind === 'secret') errs.push(fe.required(`${path}.secret.secretName`));
+      if (volume[kind] !== undefined && !source[key] && kind === 'secret')
+        errs.push(fe.required(`${path}.secret.secretName`));
     }
   });
   return { errs, names };
@@ -103,7 +123,9 @@ function validateContainers(
       container.terminationMessagePolicy !== undefined &&
       !messagePolicies.includes(container.terminationMessagePolicy as string)
     ) {
-      errs.push(fe.notSupported(`${path}.terminationMessagePolicy`, container.terminationMessagePolicy, messagePolicies));
+      errs.push(
+        fe.notSupported(`${path}.terminationMessagePolicy`, container.terminationMessagePolicy, messagePolicies),
+      );
     }
     const mountPaths = new Set<string>();
     asArr(container.volumeMounts).forEach((mount, j) => {
@@ -190,7 +212,8 @@ export function validateClaimSpec(claim: KubeObject): FieldError[] {
   const errs: FieldError[] = [];
   const modes = Array.isArray(spec.accessModes) ? (spec.accessModes as string[]) : [];
   if (modes.length === 0) errs.push(fe.required('spec.accessModes', 'at least 1 access mode is required'));
-  for (const mode of modes) if (!accessModes.includes(mode)) errs.push(fe.notSupported('spec.accessModes', mode, accessModes));
+  for (const mode of modes)
+    if (!accessModes.includes(mode)) errs.push(fe.notSupported('spec.accessModes', mode, accessModes));
   const storage = asObj(asObj(spec.resources).requests).storage;
   if (storage === undefined) errs.push(fe.required('spec.resources[storage]'));
   return errs;
@@ -211,7 +234,8 @@ export function validateBinding(binding: KubeObject, clusterScoped: boolean): Fi
       errs.push(fe.notSupported(`subjects[${i}].kind`, s.kind ?? '', ['Group', 'ServiceAccount', 'User']));
     }
     if (!s.name) errs.push(fe.required(`subjects[${i}].name`));
-    if (s.kind === 'ServiceAccount' && clusterScoped && !s.namespace) errs.push(fe.required(`subjects[${i}].namespace`));
+    if (s.kind === 'ServiceAccount' && clusterScoped && !s.namespace)
+      errs.push(fe.required(`subjects[${i}].namespace`));
   });
   return errs;
 }
@@ -221,14 +245,23 @@ export function validateRules(role: KubeObject, namespaced: boolean): FieldError
   const errs: FieldError[] = [];
   asArr(role.rules).forEach((rule, i) => {
     const path = `rules[${i}]`;
-    if (asArr(rule.verbs).length === 0) errs.push(fe.required(`${path}.verbs`, 'verbs must contain at least one value'));
+    if (asArr(rule.verbs).length === 0)
+      errs.push(fe.required(`${path}.verbs`, 'verbs must contain at least one value'));
     const nonResource = asArr(rule.nonResourceURLs).length > 0;
     if (nonResource && namespaced) {
-      errs.push(fe.invalid(`${path}.nonResourceURLs`, rule.nonResourceURLs, 'namespaced rules cannot apply to non-resource URLs'));
+      errs.push(
+        fe.invalid(
+          `${path}.nonResourceURLs`,
+          rule.nonResourceURLs,
+          'namespaced rules cannot apply to non-resource URLs',
+        ),
+      );
     }
     if (!nonResource) {
-      if (asArr(rule.apiGroups).length === 0) errs.push(fe.required(`${path}.apiGroups`, 'resource rules must supply at least one api group'));
-      if (asArr(rule.resources).length === 0) errs.push(fe.required(`${path}.resources`, 'resource rules must supply at least one resource'));
+      if (asArr(rule.apiGroups).length === 0)
+        errs.push(fe.required(`${path}.apiGroups`, 'resource rules must supply at least one api group'));
+      if (asArr(rule.resources).length === 0)
+        errs.push(fe.required(`${path}.resources`, 'resource rules must supply at least one resource'));
     }
   });
   return errs;
@@ -242,7 +275,13 @@ export function validateDataKeys(object: KubeObject): FieldError[] {
   for (const field of ['data', 'binaryData', 'stringData']) {
     for (const key of Object.keys(asObj(object[field]))) {
       if (!keyRe.test(key) || key === '.' || key === '..' || key.length > 253) {
-        errs.push(fe.invalid(`${field}[${key}]`, key, "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')"));
+        errs.push(
+          fe.invalid(
+            `${field}[${key}]`,
+            key,
+            "a valid config key must consist of alphanumeric characters, '-', '_' or '.' (e.g. 'key.name',  or 'KEY_NAME',  or 'key-name', regex used for validation is '[-._a-zA-Z0-9]+')",
+          ),
+        );
       }
     }
   }

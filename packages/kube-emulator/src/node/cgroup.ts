@@ -57,7 +57,8 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
     if (root.version === 1) {
       writeFileSync(join(dir, 'memory.limit_in_bytes'), limit);
       // Without a swap limit the kernel would swap instead of OOM-killing (when swap exists).
-      if (existsSync(join(dir, 'memory.memsw.limit_in_bytes'))) writeFileSync(join(dir, 'memory.memsw.limit_in_bytes'), limit);
+      if (existsSync(join(dir, 'memory.memsw.limit_in_bytes')))
+        writeFileSync(join(dir, 'memory.memsw.limit_in_bytes'), limit);
     } else {
       writeFileSync(join(dir, 'memory.max'), limit);
       if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');

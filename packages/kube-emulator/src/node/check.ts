@@ -11,7 +11,10 @@ interface StatusLike {
 }
 
 /** Where a request leads: an error message, an empty log (unscheduled pod), or a container instance. */
-export type ContainerTarget = { kind: 'error'; message: string } | { kind: 'empty' } | { kind: 'container'; name: string; containerID: string };
+export type ContainerTarget =
+  | { kind: 'error'; message: string }
+  | { kind: 'empty' }
+  | { kind: 'container'; name: string; containerID: string };
 
 /** Resolves the container name like the API server: default to the only container, else explain. */
 export function resolveContainerName(pod: KubeObject, container: string): { name: string } | { error: string } {
@@ -26,13 +29,16 @@ export function resolveContainerName(pod: KubeObject, container: string): { name
     if (inits.length > 0) message += ` or one of the init containers: [${inits.join(' ')}]`;
     return { error: message };
   }
-  if (!containers.includes(container) && !inits.includes(container)) return { error: `container ${container} is not valid for pod ${podName}` };
+  if (!containers.includes(container) && !inits.includes(container))
+    return { error: `container ${container} is not valid for pod ${podName}` };
   return { name: container };
 }
 
 function findStatus(pod: KubeObject, name: string): StatusLike | undefined {
   const status = (pod.status ?? {}) as { containerStatuses?: StatusLike[]; initContainerStatuses?: StatusLike[] };
-  return status.containerStatuses?.find((s) => s.name === name) ?? status.initContainerStatuses?.find((s) => s.name === name);
+  return (
+    status.containerStatuses?.find((s) => s.name === name) ?? status.initContainerStatuses?.find((s) => s.name === name)
+  );
 }
 
 /** The instance whose log a request reads (kubelet's validateContainerLogStatus). */
@@ -47,9 +53,12 @@ export function logTarget(pod: KubeObject, container: string, previous: boolean)
   if (!status) return { kind: 'error', message: `container "${name}" in pod "${podName}" is not available` };
   const { state = {}, lastState = {} } = status;
   const found = (containerID: string | undefined): ContainerTarget =>
-    containerID ? { kind: 'container', name, containerID } : { kind: 'error', message: `container "${name}" in pod "${podName}" is terminated` };
+    containerID
+      ? { kind: 'container', name, containerID }
+      : { kind: 'error', message: `container "${name}" in pod "${podName}" is terminated` };
   if (previous) {
-    if (!lastState.terminated?.containerID) return { kind: 'error', message: `previous terminated container "${name}" in pod "${podName}" not found` };
+    if (!lastState.terminated?.containerID)
+      return { kind: 'error', message: `previous terminated container "${name}" in pod "${podName}" not found` };
     return found(lastState.terminated.containerID);
   }
   if (state.running) return found(status.containerID);
@@ -57,7 +66,12 @@ export function logTarget(pod: KubeObject, container: string, previous: boolean)
   if (lastState.terminated) return found(lastState.terminated.containerID);
   if (state.waiting) {
     const reason = state.waiting.reason;
-    const why = reason === 'ErrImagePull' ? 'image can\'t be pulled' : reason === 'ImagePullBackOff' ? 'trying and failing to pull image' : reason;
+    const why =
+      reason === 'ErrImagePull'
+        ? "image can't be pulled"
+        : reason === 'ImagePullBackOff'
+          ? 'trying and failing to pull image'
+          : reason;
     return { kind: 'error', message: `container "${name}" in pod "${podName}" is waiting to start: ${why}` };
   }
   return { kind: 'error', message: `container "${name}" in pod "${podName}" is waiting to start - no logs yet` };
@@ -72,6 +86,7 @@ export function execTarget(pod: KubeObject, container: string): ContainerTarget 
   }
   const status = findStatus(pod, resolved.name);
   // The kubelet finds no running container to exec in: the same words whether it never ran or completed.
-  if (!status?.state?.running || !status.containerID) return { kind: 'error', message: `container not found ("${resolved.name}")` };
+  if (!status?.state?.running || !status.containerID)
+    return { kind: 'error', message: `container not found ("${resolved.name}")` };
   return { kind: 'container', name: resolved.name, containerID: status.containerID };
 }

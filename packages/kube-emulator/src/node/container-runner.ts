@@ -8,7 +8,14 @@ import type { KubeObject, NodeOptions } from '../contracts.js';
 import { kubeTime } from './clock.js';
 import { resolveEnv } from './env.js';
 import type { ContainerEnvSpec } from './env.js';
-import { defaultImageCatalogue, defaultPullPolicy, imageConfig, isKnownImage, parseImage, pullErrorMessage } from './images.js';
+import {
+  defaultImageCatalogue,
+  defaultPullPolicy,
+  imageConfig,
+  isKnownImage,
+  parseImage,
+  pullErrorMessage,
+} from './images.js';
 import { expand } from './env.js';
 import { createLogWriter } from './log-store.js';
 import type { LogFile } from './log-store.js';
@@ -86,7 +93,11 @@ export function delay(ms: number, signal: AbortSignal): Promise<void> {
  * Runs the container until it is done for good: `succeeded`/`failed` per its last exit when the
  * restart policy lets it stay terminated, `aborted` when the pod stopped it.
  */
-export async function runContainer(rt: PodRuntime, spec: ContainerSpec, init: boolean): Promise<'succeeded' | 'failed' | 'aborted'> {
+export async function runContainer(
+  rt: PodRuntime,
+  spec: ContainerSpec,
+  init: boolean,
+): Promise<'succeeded' | 'failed' | 'aborted'> {
   const status = rt.status(spec.name, init);
   const restartPolicy = ((rt.pod.spec as { restartPolicy?: string } | undefined)?.restartPolicy ?? 'Always') as string;
   const ref = { name: spec.name, init };
@@ -112,12 +123,19 @@ export async function runContainer(rt: PodRuntime, spec: ContainerSpec, init: bo
     }
     if (rt.signal.aborted) return 'aborted';
     const success = outcome.exitCode === 0;
-    const restart = init ? !success && restartPolicy !== 'Never' : restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && !success);
+    const restart = init
+      ? !success && restartPolicy !== 'Never'
+      : restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && !success);
     if (!restart) return success ? 'succeeded' : 'failed';
     const seconds = Math.round(backoff / 1000);
     const podName = `${rt.pod.metadata.name}_${rt.pod.metadata.namespace ?? 'default'}(${rt.pod.metadata.uid ?? ''})`;
     status.lastState = { terminated: status.state.terminated! };
-    status.state = { waiting: { reason: 'CrashLoopBackOff', message: `back-off ${seconds}s restarting failed container=${spec.name} pod=${podName}` } };
+    status.state = {
+      waiting: {
+        reason: 'CrashLoopBackOff',
+        message: `back-off ${seconds}s restarting failed container=${spec.name} pod=${podName}`,
+      },
+    };
     status.restartCount += 1;
     status.ready = false;
     status.started = false;
@@ -137,7 +155,12 @@ async function pullImage(rt: PodRuntime, spec: ContainerSpec, init: boolean): Pr
   if (isKnownImage(image, catalogue)) {
     if (policy === 'Always') {
       rt.event('Normal', 'Pulling', `Pulling image "${image}"`, ref);
-      rt.event('Normal', 'Pulled', `Successfully pulled image "${image}" in 1ms (1ms including waiting). Image size: 0 bytes.`, ref);
+      rt.event(
+        'Normal',
+        'Pulled',
+        `Successfully pulled image "${image}" in 1ms (1ms including waiting). Image size: 0 bytes.`,
+        ref,
+      );
     } else {
       rt.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, ref);
     }
@@ -193,9 +216,16 @@ async function prepare(rt: PodRuntime, spec: ContainerSpec, init: boolean): Prom
     const problem = !env.ok ? env.message : mounts && !mounts.ok ? mounts.message : undefined;
     if (problem === undefined && env.ok && mounts?.ok) {
       const image = imageConfig(spec.image);
-      const all = new Map<string, string>([...image.env, ['HOSTNAME', rt.pod.metadata.name], ['HOME', '/root'], ...env.env]);
+      const all = new Map<string, string>([
+        ...image.env,
+        ['HOSTNAME', rt.pod.metadata.name],
+        ['HOME', '/root'],
+        ...env.env,
+      ]);
       const lookup = (name: string): string | undefined => all.get(name);
-      const argv = spec.command?.length ? [...spec.command, ...(spec.args ?? [])] : [...image.entrypoint, ...(spec.args ?? image.cmd)];
+      const argv = spec.command?.length
+        ? [...spec.command, ...(spec.args ?? [])]
+        : [...image.entrypoint, ...(spec.args ?? image.cmd)];
       return {
         env: [...all.entries()],
         command: argv.map((arg) => expand(arg, lookup)),
@@ -223,7 +253,13 @@ function createError(rt: PodRuntime, spec: ContainerSpec, init: boolean, message
 
 type Outcome = { kind: 'setup-error'; message: string } | { kind: 'terminated'; exitCode: number };
 
-async function startAndWait(rt: PodRuntime, spec: ContainerSpec, init: boolean, prepared: Prepared, template: string): Promise<Outcome> {
+async function startAndWait(
+  rt: PodRuntime,
+  spec: ContainerSpec,
+  init: boolean,
+  prepared: Prepared,
+  template: string,
+): Promise<Outcome> {
   const status = rt.status(spec.name, init);
   const id = randomBytes(32).toString('hex');
   const containerID = `podrun://${id}`;
@@ -237,7 +273,15 @@ async function startAndWait(rt: PodRuntime, spec: ContainerSpec, init: boolean, 
   const sandbox = startSandbox({
     dir,
     hostname: rt.pod.metadata.name,
-    mounts: [...prepared.mounts, { source: terminationLog, target: spec.terminationMessagePath || '/dev/termination-log', readOnly: false, file: true }],
+    mounts: [
+      ...prepared.mounts,
+      {
+        source: terminationLog,
+        target: spec.terminationMessagePath || '/dev/termination-log',
+        readOnly: false,
+        file: true,
+      },
+    ],
     env: prepared.env,
     command: prepared.command,
     workingDir: prepared.workingDir,
@@ -248,7 +292,15 @@ async function startAndWait(rt: PodRuntime, spec: ContainerSpec, init: boolean, 
   writer.attach(sandbox.stdout, 'stdout');
   writer.attach(sandbox.stderr, 'stderr');
   rt.registerLog(containerID, writer.file);
-  const instance: RunningInstance = { containerID, name: spec.name, init, sandbox, env: prepared.env, workingDir: prepared.workingDir, oomRequested: false };
+  const instance: RunningInstance = {
+    containerID,
+    name: spec.name,
+    init,
+    sandbox,
+    env: prepared.env,
+    workingDir: prepared.workingDir,
+    oomRequested: false,
+  };
   rt.setRunning(spec.name, instance);
   if (rt.signal.aborted) sandbox.signal('SIGKILL');
 
@@ -275,12 +327,25 @@ async function startAndWait(rt: PodRuntime, spec: ContainerSpec, init: boolean, 
   const finishedAt = kubeTime();
   let terminated: NonNullable<ContainerStatusModel['state']['terminated']>;
   if (started.kind === 'start-error') {
-    terminated = { exitCode: 128, reason: 'StartError', message: started.message, startedAt: '1970-01-01T00:00:00Z', finishedAt, containerID };
+    terminated = {
+      exitCode: 128,
+      reason: 'StartError',
+      message: started.message,
+      startedAt: '1970-01-01T00:00:00Z',
+      finishedAt,
+      containerID,
+    };
     rt.event('Warning', 'Failed', `Error: ${started.message}`, { name: spec.name, init });
   } else {
     const oom = instance.oomRequested || exit.oomKilled;
     const exitCode = instance.oomRequested ? 137 : exit.exitCode;
-    terminated = { exitCode, reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error', startedAt, finishedAt, containerID };
+    terminated = {
+      exitCode,
+      reason: oom ? 'OOMKilled' : exitCode === 0 ? 'Completed' : 'Error',
+      startedAt,
+      finishedAt,
+      containerID,
+    };
     const message = terminationMessage(terminationLog, spec, writer.file.path, exitCode);
     if (message) terminated.message = message;
   }

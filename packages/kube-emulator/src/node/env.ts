@@ -8,7 +8,11 @@ import { containerLimit, containerRequest, parseQuantity } from './quantity.js';
 export interface ContainerEnvSpec {
   name: string;
   env?: EnvVar[];
-  envFrom?: { prefix?: string; configMapRef?: { name: string; optional?: boolean }; secretRef?: { name: string; optional?: boolean } }[];
+  envFrom?: {
+    prefix?: string;
+    configMapRef?: { name: string; optional?: boolean };
+    secretRef?: { name: string; optional?: boolean };
+  }[];
   resources?: { requests?: Record<string, unknown>; limits?: Record<string, unknown> };
 }
 
@@ -66,7 +70,13 @@ export function resolveEnv(container: ContainerEnvSpec, ctx: EnvContext): EnvRes
   return { ok: true, env: [...result.entries()] };
 }
 
-function envValue(variable: EnvVar, container: ContainerEnvSpec, ctx: EnvContext, namespace: string, defined: Map<string, string>): string | undefined {
+function envValue(
+  variable: EnvVar,
+  container: ContainerEnvSpec,
+  ctx: EnvContext,
+  namespace: string,
+  defined: Map<string, string>,
+): string | undefined {
   if (!variable.valueFrom) return expand(variable.value ?? '', (name) => defined.get(name));
   const from = variable.valueFrom;
   if (from.fieldRef) return fieldValue(ctx, from.fieldRef.fieldPath);
@@ -91,11 +101,13 @@ function envValue(variable: EnvVar, container: ContainerEnvSpec, ctx: EnvContext
 export function objectData(object: KubeObject, isSecret: boolean): Record<string, string> {
   const out: Record<string, string> = {};
   if (isSecret) {
-    for (const [key, value] of Object.entries((object.data ?? {}) as Record<string, string>)) out[key] = Buffer.from(value, 'base64').toString('utf8');
+    for (const [key, value] of Object.entries((object.data ?? {}) as Record<string, string>))
+      out[key] = Buffer.from(value, 'base64').toString('utf8');
     // stringData is write-only on a real API server; honour it if the store kept it.
     for (const [key, value] of Object.entries((object.stringData ?? {}) as Record<string, string>)) out[key] = value;
   } else {
-    for (const [key, value] of Object.entries((object.binaryData ?? {}) as Record<string, string>)) out[key] = Buffer.from(value, 'base64').toString('utf8');
+    for (const [key, value] of Object.entries((object.binaryData ?? {}) as Record<string, string>))
+      out[key] = Buffer.from(value, 'base64').toString('utf8');
     for (const [key, value] of Object.entries((object.data ?? {}) as Record<string, string>)) out[key] = value;
   }
   return out;

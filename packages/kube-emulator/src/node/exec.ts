@@ -41,13 +41,22 @@ export function internalErrorStatus(message: string): Record<string, unknown> {
 export function finishWithStatus(socket: WebSocket, protocol: string, status: Record<string, unknown>): void {
   if (socket.readyState !== socket.OPEN) return;
   const structured = protocol.startsWith('v4.') || protocol.startsWith('v5.');
-  const payload = structured ? JSON.stringify(status) : status.status === 'Success' ? undefined : String(status.message);
+  const payload = structured
+    ? JSON.stringify(status)
+    : status.status === 'Success'
+      ? undefined
+      : String(status.message);
   if (payload !== undefined) socket.send(Buffer.concat([Buffer.from([3]), Buffer.from(payload)]));
   socket.close(1000);
 }
 
 /** Runs the session to completion. `cutAfterBytes` is the exec-cut fault for this session. */
-export function runExec(request: ExecRequest, socket: WebSocket, instance: RunningInstance, cutAfterBytes: number | undefined): void {
+export function runExec(
+  request: ExecRequest,
+  socket: WebSocket,
+  instance: RunningInstance,
+  cutAfterBytes: number | undefined,
+): void {
   if (socket.readyState !== socket.OPEN) return;
   const initPid = instance.sandbox.initPid();
   if (initPid === undefined) {
@@ -55,11 +64,31 @@ export function runExec(request: ExecRequest, socket: WebSocket, instance: Runni
     return;
   }
   const tty = request.tty;
-  const env = instance.env.some(([key]) => key === 'TERM') || !tty ? instance.env : [...instance.env, ['TERM', 'xterm'] as [string, string]];
+  const env =
+    instance.env.some(([key]) => key === 'TERM') || !tty
+      ? instance.env
+      : [...instance.env, ['TERM', 'xterm'] as [string, string]];
   const nsenter = [
-    'nsenter', '-t', String(initPid), '-m', '-p', '-u', '-i', '-r', '-w', '--',
-    '/usr/bin/env', '-i', ...env.map(([key, value]) => `${key}=${value}`),
-    '/bin/sh', '-c', launcherScript, 'sh', instance.workingDir, tty ? request.command.map(shellQuote).join(' ') : 'direct', ...request.command,
+    'nsenter',
+    '-t',
+    String(initPid),
+    '-m',
+    '-p',
+    '-u',
+    '-i',
+    '-r',
+    '-w',
+    '--',
+    '/usr/bin/env',
+    '-i',
+    ...env.map(([key, value]) => `${key}=${value}`),
+    '/bin/sh',
+    '-c',
+    launcherScript,
+    'sh',
+    instance.workingDir,
+    tty ? request.command.map(shellQuote).join(' ') : 'direct',
+    ...request.command,
   ];
   // Joining the container's memory cgroup first keeps exec'd processes under its limit.
   const argv = instance.sandbox.cgroupProcs
@@ -67,7 +96,12 @@ export function runExec(request: ExecRequest, socket: WebSocket, instance: Runni
     : nsenter;
   const wantStderr = request.stderr && !tty;
   const child = spawn(argv[0]!, argv.slice(1), {
-    stdio: [request.stdin ? 'pipe' : 'ignore', request.stdout ? 'pipe' : 'ignore', wantStderr ? 'pipe' : 'ignore', 'pipe'],
+    stdio: [
+      request.stdin ? 'pipe' : 'ignore',
+      request.stdout ? 'pipe' : 'ignore',
+      wantStderr ? 'pipe' : 'ignore',
+      'pipe',
+    ],
     env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
     cwd: '/',
   });
@@ -189,10 +223,28 @@ function resize(sessionPid: number | undefined, initPid: number, json: string, a
     if (attempt < 20) setTimeout(() => resize(sessionPid, initPid, json, attempt + 1), 50).unref();
     return;
   }
-  const stty = spawn('nsenter', ['-t', String(initPid), '-m', '-r', '-w', '--', 'stty', '-F', pty, 'rows', String(size.height), 'cols', String(size.width)], {
-    stdio: 'ignore',
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-    cwd: '/',
-  });
+  const stty = spawn(
+    'nsenter',
+    [
+      '-t',
+      String(initPid),
+      '-m',
+      '-r',
+      '-w',
+      '--',
+      'stty',
+      '-F',
+      pty,
+      'rows',
+      String(size.height),
+      'cols',
+      String(size.width),
+    ],
+    {
+      stdio: 'ignore',
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      cwd: '/',
+    },
+  );
   stty.on('error', () => undefined);
 }

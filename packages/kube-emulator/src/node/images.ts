@@ -51,7 +51,9 @@ export function parseImage(image: string): ImageRef {
   let repository = parts.join('/');
   if (registry === 'docker.io' && repository.startsWith('library/')) repository = repository.slice(8);
   const qualified =
-    registry === 'docker.io' ? `docker.io/${repository.includes('/') ? repository : `library/${repository}`}` : `${registry}/${repository}`;
+    registry === 'docker.io'
+      ? `docker.io/${repository.includes('/') ? repository : `library/${repository}`}`
+      : `${registry}/${repository}`;
   const shortName = registry === 'docker.io' ? repository : `${registry}/${repository}`;
   const sha = digest ?? `sha256:${createHash('sha256').update(qualified).digest('hex')}`;
   return {
@@ -90,7 +92,8 @@ export function imageConfig(image: string): ImageConfig {
   if (repository === 'python') return { entrypoint: [], cmd: ['python3'], env };
   if (repository === 'node') return { entrypoint: [], cmd: ['node'], env };
   if (repository === 'registry.k8s.io/pause') return { entrypoint: ['sleep'], cmd: ['infinity'], env };
-  if (['debian', 'ubuntu', 'centos', 'fedora', 'bash'].includes(repository)) return { entrypoint: [], cmd: ['bash'], env };
+  if (['debian', 'ubuntu', 'centos', 'fedora', 'bash'].includes(repository))
+    return { entrypoint: [], cmd: ['bash'], env };
   return { entrypoint: [], cmd: ['sh'], env };
 }
 

@@ -112,7 +112,8 @@ export function createNode(input: NodeOptions): Node {
   const onEvent = (event: StoreEvent): void => {
     if (stopped) return;
     if (event.resource === 'pods') onPod(event);
-    else if (event.resource === 'configmaps' || event.resource === 'secrets') for (const wake of [...configWaiters]) wake();
+    else if (event.resource === 'configmaps' || event.resource === 'secrets')
+      for (const wake of [...configWaiters]) wake();
     else if (event.resource === 'persistentvolumeclaims') scheduleSoon();
   };
 
@@ -144,10 +145,22 @@ export function createNode(input: NodeOptions): Node {
       if (reason) {
         if (lastUnschedulable.get(uid) === reason) continue;
         lastUnschedulable.set(uid, reason);
-        const condition = { type: 'PodScheduled', status: 'False', lastProbeTime: null, lastTransitionTime: kubeTime(), reason: 'Unschedulable', message: reason };
+        const condition = {
+          type: 'PodScheduled',
+          status: 'False',
+          lastProbeTime: null,
+          lastTransitionTime: kubeTime(),
+          reason: 'Unschedulable',
+          message: reason,
+        };
         store.update('pods', namespace, pod.metadata.name, (current) => ({
           ...current,
-          status: { ...((current.status ?? {}) as object), phase: 'Pending', conditions: [condition], qosClass: qosClass((current.spec ?? {}) as never) },
+          status: {
+            ...((current.status ?? {}) as object),
+            phase: 'Pending',
+            conditions: [condition],
+            qosClass: qosClass((current.spec ?? {}) as never),
+          },
         }));
         recordEvent(pod, 'Warning', 'FailedScheduling', reason);
         continue;
@@ -160,7 +173,12 @@ export function createNode(input: NodeOptions): Node {
         spec: { ...((current.spec ?? {}) as object), nodeName: options.nodeName },
         status: { phase: 'Pending', conditions: [condition], qosClass: qosClass((current.spec ?? {}) as never) },
       }));
-      recordEvent(pod, 'Normal', 'Scheduled', `Successfully assigned ${namespace}/${pod.metadata.name} to ${options.nodeName}`);
+      recordEvent(
+        pod,
+        'Normal',
+        'Scheduled',
+        `Successfully assigned ${namespace}/${pod.metadata.name} to ${options.nodeName}`,
+      );
       if (bound && !workers.has(uid)) startWorker(bound);
     }
   }
@@ -168,7 +186,13 @@ export function createNode(input: NodeOptions): Node {
   function recordEvent(pod: KubeObject, type: 'Normal' | 'Warning', reason: string, message: string): void {
     const namespace = pod.metadata.namespace ?? 'default';
     try {
-      options.recordEvent({ namespace, involvedObject: { kind: 'Pod', name: pod.metadata.name, namespace, uid: pod.metadata.uid }, type, reason, message });
+      options.recordEvent({
+        namespace,
+        involvedObject: { kind: 'Pod', name: pod.metadata.name, namespace, uid: pod.metadata.uid },
+        type,
+        reason,
+        message,
+      });
     } catch {
       // Events are best effort.
     }
@@ -178,10 +202,14 @@ export function createNode(input: NodeOptions): Node {
     const pod = store.get('pods', namespace, name);
     const worker = pod ? workers.get(pod.metadata.uid ?? '') : undefined;
     if (!worker) {
-      throw new PodrunError(ErrorCodes.EMULATOR, `pod ${namespace}/${name} is not running on node ${options.nodeName}; create it and wait until it is scheduled`, {
-        component: 'kube-emulator',
-        details: { namespace, name },
-      });
+      throw new PodrunError(
+        ErrorCodes.EMULATOR,
+        `pod ${namespace}/${name} is not running on node ${options.nodeName}; create it and wait until it is scheduled`,
+        {
+          component: 'kube-emulator',
+          details: { namespace, name },
+        },
+      );
     }
     return worker;
   }
@@ -214,15 +242,28 @@ export function createNode(input: NodeOptions): Node {
     checkContainer(namespace, podName, container, purpose) {
       const pod = store.get('pods', namespace, podName);
       if (!pod) return `pods "${podName}" not found`;
-      const target = purpose === 'exec' ? execTarget(pod, container) : logTarget(pod, container, purpose === 'log-previous');
+      const target =
+        purpose === 'exec' ? execTarget(pod, container) : logTarget(pod, container, purpose === 'log-previous');
       return target.kind === 'error' ? target.message : undefined;
     },
     serveLogs(request: LogRequest, req: IncomingMessage, res: ServerResponse) {
       const pod = store.get('pods', request.namespace, request.pod);
-      const target = pod ? logTarget(pod, request.container, request.previous) : { kind: 'error' as const, message: `pods "${request.pod}" not found` };
+      const target = pod
+        ? logTarget(pod, request.container, request.previous)
+        : { kind: 'error' as const, message: `pods "${request.pod}" not found` };
       if (target.kind === 'error') {
         res.writeHead(pod ? 400 : 404, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: target.message, reason: pod ? 'BadRequest' : 'NotFound', code: pod ? 400 : 404 }));
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Failure',
+            message: target.message,
+            reason: pod ? 'BadRequest' : 'NotFound',
+            code: pod ? 400 : 404,
+          }),
+        );
         return;
       }
       res.writeHead(200, { 'Content-Type': 'text/plain' });
@@ -262,11 +303,20 @@ export function createNode(input: NodeOptions): Node {
     },
     serveExec(request: ExecRequest, socket: WebSocket) {
       const pod = store.get('pods', request.namespace, request.pod);
-      const target = pod ? execTarget(pod, request.container) : { kind: 'error' as const, message: `pods "${request.pod}" not found` };
-      const instance = target.kind === 'container' ? workers.get(pod?.metadata.uid ?? '')?.instance(target.name) : undefined;
+      const target = pod
+        ? execTarget(pod, request.container)
+        : { kind: 'error' as const, message: `pods "${request.pod}" not found` };
+      const instance =
+        target.kind === 'container' ? workers.get(pod?.metadata.uid ?? '')?.instance(target.name) : undefined;
       if (!instance) {
         const message = target.kind === 'error' ? target.message : `container not found ("${request.container}")`;
-        finishWithStatus(socket, request.protocol, { metadata: {}, status: 'Failure', message, reason: 'BadRequest', code: 400 });
+        finishWithStatus(socket, request.protocol, {
+          metadata: {},
+          status: 'Failure',
+          message,
+          reason: 'BadRequest',
+          code: 400,
+        });
         return;
       }
       let cutAfter: number | undefined;

@@ -24,7 +24,12 @@ const blockSize = 64 * 1024;
  * Streams the log to `out` (which it does not end) until EOF, or with `follow` until the file is
  * closed and drained, the byte limit is reached or `signal` aborts.
  */
-export async function streamLog(file: LogFile, options: LogReadOptions, out: Writable, signal: AbortSignal): Promise<void> {
+export async function streamLog(
+  file: LogFile,
+  options: LogReadOptions,
+  out: Writable,
+  signal: AbortSignal,
+): Promise<void> {
   let dirty = false;
   let wake: (() => void) | undefined;
   const onChange = (): void => {
@@ -49,7 +54,8 @@ export async function streamLog(file: LogFile, options: LogReadOptions, out: Wri
       const { bytesRead } = await handle.read(buffer, 0, blockSize, position);
       if (bytesRead > 0) {
         position += bytesRead;
-        let data = carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, bytesRead)]) : buffer.subarray(0, bytesRead);
+        let data =
+          carry.length > 0 ? Buffer.concat([carry, buffer.subarray(0, bytesRead)]) : buffer.subarray(0, bytesRead);
         let newline: number;
         while ((newline = data.indexOf(0x0a)) >= 0 && state.remaining > 0) {
           const chunk = formatEntry(data.subarray(0, newline), options, state);
@@ -76,7 +82,11 @@ export async function streamLog(file: LogFile, options: LogReadOptions, out: Wri
 }
 
 /** Turns one CRI entry into response bytes, honouring since, timestamps and the byte limit. */
-function formatEntry(entry: Buffer, options: LogReadOptions, state: { atLineStart: boolean; remaining: number }): Buffer | undefined {
+function formatEntry(
+  entry: Buffer,
+  options: LogReadOptions,
+  state: { atLineStart: boolean; remaining: number },
+): Buffer | undefined {
   const first = entry.indexOf(0x20);
   const second = first < 0 ? -1 : entry.indexOf(0x20, first + 1);
   const third = second < 0 ? -1 : entry.indexOf(0x20, second + 1);

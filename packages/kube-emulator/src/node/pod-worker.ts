@@ -64,7 +64,11 @@ export class PodWorker implements PodRuntime {
   ) {
     this.pod = pod;
     this.uid = pod.metadata.uid ?? '';
-    this.podDir = join(host.options.stateDir, 'pods', `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${this.uid}`);
+    this.podDir = join(
+      host.options.stateDir,
+      'pods',
+      `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${this.uid}`,
+    );
     const spec = this.spec();
     const waiting = (spec.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating';
     const model = (c: ContainerSpec, init: boolean): ContainerStatusModel => ({
@@ -79,7 +83,10 @@ export class PodWorker implements PodRuntime {
       image: c.image ?? '',
       imageID: '',
     });
-    this.statuses = [...(spec.initContainers ?? []).map((c) => model(c, true)), ...(spec.containers ?? []).map((c) => model(c, false))];
+    this.statuses = [
+      ...(spec.initContainers ?? []).map((c) => model(c, true)),
+      ...(spec.containers ?? []).map((c) => model(c, false)),
+    ];
     this.conditions.set('PodScheduled', true);
   }
 
@@ -108,7 +115,8 @@ export class PodWorker implements PodRuntime {
   update(pod: KubeObject): void {
     if (pod.metadata.uid !== this.uid) return;
     this.pod = pod;
-    if (pod.metadata.deletionTimestamp && !this.deleting) void this.deleteGracefully(pod.metadata.deletionGracePeriodSeconds ?? 30);
+    if (pod.metadata.deletionTimestamp && !this.deleting)
+      void this.deleteGracefully(pod.metadata.deletionGracePeriodSeconds ?? 30);
   }
 
   status(name: string, init: boolean): ContainerStatusModel {
@@ -133,10 +141,21 @@ export class PodWorker implements PodRuntime {
     return this.host.configChanged(timeoutMs, this.signal);
   }
 
-  event(type: 'Normal' | 'Warning', reason: string, message: string, container?: { name: string; init: boolean }): void {
+  event(
+    type: 'Normal' | 'Warning',
+    reason: string,
+    message: string,
+    container?: { name: string; init: boolean },
+  ): void {
     const namespace = this.pod.metadata.namespace ?? 'default';
-    const involvedObject: Parameters<NodeOptions['recordEvent']>[0]['involvedObject'] = { kind: 'Pod', name: this.pod.metadata.name, namespace, uid: this.uid };
-    if (container) involvedObject.fieldPath = `spec.${container.init ? 'initContainers' : 'containers'}{${container.name}}`;
+    const involvedObject: Parameters<NodeOptions['recordEvent']>[0]['involvedObject'] = {
+      kind: 'Pod',
+      name: this.pod.metadata.name,
+      namespace,
+      uid: this.uid,
+    };
+    if (container)
+      involvedObject.fieldPath = `spec.${container.init ? 'initContainers' : 'containers'}{${container.name}}`;
     try {
       this.host.options.recordEvent({ namespace, involvedObject, type, reason, message });
     } catch {
@@ -267,7 +286,12 @@ export class PodWorker implements PodRuntime {
     if (existsSync('/etc/resolv.conf')) {
       try {
         writeFileSync(join(dir, 'resolv.conf'), readFileSync('/etc/resolv.conf'), { mode: 0o644 });
-        this.podMounts.push({ source: join(dir, 'resolv.conf'), target: '/etc/resolv.conf', readOnly: false, file: true });
+        this.podMounts.push({
+          source: join(dir, 'resolv.conf'),
+          target: '/etc/resolv.conf',
+          readOnly: false,
+          file: true,
+        });
       } catch {
         // Unreadable: containers keep whatever the host root shows.
       }
@@ -289,7 +313,8 @@ export class PodWorker implements PodRuntime {
     await this.killAll(graceSeconds);
     this.publish();
     const current = this.options.store.get('pods', this.pod.metadata.namespace, this.pod.metadata.name);
-    if (current?.metadata.uid === this.uid) this.options.store.remove('pods', this.pod.metadata.namespace, this.pod.metadata.name);
+    if (current?.metadata.uid === this.uid)
+      this.options.store.remove('pods', this.pod.metadata.namespace, this.pod.metadata.name);
     this.removed = true;
     await this.cleanup();
   }
@@ -298,7 +323,11 @@ export class PodWorker implements PodRuntime {
   private async killAll(graceSeconds: number): Promise<void> {
     this.controller.abort();
     for (const instance of this.running.values()) {
-      if (graceSeconds > 0) this.event('Normal', 'Killing', `Stopping container ${instance.name}`, { name: instance.name, init: instance.init });
+      if (graceSeconds > 0)
+        this.event('Normal', 'Killing', `Stopping container ${instance.name}`, {
+          name: instance.name,
+          init: instance.init,
+        });
       instance.sandbox.signal(graceSeconds > 0 ? 'SIGTERM' : 'SIGKILL');
     }
     const timer =

@@ -12,9 +12,38 @@ import { dirname, join, resolve } from 'node:path';
 import { shellQuote } from './launcher.js';
 
 /** Host paths a container must never see: other pods' state and the host's private or writable data. */
-const defaultMasks = ['/tmp', '/var/tmp', '/root', '/home', '/work', '/run', '/mnt', '/media', '/srv', '/opt', '/var/log', '/var/mail', '/var/spool', '/var/backups'];
+const defaultMasks = [
+  '/tmp',
+  '/var/tmp',
+  '/root',
+  '/home',
+  '/work',
+  '/run',
+  '/mnt',
+  '/media',
+  '/srv',
+  '/opt',
+  '/var/log',
+  '/var/mail',
+  '/var/spool',
+  '/var/backups',
+];
 
-const systemDirs = ['/', '/usr', '/etc', '/bin', '/sbin', '/lib', '/lib64', '/lib32', '/var', '/proc', '/sys', '/dev', '/boot'];
+const systemDirs = [
+  '/',
+  '/usr',
+  '/etc',
+  '/bin',
+  '/sbin',
+  '/lib',
+  '/lib64',
+  '/lib32',
+  '/var',
+  '/proc',
+  '/sys',
+  '/dev',
+  '/boot',
+];
 
 const devices: [string, number, number][] = [
   ['null', 1, 3],
@@ -60,7 +89,8 @@ export function maskList(extra: string[]): [string, number][] {
 export async function buildSandboxTemplate(dir: string, extraMasks: string[]): Promise<string | undefined> {
   await rm(dir, { recursive: true, force: true });
   const masks = maskList(extraMasks);
-  for (const sub of ['lower', 'masks', 'work', 'merged', 'dev']) mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+  for (const sub of ['lower', 'masks', 'work', 'merged', 'dev'])
+    mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
   for (const [path] of masks) mkdirSync(join(dir, 'lower', path), { recursive: true });
   const q = shellQuote;
   const merged = join(dir, 'merged');
@@ -99,7 +129,11 @@ function ancestors(path: string): string[] {
 
 function run(command: string, args: string[]): Promise<string | undefined> {
   return new Promise((resolveRun) => {
-    const child = spawn(command, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' }, cwd: '/' });
+    const child = spawn(command, args, {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+      cwd: '/',
+    });
     let stderr = '';
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
@@ -112,7 +146,8 @@ function run(command: string, args: string[]): Promise<string | undefined> {
 
 /** Why sandboxes cannot be made on this machine, or undefined when they can. */
 export function sandboxUnsupportedReason(stateDir: string): string | undefined {
-  if (process.platform !== 'linux') return `the podrun emulator runs containers only on Linux (this is ${process.platform})`;
+  if (process.platform !== 'linux')
+    return `the podrun emulator runs containers only on Linux (this is ${process.platform})`;
   if (process.getuid?.() !== 0) {
     return 'the podrun emulator needs root to create container sandboxes (mount namespaces with an overlay of the host root); run it as root';
   }

@@ -156,23 +156,31 @@ function setupScript(spec: SandboxSpec, cgroup: MemoryCgroup | undefined): strin
 export function startSandbox(spec: SandboxSpec): Sandbox {
   for (const sub of ['upper', 'work', 'merged']) mkdirSync(join(spec.dir, sub), { recursive: true, mode: 0o700 });
   const cgroup =
-    spec.memoryLimitBytes !== undefined ? createMemoryCgroup(`podrun-${spec.dir.split('/').slice(-2).join('-')}`, spec.memoryLimitBytes) : undefined;
+    spec.memoryLimitBytes !== undefined
+      ? createMemoryCgroup(`podrun-${spec.dir.split('/').slice(-2).join('-')}`, spec.memoryLimitBytes)
+      : undefined;
   const scriptPath = join(spec.dir, 'setup.sh');
   writeFileSync(scriptPath, setupScript(spec, cgroup), { mode: 0o700 });
-  const unshare = [findTool('unshare') ?? 'unshare', '--mount', '--pid', '--uts', '--ipc', '--fork', '--kill-child', '/bin/sh', scriptPath];
+  const unshare = [
+    findTool('unshare') ?? 'unshare',
+    '--mount',
+    '--pid',
+    '--uts',
+    '--ipc',
+    '--fork',
+    '--kill-child',
+    '/bin/sh',
+    scriptPath,
+  ];
   // If the emulator dies, setpriv's parent-death signal kills unshare, whose --kill-child then ends
   // the container's PID namespace: no container outlives the process that ran it.
   const setpriv = findTool('setpriv');
   const argv = setpriv ? [setpriv, '--pdeathsig', 'SIGKILL', ...unshare] : unshare;
-  const child: ChildProcess = spawn(
-    argv[0]!,
-    argv.slice(1),
-    {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-      cwd: '/',
-    },
-  );
+  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
+    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+    cwd: '/',
+  });
   const stdout = child.stdio[1] as Readable;
   const diagnostics = child.stdio[2] as Readable;
   const control = child.stdio[3] as Readable;
@@ -202,8 +210,8 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
         // The script has exec'd by now; its copy of the container env (secrets) can go.
         rmSync(scriptPath, { force: true });
         settleStart({ kind: 'started', initPid: pid });
-      }
-      else if (line.startsWith('fail ')) settleStart({ kind: 'start-error', message: startErrorMessage(line.slice(5), spec) });
+      } else if (line.startsWith('fail '))
+        settleStart({ kind: 'start-error', message: startErrorMessage(line.slice(5), spec) });
     }
   });
 

@@ -45,7 +45,11 @@ export function unschedulableReason(input: SchedulingInput): string | undefined 
 
 interface PodSpecLike {
   nodeSelector?: Record<string, string>;
-  affinity?: { nodeAffinity?: { requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchExpressions?: Requirement[] }[] } } };
+  affinity?: {
+    nodeAffinity?: {
+      requiredDuringSchedulingIgnoredDuringExecution?: { nodeSelectorTerms?: { matchExpressions?: Requirement[] }[] };
+    };
+  };
   volumes?: { persistentVolumeClaim?: { claimName?: string } }[];
   containers?: never[];
   initContainers?: never[];
@@ -89,7 +93,10 @@ function insufficient(spec: PodSpecLike, allocatable: Record<string, string>, as
   const podsAllowed = parseQuantity(allocatable.pods ?? '110');
   if (assigned.length + 1 > podsAllowed) reasons.push('1 Too many pods');
   const resources = new Set<string>();
-  for (const c of [...((spec.containers ?? []) as ContainerWithResources[]), ...((spec.initContainers ?? []) as ContainerWithResources[])]) {
+  for (const c of [
+    ...((spec.containers ?? []) as ContainerWithResources[]),
+    ...((spec.initContainers ?? []) as ContainerWithResources[]),
+  ]) {
     for (const name of Object.keys({ ...c.resources?.requests, ...c.resources?.limits })) resources.add(name);
   }
   for (const resource of resources) {

@@ -44,7 +44,10 @@ export interface PodCondition {
 type RestartPolicy = 'Always' | 'OnFailure' | 'Never';
 
 /** The pod phase from container states, following the kubelet's getPhase. */
-export function computePhase(statuses: ContainerStatusModel[], restartPolicy: RestartPolicy): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
+export function computePhase(
+  statuses: ContainerStatusModel[],
+  restartPolicy: RestartPolicy,
+): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
   const init = statuses.filter((s) => s.init);
   const failedInit = init.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0);
   if (failedInit && restartPolicy === 'Never') return 'Failed';
@@ -97,7 +100,14 @@ export class Conditions {
 
   /** In the order a real kubelet lists them. */
   list(): PodCondition[] {
-    const order = ['DisruptionTarget', 'PodReadyToStartContainers', 'Initialized', 'Ready', 'ContainersReady', 'PodScheduled'];
+    const order = [
+      'DisruptionTarget',
+      'PodReadyToStartContainers',
+      'Initialized',
+      'Ready',
+      'ContainersReady',
+      'PodScheduled',
+    ];
     return order.flatMap((type) => {
       const found = this.byType.get(type);
       return found ? [structuredClone(found)] : [];
@@ -109,7 +119,13 @@ export class Conditions {
 export function updateReadiness(conditions: Conditions, statuses: ContainerStatusModel[], phase: string): void {
   const pendingInit = statuses.filter((s) => s.init && s.state.terminated?.exitCode !== 0).map((s) => s.name);
   if (pendingInit.length === 0) conditions.set('Initialized', true);
-  else conditions.set('Initialized', false, 'ContainersNotInitialized', `containers with incomplete status: [${pendingInit.join(' ')}]`);
+  else
+    conditions.set(
+      'Initialized',
+      false,
+      'ContainersNotInitialized',
+      `containers with incomplete status: [${pendingInit.join(' ')}]`,
+    );
   if (phase === 'Succeeded' || phase === 'Failed') {
     conditions.set('ContainersReady', false, 'PodCompleted');
     conditions.set('Ready', false, 'PodCompleted');

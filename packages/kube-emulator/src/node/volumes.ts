@@ -37,7 +37,12 @@ interface VolumeSpec {
   downwardAPI?: { items?: DownwardItem[]; defaultMode?: number };
   projected?: {
     defaultMode?: number;
-    sources?: { configMap?: ObjectSource; secret?: ObjectSource; downwardAPI?: { items?: DownwardItem[] }; serviceAccountToken?: object }[];
+    sources?: {
+      configMap?: ObjectSource;
+      secret?: ObjectSource;
+      downwardAPI?: { items?: DownwardItem[] };
+      serviceAccountToken?: object;
+    }[];
   };
   [other: string]: unknown;
 }
@@ -60,14 +65,19 @@ export interface VolumeContext {
 }
 
 /** Prepares every volume of the pod; `ok: false` carries the FailedMount event message. */
-export async function prepareVolumes(ctx: VolumeContext): Promise<{ ok: true; volumes: Map<string, PreparedVolume> } | { ok: false; message: string }> {
+export async function prepareVolumes(
+  ctx: VolumeContext,
+): Promise<{ ok: true; volumes: Map<string, PreparedVolume> } | { ok: false; message: string }> {
   const volumes = new Map<string, PreparedVolume>();
   const spec = (ctx.pod.spec ?? {}) as { volumes?: VolumeSpec[] };
   for (const volume of spec.volumes ?? []) {
     try {
       volumes.set(volume.name, await prepareVolume(volume, ctx));
     } catch (error) {
-      return { ok: false, message: `MountVolume.SetUp failed for volume "${volume.name}" : ${(error as Error).message}` };
+      return {
+        ok: false,
+        message: `MountVolume.SetUp failed for volume "${volume.name}" : ${(error as Error).message}`,
+      };
     }
   }
   return { ok: true, volumes };
@@ -88,19 +98,24 @@ async function prepareVolume(volume: VolumeSpec, ctx: VolumeContext): Promise<Pr
   }
   // Generated volumes are rewritten from scratch, like the kubelet's atomic writer swaps them.
   const files = new Map<string, { content: Buffer; mode: number }>();
-  if (volume.configMap) collectObject(files, volume.configMap, false, namespace, ctx.store, volume.configMap.defaultMode);
+  if (volume.configMap)
+    collectObject(files, volume.configMap, false, namespace, ctx.store, volume.configMap.defaultMode);
   else if (volume.secret) collectObject(files, volume.secret, true, namespace, ctx.store, volume.secret.defaultMode);
-  else if (volume.downwardAPI) collectDownward(files, volume.downwardAPI.items ?? [], ctx, volume.downwardAPI.defaultMode);
+  else if (volume.downwardAPI)
+    collectDownward(files, volume.downwardAPI.items ?? [], ctx, volume.downwardAPI.defaultMode);
   else if (volume.projected) {
     for (const source of volume.projected.sources ?? []) {
-      if (source.configMap) collectObject(files, source.configMap, false, namespace, ctx.store, volume.projected.defaultMode);
+      if (source.configMap)
+        collectObject(files, source.configMap, false, namespace, ctx.store, volume.projected.defaultMode);
       if (source.secret) collectObject(files, source.secret, true, namespace, ctx.store, volume.projected.defaultMode);
       if (source.downwardAPI) collectDownward(files, source.downwardAPI.items ?? [], ctx, volume.projected.defaultMode);
       // serviceAccountToken sources get no file: the node cannot mint tokens (see README).
     }
   } else {
     const kind = Object.keys(volume).find((key) => key !== 'name') ?? 'unknown';
-    throw new Error(`${kind} volumes are not supported by the podrun emulator (use emptyDir, persistentVolumeClaim, configMap, secret, downwardAPI or projected)`);
+    throw new Error(
+      `${kind} volumes are not supported by the podrun emulator (use emptyDir, persistentVolumeClaim, configMap, secret, downwardAPI or projected)`,
+    );
   }
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true, mode: 0o755 });
@@ -121,7 +136,7 @@ function collectObject(
   store: ObjectStore,
   defaultMode: number | undefined,
 ): void {
-  const name = (isSecret ? source.secretName ?? source.name : source.name) ?? '';
+  const name = (isSecret ? (source.secretName ?? source.name) : source.name) ?? '';
   const object = store.get(isSecret ? 'secrets' : 'configmaps', namespace, name);
   if (!object) {
     if (source.optional) return;
@@ -134,7 +149,11 @@ function collectObject(
     const content = data[item.key];
     if (content === undefined) {
       if (source.optional) continue;
-      throw new Error(isSecret ? `references non-existent secret key: ${item.key}` : `configmap references non-existent config key: ${item.key}`);
+      throw new Error(
+        isSecret
+          ? `references non-existent secret key: ${item.key}`
+          : `configmap references non-existent config key: ${item.key}`,
+      );
     }
     files.set(safeRelative(item.path), { content, mode: item.mode ?? mode });
   }
@@ -146,19 +165,30 @@ function rawData(object: KubeObject, isSecret: boolean): Record<string, Buffer> 
   for (const [key, value] of Object.entries(binary ?? {})) out[key] = Buffer.from(value, 'base64');
   const text = isSecret ? {} : objectData({ ...object, binaryData: {} }, false);
   for (const [key, value] of Object.entries(text)) out[key] = Buffer.from(value);
-  if (isSecret) for (const [key, value] of Object.entries((object.stringData ?? {}) as Record<string, string>)) out[key] = Buffer.from(value);
+  if (isSecret)
+    for (const [key, value] of Object.entries((object.stringData ?? {}) as Record<string, string>))
+      out[key] = Buffer.from(value);
   return out;
 }
 
-function collectDownward(files: Map<string, { content: Buffer; mode: number }>, items: DownwardItem[], ctx: VolumeContext, defaultMode: number | undefined): void {
+function collectDownward(
+  files: Map<string, { content: Buffer; mode: number }>,
+  items: DownwardItem[],
+  ctx: VolumeContext,
+  defaultMode: number | undefined,
+): void {
   const spec = (ctx.pod.spec ?? {}) as { containers?: ContainerEnvSpec[] };
   for (const item of items) {
     let value = '';
     if (item.fieldRef) {
       const path = item.fieldRef.fieldPath;
-      value = path === 'metadata.labels' || path === 'metadata.annotations' ? formatMap((ctx.pod.metadata[path.slice(9)] ?? {}) as Record<string, string>) : fieldValue(ctx, path);
+      value =
+        path === 'metadata.labels' || path === 'metadata.annotations'
+          ? formatMap((ctx.pod.metadata[path.slice(9)] ?? {}) as Record<string, string>)
+          : fieldValue(ctx, path);
     } else if (item.resourceFieldRef) {
-      const container = spec.containers?.find((c) => c.name === item.resourceFieldRef!.containerName) ?? spec.containers?.[0];
+      const container =
+        spec.containers?.find((c) => c.name === item.resourceFieldRef!.containerName) ?? spec.containers?.[0];
       value = container ? resourceValue(item.resourceFieldRef, container, ctx.allocatable) : '0';
     }
     files.set(safeRelative(item.path), { content: Buffer.from(value), mode: item.mode ?? defaultMode ?? 0o644 });
@@ -168,7 +198,8 @@ function collectDownward(files: Map<string, { content: Buffer; mode: number }>, 
 /** Rejects absolute paths and `..`, which the API server's validation also forbids. */
 function safeRelative(path: string): string {
   const normalized = normalize(path);
-  if (normalized.startsWith('/') || normalized === '..' || normalized.startsWith(`..${sep}`)) throw new Error(`invalid path "${path}"`);
+  if (normalized.startsWith('/') || normalized === '..' || normalized.startsWith(`..${sep}`))
+    throw new Error(`invalid path "${path}"`);
   return normalized;
 }
 
@@ -194,13 +225,19 @@ export async function containerMounts(
       try {
         source = join(volume.path, safeRelative(mount.subPath));
       } catch {
-        return { ok: false, message: `failed to prepare subPath for volumeMount "${mount.name}": invalid subPath "${mount.subPath}"` };
+        return {
+          ok: false,
+          message: `failed to prepare subPath for volumeMount "${mount.name}": invalid subPath "${mount.subPath}"`,
+        };
       }
       if (!existsSync(source)) await mkdir(source, { recursive: true, mode: 0o755 });
       // A subPath must not lead out of its volume through a symlink (CVE-2017-1002101).
       const real = realpathSync(source);
       if (real !== realpathSync(volume.path) && !real.startsWith(`${realpathSync(volume.path)}/`)) {
-        return { ok: false, message: `failed to prepare subPath for volumeMount "${mount.name}": subpath "${mount.subPath}" escapes the volume` };
+        return {
+          ok: false,
+          message: `failed to prepare subPath for volumeMount "${mount.name}": subpath "${mount.subPath}" escapes the volume`,
+        };
       }
       source = real;
       file = !lstatSync(source).isDirectory();

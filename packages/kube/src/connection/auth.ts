@@ -35,7 +35,10 @@ export function jwtExpiry(token: string): number | undefined {
  * Tokens from the Connection's oauthTokenProvider, cached until the server answers 401 — or, for
  * a JWT, until 30 s before its `exp`, so an expiring token is replaced before it fails.
  */
-export function providerTokenSource(provider: () => string | Promise<string>, now: () => number = Date.now): TokenSource {
+export function providerTokenSource(
+  provider: () => string | Promise<string>,
+  now: () => number = Date.now,
+): TokenSource {
   let current: Promise<string> | undefined;
   let expiresAtMs = Number.POSITIVE_INFINITY;
   const fetchToken = async () => {

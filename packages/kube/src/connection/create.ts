@@ -1,7 +1,13 @@
 // Connection (the reference runner's `config`) -> a working client-node KubeConfig.
 import type { Cluster, Context, User } from '@kubernetes/client-node';
 import { ErrorCodes, PodrunError } from '@podrun/core';
-import { describeUser, providerTokenSource, tokenSourceAuthenticator, TOKEN_SOURCE_PROVIDER, type TokenSource } from './auth.js';
+import {
+  describeUser,
+  providerTokenSource,
+  tokenSourceAuthenticator,
+  TOKEN_SOURCE_PROVIDER,
+  type TokenSource,
+} from './auth.js';
 import { discover, type Discovered } from './discover.js';
 import { PodrunKubeConfig } from './kubeconfig.js';
 import type { ConnectionOptions, KubeconfigSelection, KubeConfigSource, KubeEnvironment } from './options.js';
@@ -17,7 +23,13 @@ import {
 /** The reference's default API server URL, used when a Connection names none and nothing is found. */
 export const DEFAULT_MASTER_URL = 'https://kubernetes.default.svc';
 
-const CLUSTER_FIELDS = ['caCertData', 'caCertFile', 'trustStoreFile', 'trustCerts', 'disableHostnameVerification'] as const;
+const CLUSTER_FIELDS = [
+  'caCertData',
+  'caCertFile',
+  'trustStoreFile',
+  'trustCerts',
+  'disableHostnameVerification',
+] as const;
 const USER_FIELDS = [
   'clientCertData',
   'clientCertFile',
@@ -67,7 +79,12 @@ function caBundle(c: ConnectionOptions): string | undefined {
 
 function userFromConnection(c: ConnectionOptions): { user: User; tokenSource?: TokenSource; origin: string } {
   let certPem = loadClientCertificate(c.clientCertData, c.clientCertFile);
-  let keyPem = loadPrivateKey({ data: c.clientKeyData, file: c.clientKeyFile, passphrase: c.clientKeyPassphrase, algo: c.clientKeyAlgo });
+  let keyPem = loadPrivateKey({
+    data: c.clientKeyData,
+    file: c.clientKeyFile,
+    passphrase: c.clientKeyPassphrase,
+    algo: c.clientKeyAlgo,
+  });
   if (c.keyStoreFile) {
     if (certPem || keyPem) {
       throw fieldError('keyStoreFile', 'set either keyStoreFile or clientCert*/clientKey*, not both');
@@ -86,10 +103,14 @@ function userFromConnection(c: ConnectionOptions): { user: User; tokenSource?: T
   if (!!c.username !== !!c.password) {
     throw fieldError(c.username ? 'password' : 'username', 'basic auth needs both username and password');
   }
-  if (c.oauthTokenProvider !== undefined && c.oauthTokenProvider !== null && typeof c.oauthTokenProvider !== 'function') {
+  if (
+    c.oauthTokenProvider !== undefined &&
+    c.oauthTokenProvider !== null &&
+    typeof c.oauthTokenProvider !== 'function'
+  ) {
     throw fieldError(
       'oauthTokenProvider',
-      'must be a function returning the token here; the host turns the reference\'s {task, output} into one',
+      "must be a function returning the token here; the host turns the reference's {task, output} into one",
     );
   }
   const tokenSource = c.oauthTokenProvider ? providerTokenSource(c.oauthTokenProvider) : undefined;
@@ -138,7 +159,9 @@ function overlay(c: ConnectionOptions, base: Discovered | undefined): Built {
     proxyUrl: standalone ? undefined : baseCluster?.proxyUrl,
   };
   const fromConnection = has(c, USER_FIELDS) || standalone || !baseUser;
-  const u = fromConnection ? userFromConnection(c) : { user: { ...baseUser!, name: 'podrun' }, tokenSource: base?.tokenSource, origin: base!.origin };
+  const u = fromConnection
+    ? userFromConnection(c)
+    : { user: { ...baseUser!, name: 'podrun' }, tokenSource: base?.tokenSource, origin: base!.origin };
   const namespace = c.namespace || ctx?.namespace;
   return {
     cluster,
@@ -148,7 +171,11 @@ function overlay(c: ConnectionOptions, base: Discovered | undefined): Built {
     contexts: [{ name: 'podrun', cluster: 'podrun', user: 'podrun', namespace }],
     currentContext: 'podrun',
     source: standalone || !base ? (standalone ? 'connection' : 'default-url') : base.source,
-    origin: standalone ? 'Connection' : base ? `Connection over ${base.origin}` : `Connection with default ${DEFAULT_MASTER_URL}`,
+    origin: standalone
+      ? 'Connection'
+      : base
+        ? `Connection over ${base.origin}`
+        : `Connection with default ${DEFAULT_MASTER_URL}`,
     tokenSource: u.tokenSource,
     verifyHostname: !bool('disableHostnameVerification', c.disableHostnameVerification),
   };

@@ -56,7 +56,12 @@ function mergeFiles(files: string[]): Omit<Discovered, 'source' | 'origin'> {
     for (const c of kc.getContexts() ?? []) if (!contexts.has(c.name)) contexts.set(c.name, c);
     currentContext ||= kc.getCurrentContext() ?? '';
   }
-  return { clusters: [...clusters.values()], users: [...users.values()], contexts: [...contexts.values()], currentContext };
+  return {
+    clusters: [...clusters.values()],
+    users: [...users.values()],
+    contexts: [...contexts.values()],
+    currentContext,
+  };
 }
 
 function fromFiles(files: string[], origin: string): Discovered {
@@ -104,7 +109,9 @@ function selectContext(found: Discovered, selection: KubeconfigSelection): Disco
     throw connectionError(`context "${name}" is not in ${found.origin}; use one of: ${names.join(', ') || 'none'}`);
   }
   if (!found.clusters.some((c) => c.name === context.cluster)) {
-    throw connectionError(`context "${name}" in ${found.origin} names cluster "${context.cluster}", which is not defined`);
+    throw connectionError(
+      `context "${name}" in ${found.origin} names cluster "${context.cluster}", which is not defined`,
+    );
   }
   return { ...found, currentContext: name };
 }

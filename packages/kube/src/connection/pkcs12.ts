@@ -52,16 +52,15 @@ function certPem(bag: forge.pkcs12.Bag): string {
 function keyPem(bag: forge.pkcs12.Bag): string {
   if (bag.key) return forge.pki.privateKeyToPem(bag.key);
   const der = Buffer.from(forge.asn1.toDer(bag.asn1).getBytes(), 'binary');
-  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' }).export({ type: 'pkcs8', format: 'pem' }).toString();
+  return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
+    .export({ type: 'pkcs8', format: 'pem' })
+    .toString();
 }
 
 /** Reads keyStoreFile: exactly one private key, with its certificate first in the chain. */
 export function readKeyStore(file: string, passphrase: string | undefined): KeyStoreContents {
   const p12 = openStore('keyStoreFile', file, 'keyStorePassphrase', passphrase);
-  const keys = [
-    ...bagsOf(p12, forge.pki.oids.pkcs8ShroudedKeyBag!),
-    ...bagsOf(p12, forge.pki.oids.keyBag!),
-  ];
+  const keys = [...bagsOf(p12, forge.pki.oids.pkcs8ShroudedKeyBag!), ...bagsOf(p12, forge.pki.oids.keyBag!)];
   if (keys.length !== 1) {
     throw fieldError('keyStoreFile', `holds ${keys.length} private keys; it must hold exactly one client key`);
   }

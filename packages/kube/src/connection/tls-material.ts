@@ -101,12 +101,7 @@ function derType(algo: string | undefined): 'pkcs1' | 'sec1' | 'pkcs8' {
   return a === 'RSA' ? 'pkcs1' : a === 'EC' || a === 'ECDSA' ? 'sec1' : 'pkcs8';
 }
 
-function parseKey(
-  field: string,
-  bytes: Buffer,
-  passphrase: string | undefined,
-  algo: string | undefined,
-): KeyObject {
+function parseKey(field: string, bytes: Buffer, passphrase: string | undefined, algo: string | undefined): KeyObject {
   const attempts: Array<Parameters<typeof createPrivateKey>[0]> = isPem(bytes)
     ? [{ key: bytes, format: 'pem', passphrase }]
     : [

@@ -14,7 +14,14 @@ export interface CallContext {
 /** Socket errors where the request never reached the server: always safe to retry. */
 const NOT_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** Socket errors after which the server may or may not have processed the request. */
-const DROPPED = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_STREAM_PREMATURE_CLOSE', 'UND_ERR_SOCKET']);
+const DROPPED = new Set([
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'ECONNABORTED',
+  'ERR_STREAM_PREMATURE_CLOSE',
+  'UND_ERR_SOCKET',
+]);
 
 const SERVER_CERT = new Set([
   'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
@@ -36,7 +43,8 @@ export type NetworkFailure = 'not-sent' | 'dropped' | 'tls' | 'other';
 export function parseStatus(body: string): { message?: string; reason?: string; code?: number } {
   try {
     const parsed = JSON.parse(body) as { kind?: string; message?: string; reason?: string; code?: number };
-    if (parsed && typeof parsed === 'object') return { message: parsed.message, reason: parsed.reason, code: parsed.code };
+    if (parsed && typeof parsed === 'object')
+      return { message: parsed.message, reason: parsed.reason, code: parsed.code };
   } catch {
     // not JSON: a proxy or a plain-text error
   }
@@ -86,7 +94,9 @@ export function statusError(
 export function networkError(error: unknown, ctx: CallContext): KubeApiError {
   const e = error as NodeJS.ErrnoException;
   const code = e?.code ?? (/socket hang up/i.test(String(e?.message)) ? 'ECONNRESET' : undefined) ?? 'UNKNOWN';
-  const detail = String(e?.message ?? error).split('\n')[0]!.slice(0, 200);
+  const detail = String(e?.message ?? error)
+    .split('\n')[0]!
+    .slice(0, 200);
   let network: NetworkFailure = 'other';
   let errorCode: (typeof ErrorCodes)[keyof typeof ErrorCodes] = ErrorCodes.KUBE_CONNECTION;
   let why: string;
@@ -101,7 +111,10 @@ export function networkError(error: unknown, ctx: CallContext): KubeApiError {
     why =
       `the API server's certificate does not name the host in ${ctx.server} (${detail}). ` +
       'Use the host name the certificate was issued for, or set disableHostnameVerification: true to check only the chain';
-  } else if (/^ERR_SSL_.*ALERT/.test(code) || /alert (unknown ca|bad certificate|certificate required|access denied)/i.test(detail)) {
+  } else if (
+    /^ERR_SSL_.*ALERT/.test(code) ||
+    /alert (unknown ca|bad certificate|certificate required|access denied)/i.test(detail)
+  ) {
     network = 'tls';
     errorCode = ErrorCodes.KUBE_AUTH;
     why =
@@ -116,7 +129,8 @@ export function networkError(error: unknown, ctx: CallContext): KubeApiError {
     network = 'dropped';
     why = `the connection to ${ctx.server} was dropped (${code}). The cluster may be restarting or a proxy cut the connection`;
     if (ctx.credentials.includes('client certificate')) {
-      why += '; if it happens on every request, the server may be refusing the client certificate (check its CA and expiry)';
+      why +=
+        '; if it happens on every request, the server may be refusing the client certificate (check its CA and expiry)';
     }
   } else if (code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS')) {
     network = 'tls';

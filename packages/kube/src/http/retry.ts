@@ -56,7 +56,9 @@ export function delay(ms: number, signal?: AbortSignal): Promise<void> {
 
 /** The error to raise for an aborted signal. */
 export function abortReason(signal: AbortSignal): Error {
-  return signal.reason instanceof Error ? signal.reason : new CancelledError('the Kubernetes call was cancelled', { component: 'kube' });
+  return signal.reason instanceof Error
+    ? signal.reason
+    : new CancelledError('the Kubernetes call was cancelled', { component: 'kube' });
 }
 
 /** How a call may be retried. */
@@ -77,7 +79,8 @@ export function retryable(error: unknown, kind: Idempotency): { retry: boolean; 
   // 409 Conflict (not AlreadyExists) is an optimistic-concurrency race such as a quota update.
   if (status === 409) return { retry: error.reason === 'Conflict' };
   // 503 with Retry-After is the API server shedding load before processing.
-  if (status === 503 && error.details.retryAfterMs !== undefined) return { retry: true, afterMs: error.details.retryAfterMs as number };
+  if (status === 503 && error.details.retryAfterMs !== undefined)
+    return { retry: true, afterMs: error.details.retryAfterMs as number };
   if (status >= 500) return { retry: kind === 'idempotent' };
   return { retry: false };
 }

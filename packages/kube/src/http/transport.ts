@@ -89,7 +89,11 @@ export class Transport {
     await this.kc.applyToHTTPSOptions(opts);
     // The keep-alive agent is for REST calls; a proxied cluster needs client-node's proxy agent.
     const { agent, auth, headers, ...tls } = opts;
-    return { ...(tls as ClientOptions), ...(this.kc.proxied ? { agent: agent as ClientOptions['agent'] } : {}), headers: this.headers(headers, auth) };
+    return {
+      ...(tls as ClientOptions),
+      ...(this.kc.proxied ? { agent: agent as ClientOptions['agent'] } : {}),
+      headers: this.headers(headers, auth),
+    };
   }
 
   private headers(raw: http.OutgoingHttpHeaders | readonly string[] | undefined, auth: string | null | undefined) {
@@ -125,7 +129,9 @@ export class Transport {
         if (streaming) req.setTimeout(0);
         resolve(res);
       });
-      req.once('error', (error) => reject(spec.signal?.aborted ? abortReason(spec.signal) : networkError(error, this.context(spec.what))));
+      req.once('error', (error) =>
+        reject(spec.signal?.aborted ? abortReason(spec.signal) : networkError(error, this.context(spec.what))),
+      );
       req.end(payload);
     });
   }

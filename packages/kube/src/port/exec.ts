@@ -44,10 +44,13 @@ export function exitCodeOf(status: ExecStatus, what: string): number {
     const code = Number.parseInt(cause?.message ?? '', 10);
     if (Number.isInteger(code)) return code;
   }
-  throw new ExecError(`${what} failed: ${status.message ?? status.reason ?? 'unknown error'}; check the command and the container`, {
-    component: 'kube',
-    details: { reason: status.reason },
-  });
+  throw new ExecError(
+    `${what} failed: ${status.message ?? status.reason ?? 'unknown error'}; check the command and the container`,
+    {
+      component: 'kube',
+      details: { reason: status.reason },
+    },
+  );
 }
 
 /** Parameters of one exec. */
@@ -156,7 +159,12 @@ async function session(
       if (ws.protocol === V5 && ws.readyState === WebSocket.OPEN) ws.send(Buffer.of(CLOSE, STDIN));
     };
     const onStdinError = (error: Error) =>
-      fail(new ExecError(`${what} failed: reading its stdin failed (${error.message})`, { component: 'kube', cause: error }));
+      fail(
+        new ExecError(`${what} failed: reading its stdin failed (${error.message})`, {
+          component: 'kube',
+          cause: error,
+        }),
+      );
 
     const deliver = (stream: NodeJS.WritableStream | undefined, payload: Buffer) => {
       if (!stream || !payload.length) return;
@@ -241,7 +249,10 @@ async function session(
     });
 
     ws.on('close', (code, reason) => {
-      const why = lastError instanceof Error ? lastError.message : `close code ${code}${reason.length ? ` ${reason.toString()}` : ''}`;
+      const why =
+        lastError instanceof Error
+          ? lastError.message
+          : `close code ${code}${reason.length ? ` ${reason.toString()}` : ''}`;
       settle(() =>
         reject(
           new ExecError(

@@ -175,7 +175,13 @@ export class PodInformer {
     const res = await this.t.stream({
       method: 'GET',
       path: `/api/v1/namespaces/${encodeURIComponent(namespace)}/pods`,
-      query: { watch: true, resourceVersion: this.resourceVersion, allowWatchBookmarks: true, timeoutSeconds, labelSelector },
+      query: {
+        watch: true,
+        resourceVersion: this.resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds,
+        labelSelector,
+      },
       signal: this.stop.signal,
       what: `watch pods in ${namespace}${labelSelector ? ` (${labelSelector})` : ''}`,
     });

@@ -92,7 +92,10 @@ export class PodsApi {
   /** The pod, or undefined when it does not exist. */
   async get(ns: string, name: string, signal?: AbortSignal): Promise<V1Pod | undefined> {
     try {
-      const json = await this.t.json<unknown>({ method: 'GET', path: podPath(ns, name), signal, what: `get pod ${ns}/${name}` }, 'idempotent');
+      const json = await this.t.json<unknown>(
+        { method: 'GET', path: podPath(ns, name), signal, what: `get pod ${ns}/${name}` },
+        'idempotent',
+      );
       return fromJson<V1Pod>(json, 'V1Pod');
     } catch (error) {
       if (error instanceof KubeApiError && error.status === 404) return undefined;
@@ -107,7 +110,13 @@ export class PodsApi {
     let resourceVersion = '';
     do {
       const page = await this.t.json<ListJson<unknown>>(
-        { method: 'GET', path: podsPath(ns), query: { labelSelector, limit: 500, continue: cont }, signal, what: `list pods in ${ns}` },
+        {
+          method: 'GET',
+          path: podsPath(ns),
+          query: { labelSelector, limit: 500, continue: cont },
+          signal,
+          what: `list pods in ${ns}`,
+        },
         'idempotent',
       );
       for (const item of page.items ?? []) pods.push(fromJson<V1Pod>(item, 'V1Pod'));
@@ -122,7 +131,13 @@ export class PodsApi {
     const body = { apiVersion: 'v1', kind: 'DeleteOptions', propagationPolicy: 'Background', gracePeriodSeconds };
     try {
       await this.t.json(
-        { method: 'DELETE', path: podPath(ns, name), query: { gracePeriodSeconds }, body, what: `delete pod ${ns}/${name}` },
+        {
+          method: 'DELETE',
+          path: podPath(ns, name),
+          query: { gracePeriodSeconds },
+          body,
+          what: `delete pod ${ns}/${name}`,
+        },
         'idempotent',
       );
     } catch (error) {

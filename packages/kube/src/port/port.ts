@@ -80,7 +80,8 @@ export function createKubePort(options: KubePortOptions): PodrunKubePort {
     let active = true;
     const unsubscribe = informer.subscribe(name, (change) => active && onChange(change));
     const cached = informer.cache.get(name);
-    if (cached) queueMicrotask(() => active && informer.cache.get(name) === cached && onChange({ type: 'added', pod: cached }));
+    if (cached)
+      queueMicrotask(() => active && informer.cache.get(name) === cached && onChange({ type: 'added', pod: cached }));
     return () => {
       active = false;
       unsubscribe();
@@ -99,7 +100,8 @@ export function createKubePort(options: KubePortOptions): PodrunKubePort {
 
     watchPod,
 
-    waitForPod: (selector, name, predicate, signal) => waitForPod({ acquire, watchPod, pods }, selector, name, predicate, signal),
+    waitForPod: (selector, name, predicate, signal) =>
+      waitForPod({ acquire, watchPod, pods }, selector, name, predicate, signal),
 
     podLogs: (ns, name, opts, signal) => openPodLogs(t, ns, name, opts, signal),
 
@@ -121,7 +123,9 @@ export function createKubePort(options: KubePortOptions): PodrunKubePort {
         (e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp)?.valueOf() ?? 0;
       return (list.items ?? [])
         .map((item) => fromJson<CoreV1Event>(item, 'CoreV1Event'))
-        .filter((e) => e.involvedObject?.name === podName && (!e.involvedObject.kind || e.involvedObject.kind === 'Pod'))
+        .filter(
+          (e) => e.involvedObject?.name === podName && (!e.involvedObject.kind || e.involvedObject.kind === 'Pod'),
+        )
         .sort((a, b) => Number(time(a)) - Number(time(b)));
     },
 
@@ -153,7 +157,10 @@ export function createKubePort(options: KubePortOptions): PodrunKubePort {
 
     async deletePersistentVolumeClaim(ns, name) {
       try {
-        await t.json({ method: 'DELETE', path: pvcPath(ns, name), what: `delete persistentvolumeclaim ${ns}/${name}` }, 'idempotent');
+        await t.json(
+          { method: 'DELETE', path: pvcPath(ns, name), what: `delete persistentvolumeclaim ${ns}/${name}` },
+          'idempotent',
+        );
       } catch (error) {
         if (!(error instanceof KubeApiError && error.status === 404)) throw error;
       }

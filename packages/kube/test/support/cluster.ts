@@ -6,7 +6,11 @@ import { createKubeConfig, createKubePort, type KubePortOptions, type PodrunKube
 export async function clusterWithPort(
   options: ClusterOptions = {},
   portOptions: Omit<KubePortOptions, 'kubeConfig'> = {},
-): Promise<{ cluster: EmbeddedCluster; port: PodrunKubePort; debug: Array<{ message: string; fields?: Record<string, unknown> }> }> {
+): Promise<{
+  cluster: EmbeddedCluster;
+  port: PodrunKubePort;
+  debug: Array<{ message: string; fields?: Record<string, unknown> }>;
+}> {
   const cluster = await startCluster(options);
   const debug: Array<{ message: string; fields?: Record<string, unknown> }> = [];
   const logger = {

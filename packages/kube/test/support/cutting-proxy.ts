@@ -22,15 +22,19 @@ export async function startCuttingProxy(upstream: string, caPem: string): Promis
       req.socket.destroy();
       return;
     }
-    const up = https.request(new URL(req.url ?? '/', upstream), { method: req.method, headers: req.headers, agent }, (upRes) => {
-      if (rule?.when === 'after') {
-        upRes.resume();
-        upRes.on('end', () => req.socket.destroy());
-        return;
-      }
-      res.writeHead(upRes.statusCode ?? 502, upRes.headers);
-      upRes.pipe(res);
-    });
+    const up = https.request(
+      new URL(req.url ?? '/', upstream),
+      { method: req.method, headers: req.headers, agent },
+      (upRes) => {
+        if (rule?.when === 'after') {
+          upRes.resume();
+          upRes.on('end', () => req.socket.destroy());
+          return;
+        }
+        res.writeHead(upRes.statusCode ?? 502, upRes.headers);
+        upRes.pipe(res);
+      },
+    );
     up.on('error', () => req.socket.destroy());
     req.pipe(up);
   });

@@ -69,9 +69,20 @@ export async function startExecServer(pki: { server: Issued; ca: Issued }): Prom
   const server = https.createServer({ key: pki.server.keyPem, cert: pki.server.certPem });
   server.on('upgrade', (req, socket, head) => {
     const reject = (status: number, message: string, headers: Record<string, string> = {}) => {
-      const body = JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: status, reason: 'Test' });
-      const extra = Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('');
-      socket.end(`HTTP/1.1 ${status} X\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`);
+      const body = JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        status: 'Failure',
+        message,
+        code: status,
+        reason: 'Test',
+      });
+      const extra = Object.entries(headers)
+        .map(([k, v]) => `${k}: ${v}\r\n`)
+        .join('');
+      socket.end(
+        `HTTP/1.1 ${status} X\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n${extra}Connection: close\r\n\r\n${body}`,
+      );
     };
     const auth = req.headers.authorization ?? '';
     if (!state.tokens.has(auth.replace(/^Bearer /, ''))) return reject(401, 'Unauthorized');
@@ -130,7 +141,14 @@ export async function startExecServer(pki: { server: Issued; ca: Issued }): Prom
         if (!state.omitStatus) {
           const status =
             outcome instanceof Error
-              ? { metadata: {}, status: 'Failure', message: `exec failed: ${outcome.message}`, reason: 'InternalError', code: 500, details: { causes: [{ message: outcome.message }] } }
+              ? {
+                  metadata: {},
+                  status: 'Failure',
+                  message: `exec failed: ${outcome.message}`,
+                  reason: 'InternalError',
+                  code: 500,
+                  details: { causes: [{ message: outcome.message }] },
+                }
               : outcome === 0
                 ? { metadata: {}, status: 'Success' }
                 : {

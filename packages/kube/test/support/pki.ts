@@ -76,7 +76,11 @@ export function encryptKey(keyPem: string, passphrase: string, legacy = false): 
 }
 
 /** A PKCS#12 file: a key with its chain, or (key null) only trusted certificates. */
-export function pkcs12(key: forge.pki.rsa.PrivateKey | null, certs: forge.pki.Certificate[], passphrase: string): Buffer {
+export function pkcs12(
+  key: forge.pki.rsa.PrivateKey | null,
+  certs: forge.pki.Certificate[],
+  passphrase: string,
+): Buffer {
   const asn1 = forge.pkcs12.toPkcs12Asn1(key, certs, passphrase, { algorithm: '3des' });
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), 'binary');
 }

@@ -39,12 +39,23 @@ export async function startTlsApiServer(opts: {
       const socket = req.socket as TLSSocket;
       const auth = req.headers.authorization ?? '';
       let who: string | undefined;
-      if (socket.authorized && socket.getPeerCertificate()?.subject) who = `cert:${socket.getPeerCertificate().subject.CN}`;
+      if (socket.authorized && socket.getPeerCertificate()?.subject)
+        who = `cert:${socket.getPeerCertificate().subject.CN}`;
       else if (auth.startsWith('Bearer ') && tokens.has(auth.slice(7))) who = 'token';
       else if (auth.startsWith('Basic ') && basic.has(Buffer.from(auth.slice(6), 'base64').toString())) who = 'basic';
       if (!who) {
         res.writeHead(401, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }));
+        res.end(
+          JSON.stringify({
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Failure',
+            message: 'Unauthorized',
+            reason: 'Unauthorized',
+            code: 401,
+          }),
+        );
         return;
       }
       seen.push(who);
@@ -56,7 +67,9 @@ export async function startTlsApiServer(opts: {
         res.end(JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: '7' }, items: [] }));
       } else {
         res.writeHead(404);
-        res.end(JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' }));
+        res.end(
+          JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'not found' }),
+        );
       }
     },
   );

@@ -16,7 +16,14 @@ export interface ChildRun {
 }
 
 /** Starts the runner in its own process (tsx resolves the workspace packages through tsconfig paths). */
-export function runInChild(input: { kubeconfigPath: string; identity: TaskRunIdentity; task: Task; config: Record<string, unknown>; dir: string; dieAfterLine?: string }): ChildRun {
+export function runInChild(input: {
+  kubeconfigPath: string;
+  identity: TaskRunIdentity;
+  task: Task;
+  config: Record<string, unknown>;
+  dir: string;
+  dieAfterLine?: string;
+}): ChildRun {
   const child = spawn(process.execPath, ['--import', 'tsx', script], {
     cwd: packageDir,
     env: { ...process.env, PODRUN_CHILD: JSON.stringify(input), TSX_TSCONFIG_PATH: `${packageDir}/tsconfig.json` },
@@ -43,12 +50,15 @@ export function runInChild(input: { kubeconfigPath: string; identity: TaskRunIde
     }
   });
   const done = new Promise<{ result?: TaskRunResult; error?: string; exitSignal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (_code, exitSignal) => resolve({ ...(result && { result }), ...(error && { error }), exitSignal })),
+    child.on('exit', (_code, exitSignal) =>
+      resolve({ ...(result && { result }), ...(error && { error }), exitSignal }),
+    ),
   );
   return {
     child,
     lines,
-    line: (text) => (lines.includes(text) ? Promise.resolve() : new Promise((resolve) => waiters.push({ text, resolve }))),
+    line: (text) =>
+      lines.includes(text) ? Promise.resolve() : new Promise((resolve) => waiters.push({ text, resolve })),
     done,
   };
 }

@@ -25,7 +25,8 @@ export async function testCluster(): Promise<TestCluster> {
     cluster,
     kube,
     dir,
-    config: (overrides = {}) => parseRunnerConfig({ namespace: 'default', pullPolicy: 'IF_NOT_PRESENT', waitForLogs: 'PT2S', ...overrides }),
+    config: (overrides = {}) =>
+      parseRunnerConfig({ namespace: 'default', pullPolicy: 'IF_NOT_PRESENT', waitForLogs: 'PT2S', ...overrides }),
     stop: async () => {
       await kube.close();
       await cluster.stop();

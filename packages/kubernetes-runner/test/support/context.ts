@@ -24,11 +24,22 @@ let seq = 0;
 
 export function identityFor(label: string, attempt = 1): TaskRunIdentity {
   const id = `${label}-${process.pid}-${++seq}-${Date.now().toString(36)}`;
-  return { namespace: 'company.team', flowId: 'flow', taskId: label.slice(0, 30), executionId: `exec-${id}`, taskRunId: `run-${id}`, attempt };
+  return {
+    namespace: 'company.team',
+    flowId: 'flow',
+    taskId: label.slice(0, 30),
+    executionId: `exec-${id}`,
+    taskRunId: `run-${id}`,
+    attempt,
+  };
 }
 
 /** A run context storing outputs as files under `dir` (streamed, hashed on the way). */
-export function testContext(identity: TaskRunIdentity, dir: string, options: { stateData?: Map<string, unknown> } = {}): TestContext {
+export function testContext(
+  identity: TaskRunIdentity,
+  dir: string,
+  options: { stateData?: Map<string, unknown> } = {},
+): TestContext {
   mkdirSync(dir, { recursive: true });
   const lines: LogLine[] = [];
   const stateData = options.stateData ?? new Map<string, unknown>();
@@ -49,7 +60,9 @@ export function testContext(identity: TaskRunIdentity, dir: string, options: { s
       },
     },
     waitForLine: (text) =>
-      lines.some((l) => l.text === text) ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ text, resolve })),
+      lines.some((l) => l.text === text)
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => waiters.push({ text, resolve })),
     podName: () => (stateData.get('kubernetes.pod') as { name?: string } | undefined)?.name,
     state: {
       get: async <T>(key: string) => structuredClone(stateData.get(key)) as T | undefined,

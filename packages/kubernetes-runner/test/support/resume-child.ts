@@ -5,7 +5,15 @@
 // line durable: a crash at a deterministic point mid-task. (A crash in the microseconds between
 // the host storing a line and the runner's cursor write repeats that one line; see the README.)
 // Prints `LINE <text>` per task log line and `RESULT <json>` or `ERROR <code>` at the end.
-import { appendFileSync, createWriteStream, existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -25,7 +33,8 @@ let lastLine: string | undefined;
 mkdirSync(input.dir, { recursive: true });
 const stateFile = join(input.dir, 'state.json');
 const logFile = join(input.dir, 'lines.jsonl');
-const readState = (): Record<string, unknown> => (existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {});
+const readState = (): Record<string, unknown> =>
+  existsSync(stateFile) ? JSON.parse(readFileSync(stateFile, 'utf8')) : {};
 
 const ctx: RunContext = {
   identity: input.identity,
@@ -70,7 +79,12 @@ const ctx: RunContext = {
 const kube = createKubePort({ kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: input.kubeconfigPath }) });
 const runner = createKubernetesRunner({
   kube,
-  config: parseRunnerConfig({ namespace: 'default', pullPolicy: 'IF_NOT_PRESENT', waitForLogs: 'PT2S', ...input.config }),
+  config: parseRunnerConfig({
+    namespace: 'default',
+    pullPolicy: 'IF_NOT_PRESENT',
+    waitForLogs: 'PT2S',
+    ...input.config,
+  }),
 });
 try {
   const result = await runner.run(input.task, ctx, new AbortController().signal);

@@ -74,7 +74,8 @@ class Collection {
     for (let attempt = 1; attempt <= this.settings.finalReadAttempts; attempt++) {
       const outcome = await this.#read(false);
       if (outcome !== 'broken') return;
-      if (attempt < this.settings.finalReadAttempts) await this.#terminatedWithin(this.settings.reconnectDelayMs * attempt, true);
+      if (attempt < this.settings.finalReadAttempts)
+        await this.#terminatedWithin(this.settings.reconnectDelayMs * attempt, true);
     }
     this.settings.logger.warn('[podrun] [logs-follow] the final log read failed; late lines may be missing', {
       container: this.target.container,
@@ -92,7 +93,9 @@ class Collection {
     const timer = setTimeout(() => controller.abort(), ms);
     try {
       if (sleep) {
-        await new Promise<void>((resolve) => controller.signal.addEventListener('abort', () => resolve(), { once: true }));
+        await new Promise<void>((resolve) =>
+          controller.signal.addEventListener('abort', () => resolve(), { once: true }),
+        );
       } else {
         await this.target.terminated(controller.signal);
       }

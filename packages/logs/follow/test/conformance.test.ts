@@ -1,4 +1,7 @@
 import { describeLogCollectorConformance, onConformanceCluster } from '@podrun/conformance';
 import { createFollowLogCollector } from '@podrun/logs-follow';
 
-describeLogCollectorConformance({ name: 'follow', setup: onConformanceCluster(() => ({ collector: createFollowLogCollector() })) });
+describeLogCollectorConformance({
+  name: 'follow',
+  setup: onConformanceCluster(() => ({ collector: createFollowLogCollector() })),
+});

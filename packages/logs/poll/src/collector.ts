@@ -48,15 +48,23 @@ function gone(error: unknown): boolean {
 export function createPollLogCollector(options: PollLogCollectorOptions = {}): LogCollector {
   const interval = options.interval ?? 2000;
   if (!Number.isFinite(interval) || interval <= 0) {
-    throw new ConfigError([{ path: 'logs.interval', message: `must be a positive duration, got ${String(options.interval)}` }], {
-      component: COMPONENT,
-    });
+    throw new ConfigError(
+      [{ path: 'logs.interval', message: `must be a positive duration, got ${String(options.interval)}` }],
+      {
+        component: COMPONENT,
+      },
+    );
   }
   const readTimeoutMs = options.readTimeoutMs ?? Math.max(30_000, 10 * interval);
   const maxFailedReads = options.maxFailedReads ?? 5;
   const logger = options.logger ?? silentLogger;
 
-  async function whileRunning(target: LogTarget, sink: LogSink, tracker: CursorTracker, opts: CollectOptions): Promise<void> {
+  async function whileRunning(
+    target: LogTarget,
+    sink: LogSink,
+    tracker: CursorTracker,
+    opts: CollectOptions,
+  ): Promise<void> {
     const { signal } = opts;
     const stopWaiting = new AbortController();
     // The end of the container is an event: it cuts the wait between two reads short.
@@ -93,7 +101,12 @@ export function createPollLogCollector(options: PollLogCollectorOptions = {}): L
     }
   }
 
-  async function afterEnd(target: LogTarget, sink: LogSink, tracker: CursorTracker, opts: CollectOptions): Promise<void> {
+  async function afterEnd(
+    target: LogTarget,
+    sink: LogSink,
+    tracker: CursorTracker,
+    opts: CollectOptions,
+  ): Promise<void> {
     // waitForLogs is a ceiling for late lines, never a sleep: reading stops at the first read
     // that brings nothing new.
     const ceiling = AbortSignal.any([opts.signal, AbortSignal.timeout(opts.waitForLogsMs)]);

@@ -44,7 +44,8 @@ export async function readOnce(
     { container: target.container, timestamps: true, ...(sinceTime && { sinceTime }) },
     signal,
   );
-  const onAbort = (): void => void stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('read aborted'));
+  const onAbort = (): void =>
+    void stream.destroy(signal.reason instanceof Error ? signal.reason : new Error('read aborted'));
   signal.addEventListener('abort', onAbort, { once: true });
   tracker.beginRead();
   const splitter = new LineSplitter();

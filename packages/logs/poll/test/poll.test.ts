@@ -31,7 +31,10 @@ function spiedPort(requests: PodLogOptions[]): KubePort {
 async function runPod(name: string, script: string): Promise<void> {
   await cluster.kube.createPod(cluster.namespace, {
     metadata: { name, labels: { test: 'logs-poll' } },
-    spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: cluster.image, command: ['sh', '-c', script] }] },
+    spec: {
+      restartPolicy: 'Never',
+      containers: [{ name: 'main', image: cluster.image, command: ['sh', '-c', script] }],
+    },
   });
 }
 
@@ -45,7 +48,8 @@ function targetOf(kube: KubePort, name: string): LogTarget {
     namespace: cluster.namespace,
     podName: name,
     container: 'main',
-    started: async (signal) => void (await kube.waitForPod(selector, name, (p) => Boolean(state(p)?.running || state(p)?.terminated), signal)),
+    started: async (signal) =>
+      void (await kube.waitForPod(selector, name, (p) => Boolean(state(p)?.running || state(p)?.terminated), signal)),
     terminated: async (signal) => {
       await kube.waitForPod(selector, name, (p) => Boolean(state(p)?.terminated), signal);
       ended = true;
@@ -60,10 +64,14 @@ describe('poll log collector', () => {
     const kube = spiedPort(requests);
     await runPod('poll-reads', 'for i in 1 2 3 4 5 6; do echo "tick $i"; sleep 0.3; done');
     const lines: LogLine[] = [];
-    await createPollLogCollector({ interval: 100 }).collect(targetOf(kube, 'poll-reads'), { line: (l) => void lines.push(l) }, {
-      waitForLogsMs: 5000,
-      signal: AbortSignal.timeout(60_000),
-    });
+    await createPollLogCollector({ interval: 100 }).collect(
+      targetOf(kube, 'poll-reads'),
+      { line: (l) => void lines.push(l) },
+      {
+        waitForLogsMs: 5000,
+        signal: AbortSignal.timeout(60_000),
+      },
+    );
     expect(lines.map((l) => l.text)).toEqual(['tick 1', 'tick 2', 'tick 3', 'tick 4', 'tick 5', 'tick 6']);
     expect(requests.length).toBeGreaterThan(2);
     expect(requests.every((r) => r.follow !== true && r.timestamps === true)).toBe(true);
@@ -74,10 +82,14 @@ describe('poll log collector', () => {
     await runPod('poll-end', 'echo a\nsleep 1\necho b');
     const lines: string[] = [];
     // With a ten-minute interval, only the container-ended event can finish this in time.
-    await createPollLogCollector({ interval: 600_000 }).collect(targetOf(cluster.kube, 'poll-end'), { line: (l) => void lines.push(l.text) }, {
-      waitForLogsMs: 600_000,
-      signal: AbortSignal.timeout(60_000),
-    });
+    await createPollLogCollector({ interval: 600_000 }).collect(
+      targetOf(cluster.kube, 'poll-end'),
+      { line: (l) => void lines.push(l.text) },
+      {
+        waitForLogsMs: 600_000,
+        signal: AbortSignal.timeout(60_000),
+      },
+    );
     expect(lines).toEqual(['a', 'b']);
   });
 

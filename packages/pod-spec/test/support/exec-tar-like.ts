@@ -15,7 +15,14 @@ export function execTarLikeContribution(paths: PodPaths): PodContribution {
     initContainers: [
       {
         name: 'init-files',
-        command: ['sh', '-c', 'mkdir -p "$2" && until [ -f "$1/ready" ]; do sleep 0.2; done', 'init-files', paths.root, paths.workingDir],
+        command: [
+          'sh',
+          '-c',
+          'mkdir -p "$2" && until [ -f "$1/ready" ]; do sleep 0.2; done',
+          'init-files',
+          paths.root,
+          paths.workingDir,
+        ],
         volumeMounts: [mount],
       },
     ],

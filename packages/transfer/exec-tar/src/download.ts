@@ -106,7 +106,9 @@ export class DownloadSession {
   #manifest: ManifestItem[] = [];
   #reader: TarReader;
   #index = 0;
-  #current: { file: PodFile; expected: ManifestItem; content: PassThrough; hash: Hash; size: number; stored: Promise<void> } | undefined;
+  #current:
+    | { file: PodFile; expected: ManifestItem; content: PassThrough; hash: Hash; size: number; stored: Promise<void> }
+    | undefined;
 
   constructor(
     private readonly choose: ((listing: Listing, raw: Map<string, Buffer>) => PodFile[]) | undefined,
@@ -192,7 +194,9 @@ export class DownloadSession {
     const file = this.outcome.selection[this.#index];
     const expected = this.#manifest[this.#index];
     if (!file || !expected || file.path !== path) {
-      throw verifyError(`the output archive holds ${JSON.stringify(path)} where ${JSON.stringify(file?.path)} was expected`);
+      throw verifyError(
+        `the output archive holds ${JSON.stringify(path)} where ${JSON.stringify(file?.path)} was expected`,
+      );
     }
     this.#index++;
     return { file, expected };
@@ -202,7 +206,10 @@ export class DownloadSession {
     const { file, expected } = this.#expect(path);
     const content = new PassThrough({ highWaterMark: 64 * 1024 });
     const stored = this.sink
-      .write({ name: file.name, origin: file.origin, size: expected.size, sha256: expected.sha256, mode: mode & 0o7777 }, content)
+      .write(
+        { name: file.name, origin: file.origin, size: expected.size, sha256: expected.sha256, mode: mode & 0o7777 },
+        content,
+      )
       .catch((error: unknown) => {
         content.destroy();
         throw new SinkFailure(error);
@@ -217,7 +224,10 @@ export class DownloadSession {
     current.hash.update(chunk);
     current.size += chunk.length;
     this.outcome.bytes += chunk.length;
-    this.onBytes(chunk.length, this.#manifest.reduce((sum, m) => sum + m.size, 0));
+    this.onBytes(
+      chunk.length,
+      this.#manifest.reduce((sum, m) => sum + m.size, 0),
+    );
     if (current.content.write(chunk)) return;
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -233,7 +243,10 @@ export class DownloadSession {
       // A sink that stops reading (closed the stream, or resolved without consuming it) would
       // otherwise leave the transfer waiting for a drain that never comes.
       const onClose = (): void => {
-        current.stored.then(() => settle(verifyError('the output sink stopped reading before the end of a file')), settle);
+        current.stored.then(
+          () => settle(verifyError('the output sink stopped reading before the end of a file')),
+          settle,
+        );
       };
       current.content.on('drain', onDrain);
       current.content.on('close', onClose);

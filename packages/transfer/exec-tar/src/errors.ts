@@ -1,11 +1,4 @@
-import {
-  ErrorCodes,
-  ExecError,
-  KubeApiError,
-  TransferError,
-  UnsafePathError,
-  isPodrunError,
-} from '@podrun/core';
+import { ErrorCodes, ExecError, KubeApiError, TransferError, UnsafePathError, isPodrunError } from '@podrun/core';
 import { ScriptExit } from './scripts.js';
 
 /** Whether another attempt may succeed where this one failed (a dropped stream, a corrupt read). */
@@ -28,10 +21,13 @@ export function scriptFailure(what: string, exitCode: number, stderr: string, pa
         { component: 'exec-tar' },
       );
     case ScriptExit.MANIFEST_MISMATCH:
-      return new TransferError(`${what}: the files in the pod do not match what was sent (size/sha256 manifest)${hint}`, {
-        component: 'exec-tar',
-        code: ErrorCodes.TRANSFER_VERIFY,
-      });
+      return new TransferError(
+        `${what}: the files in the pod do not match what was sent (size/sha256 manifest)${hint}`,
+        {
+          component: 'exec-tar',
+          code: ErrorCodes.TRANSFER_VERIFY,
+        },
+      );
     case ScriptExit.NO_DIRECTORY:
       return new TransferError(`${what}: the directory is missing in the pod${hint}; is the files volume mounted?`, {
         component: 'exec-tar',

@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { finished } from 'node:stream/promises';
-import { KubeApiError, TransferError, linkAbort, type OutputSelection, type OutputSink, type TransferContext, type TransferReport } from '@podrun/core';
+import {
+  KubeApiError,
+  TransferError,
+  linkAbort,
+  type OutputSelection,
+  type OutputSink,
+  type TransferContext,
+  type TransferReport,
+} from '@podrun/core';
 import { DownloadSession, SinkFailure, type PodFile } from './download.js';
 import { retriable, scriptFailure } from './errors.js';
 import { TailBuffer, pause } from './exec-io.js';
@@ -38,7 +46,13 @@ async function waitForSidecar(ctx: TransferContext, signal: AbortSignal): Promis
     ctx.podName,
     (p) => {
       const state = sidecarStatus(p)?.state;
-      return Boolean(state?.running || state?.terminated || p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed' || p.metadata?.deletionTimestamp);
+      return Boolean(
+        state?.running ||
+          state?.terminated ||
+          p.status?.phase === 'Succeeded' ||
+          p.status?.phase === 'Failed' ||
+          p.metadata?.deletionTimestamp,
+      );
     },
     signal,
   );
@@ -54,7 +68,12 @@ async function waitForSidecar(ctx: TransferContext, signal: AbortSignal): Promis
 /** What a download job asks for: a listing plus selection, or a known list of files. */
 type Job = { kind: 'list' } | { kind: 'files'; files: PodFile[] };
 
-async function runSession(ctx: TransferContext, session: DownloadSession, list: boolean, signal: AbortSignal): Promise<void> {
+async function runSession(
+  ctx: TransferContext,
+  session: DownloadSession,
+  list: boolean,
+  signal: AbortSignal,
+): Promise<void> {
   const controller = new AbortController();
   const unlink = linkAbort(signal, controller);
   let localError: unknown;
@@ -83,7 +102,8 @@ async function runSession(ctx: TransferContext, session: DownloadSession, list: 
     if (!session.stdout.writableEnded) session.stdout.end();
     await stdoutDone;
     if (localError) throw localError;
-    if (result.exitCode !== 0) throw scriptFailure('reading the output files', result.exitCode, stderr.text(), ctx.paths.workingDir);
+    if (result.exitCode !== 0)
+      throw scriptFailure('reading the output files', result.exitCode, stderr.text(), ctx.paths.workingDir);
     session.finish();
   } catch (error) {
     session.abort(error);
@@ -124,17 +144,24 @@ export async function downloadOutputs(
   while (jobs.length > 0) {
     const job = jobs.shift()!;
     report.attempts++;
-    const session = new DownloadSession(job.kind === 'list' ? choose : undefined, job.kind === 'files' ? job.files : undefined, sink, (n, total) => {
-      totalBytes = Math.max(totalBytes, total);
-      onBytes(n);
-    });
+    const session = new DownloadSession(
+      job.kind === 'list' ? choose : undefined,
+      job.kind === 'files' ? job.files : undefined,
+      sink,
+      (n, total) => {
+        totalBytes = Math.max(totalBytes, total);
+        onBytes(n);
+      },
+    );
     try {
       await runSession(ctx, session, job.kind === 'list', signal);
     } catch (error) {
       if (signal.aborted) throw signal.reason ?? error;
       if (error instanceof SinkFailure) throw error.error;
       failures++;
-      const again = retriable(error) || (error instanceof KubeApiError && error.status === 400 && (await sidecarRunning(ctx, signal)));
+      const again =
+        retriable(error) ||
+        (error instanceof KubeApiError && error.status === 400 && (await sidecarRunning(ctx, signal)));
       if (!again || failures >= tuning.maxAttempts) throw error;
       ctx.logger.warn('[podrun] [exec-tar] output download failed; retrying the files not yet delivered', {
         pod: ctx.podName,

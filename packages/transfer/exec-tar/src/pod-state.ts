@@ -31,7 +31,13 @@ export function initSucceeded(pod: V1Pod): boolean {
 export function initSettled(pod: V1Pod): boolean {
   const state = initStatus(pod)?.state;
   const phase = pod.status?.phase;
-  return Boolean(state?.running || state?.terminated || phase === 'Failed' || phase === 'Succeeded' || pod.metadata?.deletionTimestamp);
+  return Boolean(
+    state?.running ||
+      state?.terminated ||
+      phase === 'Failed' ||
+      phase === 'Succeeded' ||
+      pod.metadata?.deletionTimestamp,
+  );
 }
 
 /** Short description of a container state for error messages. */

@@ -51,7 +51,9 @@ export function selectOutputs(
   select: OutputSelection,
   paths: { workingDir: string; outputDir: string },
 ): SelectedFile[] {
-  const outputRel = paths.outputDir.startsWith(`${paths.workingDir}/`) ? paths.outputDir.slice(paths.workingDir.length + 1) : undefined;
+  const outputRel = paths.outputDir.startsWith(`${paths.workingDir}/`)
+    ? paths.outputDir.slice(paths.workingDir.length + 1)
+    : undefined;
   const matches = matcherOf(select.globs, paths.workingDir);
   const classify = (path: string): SelectedFile | undefined => {
     if (select.outputDir && outputRel && path.startsWith(`${outputRel}/`)) {

@@ -116,7 +116,13 @@ export class TarReader {
     const size = header.size ?? 0;
     const padded = size % BLOCK === 0 ? 0 : BLOCK - (size % BLOCK);
     const type = header.type;
-    if (type === 'ExtendedHeader' || type === 'GlobalExtendedHeader' || type === 'NextFileHasLongPath' || type === 'NextFileHasLongLinkpath' || type === 'OldExtendedHeader') {
+    if (
+      type === 'ExtendedHeader' ||
+      type === 'GlobalExtendedHeader' ||
+      type === 'NextFileHasLongPath' ||
+      type === 'NextFileHasLongLinkpath' ||
+      type === 'OldExtendedHeader'
+    ) {
       if (size > MAX_META) throw corrupt('extended header too large');
       this.#state = { kind: 'meta', type, remaining: size, pad: padded, parts: [] };
       if (size === 0 && padded === 0) {

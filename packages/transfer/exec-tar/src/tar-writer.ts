@@ -38,7 +38,14 @@ export function formatManifestLine(item: ManifestItem): string {
 }
 
 function headerBlocks(data: HeaderData): Buffer {
-  const header = new Header({ uid: 0, gid: 0, uname: '', gname: '', mtime: new Date(Math.floor(Date.now() / 1000) * 1000), ...data });
+  const header = new Header({
+    uid: 0,
+    gid: 0,
+    uname: '',
+    gname: '',
+    mtime: new Date(Math.floor(Date.now() / 1000) * 1000),
+    ...data,
+  });
   const needPax = header.encode();
   const block = header.block!;
   if (!needPax) return block;
@@ -54,13 +61,18 @@ function smallFile(path: string, content: Buffer): Buffer[] {
   return [headerBlocks({ path, type: 'File', mode: 0o600, size: content.length }), content, padding(content.length)];
 }
 
-async function* archive(spec: UploadArchive, manifest: ManifestItem[], onBytes: (n: number) => void): AsyncGenerator<Buffer> {
+async function* archive(
+  spec: UploadArchive,
+  manifest: ManifestItem[],
+  onBytes: (n: number) => void,
+): AsyncGenerator<Buffer> {
   let written = 0;
   const emit = (chunk: Buffer): Buffer => {
     written += chunk.length;
     return chunk;
   };
-  for (const dir of spec.directories) yield emit(headerBlocks({ path: `${dir}/`, type: 'Directory', mode: 0o777, size: 0 }));
+  for (const dir of spec.directories)
+    yield emit(headerBlocks({ path: `${dir}/`, type: 'Directory', mode: 0o777, size: 0 }));
   for (const { path, entry } of spec.files) {
     yield emit(headerBlocks({ path, type: 'File', mode: (entry.mode ?? 0o644) & 0o7777, size: entry.size }));
     const hash = createHash('sha256');
@@ -108,10 +120,16 @@ async function* archive(spec: UploadArchive, manifest: ManifestItem[], onBytes: 
  * Streams the upload archive. `manifest` fills with one item per file, in order, as each file
  * has been read completely; it is complete when the stream ends.
  */
-export function uploadArchiveStream(spec: UploadArchive, onBytes: (n: number) => void = () => {}): {
+export function uploadArchiveStream(
+  spec: UploadArchive,
+  onBytes: (n: number) => void = () => {},
+): {
   stream: Readable;
   manifest: ManifestItem[];
 } {
   const manifest: ManifestItem[] = [];
-  return { stream: Readable.from(archive(spec, manifest, onBytes), { objectMode: false, highWaterMark: 64 * 1024 }), manifest };
+  return {
+    stream: Readable.from(archive(spec, manifest, onBytes), { objectMode: false, highWaterMark: 64 * 1024 }),
+    manifest,
+  };
 }

@@ -11,7 +11,14 @@ import {
 } from '@podrun/core';
 import { pause } from './exec-io.js';
 import { downloadOutputs } from './outputs.js';
-import { FILES_VOLUME, INIT_CONTAINER, SIDECAR_CONTAINER, initSucceeded, selectorOf, sidecarStatus } from './pod-state.js';
+import {
+  FILES_VOLUME,
+  INIT_CONTAINER,
+  SIDECAR_CONTAINER,
+  initSucceeded,
+  selectorOf,
+  sidecarStatus,
+} from './pod-state.js';
 import { INIT_SCRIPT, MARKER_SCRIPT, SIDECAR_SCRIPT } from './scripts.js';
 import { checkInputs, uploadInputs, workingDirOf, type RetryTuning } from './upload.js';
 
@@ -66,7 +73,9 @@ export function createExecTarTransfer(options: ExecTarTransferOptions = {}): Fil
       });
       return {
         volumes: [{ name: FILES_VOLUME, emptyDir: {} }],
-        initContainers: [container(INIT_CONTAINER, INIT_SCRIPT, [root, workingDir, outputDir, plan.hasInputs ? 'wait' : 'nowait'])],
+        initContainers: [
+          container(INIT_CONTAINER, INIT_SCRIPT, [root, workingDir, outputDir, plan.hasInputs ? 'wait' : 'nowait']),
+        ],
         sidecars: plan.hasOutputs ? [container(SIDECAR_CONTAINER, SIDECAR_SCRIPT, [root])] : [],
         mainVolumeMounts: [{ ...mount }],
         reservedContainerNames: [INIT_CONTAINER, SIDECAR_CONTAINER],
@@ -110,16 +119,26 @@ export function createExecTarTransfer(options: ExecTarTransferOptions = {}): Fil
       {
         for (let attempt = 1; attempt <= tuning.maxAttempts; attempt++) {
           try {
-            await ctx.kube.exec(ctx.namespace, ctx.podName, SIDECAR_CONTAINER, ['sh', '-c', MARKER_SCRIPT, 'podrun-release', `${ctx.paths.root}/ended`], {}, signal.signal);
+            await ctx.kube.exec(
+              ctx.namespace,
+              ctx.podName,
+              SIDECAR_CONTAINER,
+              ['sh', '-c', MARKER_SCRIPT, 'podrun-release', `${ctx.paths.root}/ended`],
+              {},
+              signal.signal,
+            );
             return;
           } catch (error) {
             // Gone or no longer running: nothing left to release.
             if (error instanceof KubeApiError && [400, 404].includes(error.status ?? 0)) return;
             if (!(error instanceof ExecError || error instanceof KubeApiError) || attempt === tuning.maxAttempts) {
-              ctx.logger.warn('[podrun] [exec-tar] could not release the file sidecar; the pod ends when deleted or at its deadline', {
-                pod: ctx.podName,
-                error: error instanceof Error ? error.message : String(error),
-              });
+              ctx.logger.warn(
+                '[podrun] [exec-tar] could not release the file sidecar; the pod ends when deleted or at its deadline',
+                {
+                  pod: ctx.podName,
+                  error: error instanceof Error ? error.message : String(error),
+                },
+              );
               return;
             }
             await pause(tuning.retryDelayMs * attempt, signal.signal);

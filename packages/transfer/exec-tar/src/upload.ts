@@ -12,7 +12,15 @@ import {
 import { retriable, scriptFailure } from './errors.js';
 import type { V1Pod } from '@kubernetes/client-node';
 import { BoundedBuffer, TailBuffer } from './exec-io.js';
-import { CONTROL_DIR, INIT_CONTAINER, describeState, initSettled, initStatus, initSucceeded, selectorOf } from './pod-state.js';
+import {
+  CONTROL_DIR,
+  INIT_CONTAINER,
+  describeState,
+  initSettled,
+  initStatus,
+  initSucceeded,
+  selectorOf,
+} from './pod-state.js';
 import { ScriptExit, UPLOAD_SCRIPT } from './scripts.js';
 import { formatManifestLine, uploadArchiveStream, type StagedInput, type UploadArchive } from './tar-writer.js';
 
@@ -54,9 +62,13 @@ function archiveOf(ctx: TransferContext, inputs: InputTree): UploadArchive {
     const path = entry.path.replace(/^(\.\/)+/, '');
     const problem = pathProblem(path);
     if (problem) {
-      throw new UnsafePathError(entry.path, `input file name ${JSON.stringify(entry.path)} ${problem}; name input files relative to the working directory`, {
-        component: 'exec-tar',
-      });
+      throw new UnsafePathError(
+        entry.path,
+        `input file name ${JSON.stringify(entry.path)} ${problem}; name input files relative to the working directory`,
+        {
+          component: 'exec-tar',
+        },
+      );
     }
     if (seen.has(path)) {
       throw new TransferError(`input file ${JSON.stringify(path)} is given twice; give each input file once`, {
@@ -70,7 +82,11 @@ function archiveOf(ctx: TransferContext, inputs: InputTree): UploadArchive {
     files.push({ path: `${wd}/${path}`, entry });
   }
   // Parents first, so each directory entry precedes what it contains.
-  return { directories: [...directories].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1)), files, controlDir: `${CONTROL_DIR}/upload` };
+  return {
+    directories: [...directories].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1)),
+    files,
+    controlDir: `${CONTROL_DIR}/upload`,
+  };
 }
 
 /**
@@ -97,7 +113,12 @@ export async function checkInputs(ctx: Pick<TransferContext, 'paths'>, inputs: I
       if (isPodrunError(error, ErrorCodes.INPUT_MISSING)) throw error;
       throw new TransferError(
         `input file ${JSON.stringify(entry.path)} cannot be read (${error instanceof Error ? error.message : String(error)}); check that it exists in storage`,
-        { component: 'exec-tar', code: ErrorCodes.INPUT_MISSING, cause: error, details: { path: entry.path, retriable: false } },
+        {
+          component: 'exec-tar',
+          code: ErrorCodes.INPUT_MISSING,
+          cause: error,
+          details: { path: entry.path, retriable: false },
+        },
       );
     }
   }
@@ -114,7 +135,11 @@ async function waitForInit(ctx: TransferContext, signal: AbortSignal): Promise<b
   );
 }
 
-async function uploadOnce(ctx: TransferContext, archive: UploadArchive, signal: AbortSignal): Promise<{ bytes: number }> {
+async function uploadOnce(
+  ctx: TransferContext,
+  archive: UploadArchive,
+  signal: AbortSignal,
+): Promise<{ bytes: number }> {
   const total = archive.files.reduce((sum, f) => sum + f.entry.size, 0);
   let sent = 0;
   const { stream, manifest } = uploadArchiveStream(archive, (n) => {
@@ -184,7 +209,8 @@ export async function uploadInputs(
       // An attempt whose answer was lost may have written the marker; the init container then
       // exits 0. Waiting for that (or the back-off) tells a staged upload from a failed one.
       const pod = await initOutcome(ctx, Math.max(tuning.retryDelayMs * 2 ** (attempt - 1), SETTLE_MS), signal);
-      if (pod && initSucceeded(pod)) return { files: archive.files.length, bytes: 0, verified: true, attempts: attempt };
+      if (pod && initSucceeded(pod))
+        return { files: archive.files.length, bytes: 0, verified: true, attempts: attempt };
       const initRunning = Boolean(pod && initStatus(pod)?.state?.running);
       if (!initRunning || !retriable(error) || attempt >= tuning.maxAttempts) throw error;
       ctx.logger.warn('[podrun] [exec-tar] input upload failed; retrying', {
@@ -205,7 +231,12 @@ async function initOutcome(ctx: TransferContext, ms: number, signal: AbortSignal
   const unlink = linkAbort(signal, controller);
   const timer = setTimeout(() => controller.abort(), ms);
   try {
-    return await ctx.kube.waitForPod(selectorOf(ctx), ctx.podName, (p) => Boolean(initStatus(p)?.state?.terminated), controller.signal);
+    return await ctx.kube.waitForPod(
+      selectorOf(ctx),
+      ctx.podName,
+      (p) => Boolean(initStatus(p)?.state?.terminated),
+      controller.signal,
+    );
   } catch {
     signal.throwIfAborted();
     return await ctx.kube.getPod(ctx.namespace, ctx.podName, signal).catch(() => undefined);

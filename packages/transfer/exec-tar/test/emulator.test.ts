@@ -12,7 +12,10 @@ let cluster: EmbeddedCluster;
 let kube: PodrunKubePort;
 beforeAll(async () => {
   cluster = await startCluster();
-  kube = createKubePort({ kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }), retry: { baseDelayMs: 50, maxDelayMs: 500 } });
+  kube = createKubePort({
+    kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
+    retry: { baseDelayMs: 50, maxDelayMs: 500 },
+  });
 });
 afterAll(async () => {
   await kube?.close();
@@ -36,41 +39,77 @@ async function podWithFiles(commands: string[]): Promise<TransferContext> {
     transferName: transfer.name,
   });
   const pod = await kube.createPod('default', spec);
-  return { kube, namespace: 'default', podName: pod.metadata!.name!, paths, identity: id, logger: silentLogger, podSelector: selector };
+  return {
+    kube,
+    namespace: 'default',
+    podName: pod.metadata!.name!,
+    paths,
+    identity: id,
+    logger: silentLogger,
+    podSelector: selector,
+  };
 }
 
 const mainDone = (ctx: TransferContext) =>
-  kube.waitForPod(selector, ctx.podName, (p) => Boolean(p.status?.containerStatuses?.find((s) => s.name === 'main')?.state?.terminated));
+  kube.waitForPod(selector, ctx.podName, (p) =>
+    Boolean(p.status?.containerStatuses?.find((s) => s.name === 'main')?.state?.terminated),
+  );
 
 describe('exec-tar on the embedded cluster', () => {
   it('stages inputs before main starts and brings the selected outputs back verified', async () => {
     const names = ['data.txt', 'dir with space/q"uote\'s.txt', 'unicode-\u00e9\u{1F600}/f.bin'];
     const content = (name: string) => Buffer.from(`${name}\n`.repeat(1000));
-    const ctx = await podWithFiles(['cd "$WORKING_DIR"', 'sha256sum data.txt > "$OUTPUT_DIR/seen.txt"', 'cp -r "dir with space" copy', 'cp data.txt out.txt']);
-    const report = await transfer.uploadInputs(ctx, { entries: names.map((p) => entry(p, content(p))) }, new AbortController().signal);
+    const ctx = await podWithFiles([
+      'cd "$WORKING_DIR"',
+      'sha256sum data.txt > "$OUTPUT_DIR/seen.txt"',
+      'cp -r "dir with space" copy',
+      'cp data.txt out.txt',
+    ]);
+    const report = await transfer.uploadInputs(
+      ctx,
+      { entries: names.map((p) => entry(p, content(p))) },
+      new AbortController().signal,
+    );
     expect(report).toMatchObject({ files: 3, verified: true });
     const done = await mainDone(ctx);
     expect(transfer.inputsStaged(ctx, done)).toBe(true);
     const sink = new MemorySink();
-    await transfer.downloadOutputs(ctx, { globs: ['out.txt', 'copy/**'], outputDir: true, syncWorkingDirectory: false }, sink, new AbortController().signal);
+    await transfer.downloadOutputs(
+      ctx,
+      { globs: ['out.txt', 'copy/**'], outputDir: true, syncWorkingDirectory: false },
+      sink,
+      new AbortController().signal,
+    );
     expect([...sink.files.keys()].sort()).toEqual(['copy/q"uote\'s.txt', 'out.txt', 'seen.txt']);
     expect(sha(sink.files.get('out.txt')!.content)).toBe(sha(content('data.txt')));
     expect(sink.files.get('seen.txt')!.content.toString()).toContain(sha(content('data.txt')));
     await transfer.release(ctx);
     await transfer.release(ctx);
-    const ended = await kube.waitForPod(selector, ctx.podName, (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed');
+    const ended = await kube.waitForPod(
+      selector,
+      ctx.podName,
+      (p) => p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed',
+    );
     expect(ended.status?.phase).toBe('Succeeded');
   });
 
   it('survives streams cut before the upload answer and in the middle of a download', async () => {
-    const ctx = await podWithFiles(['head -c 2000000 /dev/urandom > "$WORKING_DIR/big.bin"', 'cp "$WORKING_DIR/in.txt" "$WORKING_DIR/out.txt"']);
+    const ctx = await podWithFiles([
+      'head -c 2000000 /dev/urandom > "$WORKING_DIR/big.bin"',
+      'cp "$WORKING_DIR/in.txt" "$WORKING_DIR/out.txt"',
+    ]);
     cluster.faults.cutExecAfterBytes(1, 1);
     const up = await transfer.uploadInputs(ctx, { entries: [entry('in.txt', 'hello')] }, new AbortController().signal);
     expect(up.verified).toBe(true);
     await mainDone(ctx);
     cluster.faults.cutExecAfterBytes(500_000, 1);
     const sink = new MemorySink();
-    const down = await transfer.downloadOutputs(ctx, { globs: ['*.bin', 'out.txt'], outputDir: false, syncWorkingDirectory: false }, sink, new AbortController().signal);
+    const down = await transfer.downloadOutputs(
+      ctx,
+      { globs: ['*.bin', 'out.txt'], outputDir: false, syncWorkingDirectory: false },
+      sink,
+      new AbortController().signal,
+    );
     cluster.faults.cutExecAfterBytes(undefined);
     expect(down.attempts).toBeGreaterThan(1);
     expect(sink.files.get('big.bin')!.content.length).toBe(2_000_000);

@@ -1,7 +1,16 @@
 // exec-tar's scripts, archives and verification, run for real against local processes: once with
 // the host's GNU tools and once with BusyBox (what real clusters' file sidecars run).
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, linkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  linkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -52,7 +61,11 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
 
   it.skipIf(skip)('uploads awkward names byte for byte, verifies, and writes the ready marker', async () => {
     const { root, ctx, wd, kube } = fresh();
-    const report = await transfer.uploadInputs(ctx, { entries: awkward.map((p) => entry(p, contentOf(p), 0o640)) }, new AbortController().signal);
+    const report = await transfer.uploadInputs(
+      ctx,
+      { entries: awkward.map((p) => entry(p, contentOf(p), 0o640)) },
+      new AbortController().signal,
+    );
     expect(report).toMatchObject({ files: awkward.length, verified: true, attempts: 1 });
     for (const p of awkward) expect(sha(readFileSync(join(wd, p)))).toBe(sha(contentOf(p)));
     expect(existsSync(join(root, 'ready'))).toBe(true);
@@ -63,7 +76,11 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
 
   it.skipIf(skip)('selects outputs in the pod by glob, OUTPUT_DIR and sync, and streams only those', async () => {
     const { ctx, wd, kube } = fresh();
-    await transfer.uploadInputs(ctx, { entries: awkward.map((p) => entry(p, contentOf(p))) }, new AbortController().signal);
+    await transfer.uploadInputs(
+      ctx,
+      { entries: awkward.map((p) => entry(p, contentOf(p))) },
+      new AbortController().signal,
+    );
     mkdirSync(join(wd, 'out-abc', 'sub'), { recursive: true });
     writeFileSync(join(wd, 'out-abc', 'sub', 'result.json'), '{"ok":true}');
     writeFileSync(join(wd, 'a.csv'), 'a');
@@ -75,11 +92,17 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     const sink = new MemorySink();
     const report = await transfer.downloadOutputs(
       ctx,
-      { globs: ['*.csv', '**/*.json', 'with space.txt', 'new\nline.txt', 'missing.txt'], outputDir: true, syncWorkingDirectory: false },
+      {
+        globs: ['*.csv', '**/*.json', 'with space.txt', 'new\nline.txt', 'missing.txt'],
+        outputDir: true,
+        syncWorkingDirectory: false,
+      },
       sink,
       new AbortController().signal,
     );
-    expect([...sink.files.keys()].sort()).toEqual(['.hidden.csv', 'a.csv', 'deep/er/c.json', 'new\nline.txt', 'sub/result.json', 'with space.txt'].sort());
+    expect([...sink.files.keys()].sort()).toEqual(
+      ['.hidden.csv', 'a.csv', 'deep/er/c.json', 'new\nline.txt', 'sub/result.json', 'with space.txt'].sort(),
+    );
     expect(sink.files.get('sub/result.json')!.entry.origin).toBe('outputDir');
     expect(sink.files.get('a.csv')!.entry).toMatchObject({ origin: 'workingDir', size: 1, sha256: sha('a') });
     expect(sink.files.get('with space.txt')!.content.toString()).toBe(contentOf('with space.txt').toString());
@@ -87,7 +110,12 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     expect(kube.execs.filter(([c]) => c === 'out-files')).toHaveLength(1);
 
     const all = new MemorySink();
-    await transfer.downloadOutputs(ctx, { globs: [], outputDir: false, syncWorkingDirectory: true }, all, new AbortController().signal);
+    await transfer.downloadOutputs(
+      ctx,
+      { globs: [], outputDir: false, syncWorkingDirectory: true },
+      all,
+      new AbortController().signal,
+    );
     for (const p of awkward) expect(sha(all.files.get(p)!.content)).toBe(sha(contentOf(p)));
   });
 
@@ -97,7 +125,12 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     symlinkSync('/etc/passwd', join(wd, 'out.txt'));
     const sink = new MemorySink();
     const error = await transfer
-      .downloadOutputs(ctx, { globs: ['out.txt'], outputDir: false, syncWorkingDirectory: false }, sink, new AbortController().signal)
+      .downloadOutputs(
+        ctx,
+        { globs: ['out.txt'], outputDir: false, syncWorkingDirectory: false },
+        sink,
+        new AbortController().signal,
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsafePathError);
     expect((error as UnsafePathError).code).toBe(ErrorCodes.UNSAFE_PATH);
@@ -105,7 +138,12 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
 
     symlinkSync('../../..', join(wd, 'escape'));
     const viaDir = await transfer
-      .downloadOutputs(ctx, { globs: ['escape/**'], outputDir: false, syncWorkingDirectory: false }, new MemorySink(), new AbortController().signal)
+      .downloadOutputs(
+        ctx,
+        { globs: ['escape/**'], outputDir: false, syncWorkingDirectory: false },
+        new MemorySink(),
+        new AbortController().signal,
+      )
       .catch((e: unknown) => e);
     // find never descends into the linked directory; the link itself is refused.
     expect(viaDir).toBeInstanceOf(UnsafePathError);
@@ -117,7 +155,12 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     symlinkSync('data.txt', join(wd, 'alias.txt'));
     linkSync(join(wd, 'data.txt'), join(wd, 'hard.txt'));
     const sink = new MemorySink();
-    await transfer.downloadOutputs(ctx, { globs: ['*.txt'], outputDir: false, syncWorkingDirectory: false }, sink, new AbortController().signal);
+    await transfer.downloadOutputs(
+      ctx,
+      { globs: ['*.txt'], outputDir: false, syncWorkingDirectory: false },
+      sink,
+      new AbortController().signal,
+    );
     expect([...sink.files.keys()].sort()).toEqual(['alias.txt', 'data.txt', 'hard.txt']);
     for (const f of sink.files.values()) expect(f.content.toString()).toBe('payload');
   });
@@ -127,7 +170,12 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     mkdirSync(join(root, 'elsewhere'));
     symlinkSync(join(root, 'elsewhere'), wd);
     const error = await transfer
-      .downloadOutputs(ctx, { globs: ['*'], outputDir: false, syncWorkingDirectory: false }, new MemorySink(), new AbortController().signal)
+      .downloadOutputs(
+        ctx,
+        { globs: ['*'], outputDir: false, syncWorkingDirectory: false },
+        new MemorySink(),
+        new AbortController().signal,
+      )
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UnsafePathError);
   });
@@ -135,10 +183,19 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
   it.skipIf(skip)('recovers a download cut mid-file without delivering anything twice as complete', async () => {
     const { ctx, wd, kube } = fresh();
     const big = Buffer.from(Array.from({ length: 200_000 }, (_, i) => i % 251));
-    await transfer.uploadInputs(ctx, { entries: [entry('a.bin', big), entry('b.bin', big), entry('c.txt', 'c')] }, new AbortController().signal);
+    await transfer.uploadInputs(
+      ctx,
+      { entries: [entry('a.bin', big), entry('b.bin', big), entry('c.txt', 'c')] },
+      new AbortController().signal,
+    );
     kube.faults.cutStdoutAfter.push(300_000);
     const sink = new MemorySink();
-    const report = await transfer.downloadOutputs(ctx, { globs: ['*.bin', '*.txt'], outputDir: false, syncWorkingDirectory: false }, sink, new AbortController().signal);
+    const report = await transfer.downloadOutputs(
+      ctx,
+      { globs: ['*.bin', '*.txt'], outputDir: false, syncWorkingDirectory: false },
+      sink,
+      new AbortController().signal,
+    );
     expect(report.attempts).toBe(2);
     expect(sink.failedWrites).toEqual(['b.bin']);
     expect([...sink.files.keys()].sort()).toEqual(['a.bin', 'b.bin', 'c.txt']);
@@ -154,7 +211,12 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     await transfer.uploadInputs(ctx, { entries: [entry('a.txt', 'hello world')] }, new AbortController().signal);
     kube.faults.corruptStdoutAt.push(200);
     const sink = new MemorySink();
-    const report = await transfer.downloadOutputs(ctx, { globs: ['a.txt'], outputDir: false, syncWorkingDirectory: false }, sink, new AbortController().signal);
+    const report = await transfer.downloadOutputs(
+      ctx,
+      { globs: ['a.txt'], outputDir: false, syncWorkingDirectory: false },
+      sink,
+      new AbortController().signal,
+    );
     expect(report.attempts).toBeGreaterThan(1);
     expect(sink.files.get('a.txt')!.content.toString()).toBe('hello world');
   });
@@ -162,7 +224,11 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
   it.skipIf(skip)('retries an upload whose stream was dropped', async () => {
     const { ctx, wd, kube } = fresh();
     kube.faults.cutStdoutAfter.push(0);
-    const report = await transfer.uploadInputs(ctx, { entries: [entry('x/y.txt', 'why')] }, new AbortController().signal);
+    const report = await transfer.uploadInputs(
+      ctx,
+      { entries: [entry('x/y.txt', 'why')] },
+      new AbortController().signal,
+    );
     expect(report.attempts).toBe(2);
     expect(readFileSync(join(wd, 'x', 'y.txt'), 'utf8')).toBe('why');
   });
@@ -170,7 +236,9 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
   it.skipIf(skip)('rejects unsafe input names before anything is sent', async () => {
     const { ctx, kube } = fresh();
     for (const bad of ['../escape.txt', '/abs.txt', 'a//b', '']) {
-      const error = await transfer.uploadInputs(ctx, { entries: [entry(bad, 'x')] }, new AbortController().signal).catch((e: unknown) => e);
+      const error = await transfer
+        .uploadInputs(ctx, { entries: [entry(bad, 'x')] }, new AbortController().signal)
+        .catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UnsafePathError);
     }
     const changed = await transfer
@@ -185,7 +253,12 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
 describe('contribution', () => {
   const transfer = createExecTarTransfer();
   const paths = { root: '/kestra', workingDir: '/kestra/working-dir', outputDir: '/kestra/working-dir/out-1' };
-  const plan = (hasInputs: boolean, hasOutputs: boolean) => ({ hasInputs, hasOutputs, paths, identity: { namespace: 'n', flowId: 'f', taskId: 't', executionId: 'e', taskRunId: 'r', attempt: 1 } });
+  const plan = (hasInputs: boolean, hasOutputs: boolean) => ({
+    hasInputs,
+    hasOutputs,
+    paths,
+    identity: { namespace: 'n', flowId: 'f', taskId: 't', executionId: 'e', taskRunId: 'r', attempt: 1 },
+  });
 
   it('adds nothing for a task without files', () => {
     expect(transfer.contribute(plan(false, false))).toEqual({});
@@ -206,7 +279,10 @@ describe('contribution', () => {
   it('runs the init script under sh: directories created, waiting skipped without inputs', () => {
     const root = mkdtempSync(join(tmpdir(), 'podrun-init-'));
     try {
-      const c = createExecTarTransfer().contribute({ ...plan(false, true), paths: { root, workingDir: `${root}/wd`, outputDir: `${root}/wd/out` } });
+      const c = createExecTarTransfer().contribute({
+        ...plan(false, true),
+        paths: { root, workingDir: `${root}/wd`, outputDir: `${root}/wd/out` },
+      });
       const [cmd, ...args] = c.initContainers![0]!.command!;
       execFileSync(cmd!, args);
       expect(existsSync(`${root}/wd/out`)).toBe(true);

@@ -12,7 +12,13 @@ import {
   type OutputSink,
   type PodPaths,
 } from '@podrun/core';
-import { selectOutputs, type Listing, type SelectedFile, type TarConsumer, type TarFile } from '@podrun/transfer-exec-tar';
+import {
+  selectOutputs,
+  type Listing,
+  type SelectedFile,
+  type TarConsumer,
+  type TarFile,
+} from '@podrun/transfer-exec-tar';
 
 const COMPONENT = 'object-storage';
 const CONTROL = ['listing', 'list', 'expected'] as const;
@@ -48,8 +54,16 @@ function parseListing(raw: Buffer): Listing {
 function podError(raw: string): TransferError {
   const [kind, ...rest] = raw.split(' ');
   const why = rest.join(' ');
-  if (kind === 'UNSAFE') return new UnsafePathError('', `[podrun] [${COMPONENT}] ${why}; podrun never follows it out of the pod's own volume`, { component: COMPONENT });
-  return new TransferError(`collecting the outputs in the pod failed: ${why || raw}`, { component: COMPONENT, details: { retriable: false } });
+  if (kind === 'UNSAFE')
+    return new UnsafePathError(
+      '',
+      `[podrun] [${COMPONENT}] ${why}; podrun never follows it out of the pod's own volume`,
+      { component: COMPONENT },
+    );
+  return new TransferError(`collecting the outputs in the pod failed: ${why || raw}`, {
+    component: COMPONENT,
+    details: { retriable: false },
+  });
 }
 
 /** Consumes one output archive; `delivered` survives across attempts so a retry skips what arrived. */
@@ -74,7 +88,8 @@ export class OutputArchive implements TarConsumer {
   begin(file: TarFile): void {
     if (this.#selected === undefined) {
       const expected = this.#member === 0 && file.path === 'error' ? 'error' : CONTROL[this.#member];
-      if (file.path !== expected) throw verifyError(`the output archive from the pod is corrupt (unexpected ${JSON.stringify(file.path)})`);
+      if (file.path !== expected)
+        throw verifyError(`the output archive from the pod is corrupt (unexpected ${JSON.stringify(file.path)})`);
       this.#errorMember = expected === 'error';
       this.#control = [];
       return;
@@ -82,10 +97,17 @@ export class OutputArchive implements TarConsumer {
     const selected = this.#selected.get(file.path);
     const known = this.#manifest.get(file.path);
     if (!selected || this.delivered.has(file.path)) return;
-    if (!known || known.size !== file.size) throw verifyError(`output ${JSON.stringify(file.path)} does not match the pod's manifest`);
+    if (!known || known.size !== file.size)
+      throw verifyError(`output ${JSON.stringify(file.path)} does not match the pod's manifest`);
     const pass = new PassThrough();
     const writing = this.sink.write(
-      { name: selected!.name, origin: selected!.origin, size: file.size, mode: file.mode & 0o7777, sha256: known.sha256 },
+      {
+        name: selected!.name,
+        origin: selected!.origin,
+        size: file.size,
+        mode: file.mode & 0o7777,
+        sha256: known.sha256,
+      },
       pass,
     );
     writing.catch(() => undefined);
@@ -101,7 +123,10 @@ export class OutputArchive implements TarConsumer {
     this.bytes += chunk.length;
     this.onBytes(chunk.length);
     if (!current.pass.write(chunk)) {
-      await Promise.race([new Promise((resolve) => current.pass.once('drain', resolve)), current.writing.catch((e: unknown) => Promise.reject(new SinkFailure(e)))]);
+      await Promise.race([
+        new Promise((resolve) => current.pass.once('drain', resolve)),
+        current.writing.catch((e: unknown) => Promise.reject(new SinkFailure(e))),
+      ]);
     }
   }
 
@@ -113,7 +138,9 @@ export class OutputArchive implements TarConsumer {
     const known = this.#manifest.get(current.file.path)!;
     const sha256 = current.hash.digest('hex');
     if (current.size !== known.size || sha256 !== known.sha256) {
-      const error = verifyError(`output ${JSON.stringify(current.file.path)} arrived damaged (size/sha256 differ from the pod's manifest)`);
+      const error = verifyError(
+        `output ${JSON.stringify(current.file.path)} arrived damaged (size/sha256 differ from the pod's manifest)`,
+      );
       current.pass.destroy(error);
       throw error;
     }
@@ -146,7 +173,14 @@ export class OutputArchive implements TarConsumer {
   finish(): void {
     if (this.#selected === undefined) throw verifyError('the output archive from the pod ended before its manifest');
     const missing = [...this.#selected.keys()].filter((p) => !this.delivered.has(p));
-    if (missing.length) throw verifyError(`outputs missing from the pod's archive: ${missing.slice(0, 5).map((p) => JSON.stringify(p)).join(', ')}`, false);
+    if (missing.length)
+      throw verifyError(
+        `outputs missing from the pod's archive: ${missing
+          .slice(0, 5)
+          .map((p) => JSON.stringify(p))
+          .join(', ')}`,
+        false,
+      );
   }
 
   #endControl(): void {
@@ -156,7 +190,12 @@ export class OutputArchive implements TarConsumer {
     this.#member++;
     if (this.#member < CONTROL.length) return;
     const listing = parseListing(this.#controls.get('listing')!);
-    const candidates = this.#controls.get('list')!.toString('utf8').split('\0').filter(Boolean).map((p) => p.replace(/^(\.\/)+/, ''));
+    const candidates = this.#controls
+      .get('list')!
+      .toString('utf8')
+      .split('\0')
+      .filter(Boolean)
+      .map((p) => p.replace(/^(\.\/)+/, ''));
     const lines = this.#controls.get('expected')!.toString('utf8').split('\n').filter(Boolean);
     if (lines.length !== candidates.length) throw verifyError("the pod's output manifest is incomplete");
     candidates.forEach((path, i) => {
@@ -166,6 +205,13 @@ export class OutputArchive implements TarConsumer {
     const chosen = selectOutputs(listing, this.select, this.paths);
     this.#selected = new Map(chosen.map((f) => [f.path, f]));
     const absent = chosen.filter((f) => !this.#manifest.has(f.path));
-    if (absent.length) throw verifyError(`the pod did not pack selected outputs: ${absent.slice(0, 5).map((f) => JSON.stringify(f.path)).join(', ')}`, false);
+    if (absent.length)
+      throw verifyError(
+        `the pod did not pack selected outputs: ${absent
+          .slice(0, 5)
+          .map((f) => JSON.stringify(f.path))
+          .join(', ')}`,
+        false,
+      );
   }
 }

@@ -87,7 +87,9 @@ export async function downloadOutputs(
     try {
       let body: Readable;
       try {
-        const answer = await s3.client().send(new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key }), { abortSignal: signal });
+        const answer = await s3
+          .client()
+          .send(new GetObjectCommand({ Bucket: s3.bucket, Key: s3.key }), { abortSignal: signal });
         body = answer.Body as Readable;
       } catch (error) {
         if (signal.aborted) throw error;

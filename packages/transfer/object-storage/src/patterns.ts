@@ -10,7 +10,10 @@ export function casePattern(glob: string, workingDir: string): string {
   g = g.replace(/^(\.\/)+/, '');
   // Braces and extglobs have no `case` equivalent; `*` in `case` already crosses `/`, like `**`.
   if (/[{}]|[!@+*?]\(/.test(g)) return '*';
-  return g.replace(/\*\*\/?/g, '*').replace(/\/\*\*$/, '*').replace(/\[\^/g, '[!');
+  return g
+    .replace(/\*\*\/?/g, '*')
+    .replace(/\/\*\*$/, '*')
+    .replace(/\[\^/g, '[!');
 }
 
 /** The patterns the pod receives, one per line. */

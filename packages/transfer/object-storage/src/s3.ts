@@ -25,7 +25,9 @@ export interface S3Settings {
 export function createS3Client(settings: S3Settings): S3Client {
   return new S3Client({
     ...(settings.endpoint && { endpoint: settings.endpoint }),
-    ...((settings.region ?? (settings.endpoint ? 'us-east-1' : undefined)) && { region: settings.region ?? 'us-east-1' }),
+    ...((settings.region ?? (settings.endpoint ? 'us-east-1' : undefined)) && {
+      region: settings.region ?? 'us-east-1',
+    }),
     ...(settings.forcePathStyle !== undefined && { forcePathStyle: settings.forcePathStyle }),
     ...(settings.credentials && { credentials: settings.credentials }),
     requestChecksumCalculation: 'WHEN_REQUIRED',
@@ -72,9 +74,12 @@ export async function uploadStream(
     const Body = Buffer.concat(pending);
     pending = [];
     pendingBytes = 0;
-    uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket, Key }), { abortSignal: signal })).UploadId;
+    uploadId ??= (await client.send(new CreateMultipartUploadCommand({ Bucket, Key }), { abortSignal: signal }))
+      .UploadId;
     const PartNumber = parts.length + 1;
-    const answer = await client.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body }), { abortSignal: signal });
+    const answer = await client.send(new UploadPartCommand({ Bucket, Key, UploadId: uploadId, PartNumber, Body }), {
+      abortSignal: signal,
+    });
     attempts = Math.max(attempts, answer.$metadata.attempts ?? 1);
     parts.push({ PartNumber, ETag: answer.ETag });
   };
@@ -88,11 +93,16 @@ export async function uploadStream(
     }
     signal.throwIfAborted();
     if (uploadId === undefined) {
-      const answer = await client.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.concat(pending) }), { abortSignal: signal });
+      const answer = await client.send(new PutObjectCommand({ Bucket, Key, Body: Buffer.concat(pending) }), {
+        abortSignal: signal,
+      });
       return { bytes, attempts: answer.$metadata.attempts ?? 1 };
     }
     if (pendingBytes > 0) await sendPart();
-    await client.send(new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }), { abortSignal: signal });
+    await client.send(
+      new CompleteMultipartUploadCommand({ Bucket, Key, UploadId: uploadId, MultipartUpload: { Parts: parts } }),
+      { abortSignal: signal },
+    );
     return { bytes, attempts };
   } catch (error) {
     if (uploadId !== undefined) {
@@ -107,5 +117,7 @@ export async function uploadStream(
 /** Removes objects; missing ones are not an error. */
 export async function deleteObjects(client: S3Client, bucket: string, keys: string[]): Promise<void> {
   if (keys.length === 0) return;
-  await client.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }));
+  await client.send(
+    new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: keys.map((Key) => ({ Key })), Quiet: true } }),
+  );
 }

@@ -51,7 +51,10 @@ interface Prepared {
   report: TransferReport;
 }
 
-function stagedInputs(ctx: Pick<TransferContext, 'paths'>, inputs: InputTree): { directories: string[]; files: StagedInput[] } {
+function stagedInputs(
+  ctx: Pick<TransferContext, 'paths'>,
+  inputs: InputTree,
+): { directories: string[]; files: StagedInput[] } {
   const wd = posix.relative(ctx.paths.root, ctx.paths.workingDir);
   const od = posix.relative(ctx.paths.root, ctx.paths.outputDir);
   const directories = new Set([wd, od]);
@@ -59,15 +62,24 @@ function stagedInputs(ctx: Pick<TransferContext, 'paths'>, inputs: InputTree): {
   const files: StagedInput[] = [];
   for (const entry of inputs.entries) {
     const problem = relativePathProblem(entry.path);
-    if (problem) throw new UnsafePathError(entry.path, `input file name ${JSON.stringify(entry.path)} ${problem}`, { component: COMPONENT });
+    if (problem)
+      throw new UnsafePathError(entry.path, `input file name ${JSON.stringify(entry.path)} ${problem}`, {
+        component: COMPONENT,
+      });
     if (seen.has(entry.path)) {
-      throw new TransferError(`input file ${JSON.stringify(entry.path)} is given twice; give each input file once`, { component: COMPONENT, code: ErrorCodes.TASK_INVALID });
+      throw new TransferError(`input file ${JSON.stringify(entry.path)} is given twice; give each input file once`, {
+        component: COMPONENT,
+        code: ErrorCodes.TASK_INVALID,
+      });
     }
     seen.add(entry.path);
     for (let dir = posix.dirname(entry.path); dir !== '.'; dir = posix.dirname(dir)) directories.add(`${wd}/${dir}`);
     files.push({ path: `${wd}/${entry.path}`, entry });
   }
-  return { directories: [...directories].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1)), files };
+  return {
+    directories: [...directories].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1)),
+    files,
+  };
 }
 
 /**
@@ -84,12 +96,15 @@ function stagedInputs(ctx: Pick<TransferContext, 'paths'>, inputs: InputTree): {
  */
 export function createObjectStorageTransfer(options: ObjectStorageTransferOptions): FileTransfer {
   const issues = [];
-  if (!options.bucket) issues.push({ path: 'bucket', message: 'is required: the bucket holding the transferred files' });
+  if (!options.bucket)
+    issues.push({ path: 'bucket', message: 'is required: the bucket holding the transferred files' });
   const urlExpiry = options.urlExpiry ?? 3_600_000;
-  if (!(urlExpiry > 0 && urlExpiry <= 7 * 86_400_000)) issues.push({ path: 'urlExpiry', message: 'must be a positive duration of at most P7D' });
+  if (!(urlExpiry > 0 && urlExpiry <= 7 * 86_400_000))
+    issues.push({ path: 'urlExpiry', message: 'must be a positive duration of at most P7D' });
   const partSize = options.partSize ?? 8 * MiB;
   if (!(partSize >= 5 * MiB)) issues.push({ path: 'partSize', message: 'must be at least 5 MiB (the S3 minimum)' });
-  if (issues.length) throw new ConfigError(issues, { component: COMPONENT, title: 'invalid object-storage transfer configuration' });
+  if (issues.length)
+    throw new ConfigError(issues, { component: COMPONENT, title: 'invalid object-storage transfer configuration' });
 
   let client = options.s3Client;
   const s3 = () => (client ??= createS3Client(options));
@@ -115,7 +130,13 @@ export function createObjectStorageTransfer(options: ObjectStorageTransferOption
           ctx.onProgress?.({ phase: 'upload', bytes: sent, totalBytes: total });
         });
         try {
-          const { bytes, attempts } = await uploadStream(s3(), { bucket: options.bucket, key: keys.inputs }, stream, partSize, signal);
+          const { bytes, attempts } = await uploadStream(
+            s3(),
+            { bucket: options.bucket, key: keys.inputs },
+            stream,
+            partSize,
+            signal,
+          );
           report.bytes = bytes;
           report.attempts = attempts;
         } catch (error) {
@@ -133,10 +154,13 @@ export function createObjectStorageTransfer(options: ObjectStorageTransferOption
       if (!plan.hasInputs && !plan.hasOutputs) return {};
       const state = prepared.get(runKey(plan));
       if (!state) {
-        throw new TransferError('prepare() must run before contribute() for this task run: the pod needs the pre-signed URLs it creates', {
-          component: COMPONENT,
-          code: ErrorCodes.POD_SPEC_INVALID,
-        });
+        throw new TransferError(
+          'prepare() must run before contribute() for this task run: the pod needs the pre-signed URLs it creates',
+          {
+            component: COMPONENT,
+            code: ErrorCodes.POD_SPEC_INVALID,
+          },
+        );
       }
       const { root, workingDir, outputDir } = plan.paths;
       const select = plan.select ?? { globs: [], outputDir: plan.hasOutputs, syncWorkingDirectory: false };
@@ -148,19 +172,31 @@ export function createObjectStorageTransfer(options: ObjectStorageTransferOption
         env,
         volumeMounts: [{ ...mount }],
       });
-      const fetch = container(FETCH_CONTAINER, FETCH_SCRIPT, [root, workingDir, outputDir, plan.hasInputs ? 'yes' : 'no'], state.inputsUrl ? [{ name: 'PODRUN_INPUTS_URL', value: state.inputsUrl }] : []);
+      const fetch = container(
+        FETCH_CONTAINER,
+        FETCH_SCRIPT,
+        [root, workingDir, outputDir, plan.hasInputs ? 'yes' : 'no'],
+        state.inputsUrl ? [{ name: 'PODRUN_INPUTS_URL', value: state.inputsUrl }] : [],
+      );
       const outputRel = select.outputDir ? posix.relative(workingDir, outputDir) : '';
-      const push = container(PUSH_CONTAINER, PUSH_SCRIPT, [root, workingDir, outputRel, select.syncWorkingDirectory ? '1' : '0'], [
-        { name: 'PODRUN_OUTPUTS_URL', value: state.outputsUrl },
-        { name: 'PODRUN_PATTERNS', value: casePatterns(select.globs, workingDir).join('\n') },
-      ]);
+      const push = container(
+        PUSH_CONTAINER,
+        PUSH_SCRIPT,
+        [root, workingDir, outputRel, select.syncWorkingDirectory ? '1' : '0'],
+        [
+          { name: 'PODRUN_OUTPUTS_URL', value: state.outputsUrl },
+          { name: 'PODRUN_PATTERNS', value: casePatterns(select.globs, workingDir).join('\n') },
+        ],
+      );
       const marker = `${root}/${CONTROL_DIR}/main-exited`;
       return {
         volumes: [{ name: VOLUME, emptyDir: {} }],
         initContainers: [fetch],
         sidecars: plan.hasOutputs ? [push] : [],
         mainVolumeMounts: [{ ...mount }],
-        ...(plan.hasOutputs && { wrapMainCommand: (command: string[]) => ['/bin/sh', '-c', MAIN_WRAPPER, marker, ...command] }),
+        ...(plan.hasOutputs && {
+          wrapMainCommand: (command: string[]) => ['/bin/sh', '-c', MAIN_WRAPPER, marker, ...command],
+        }),
         reservedContainerNames: [FETCH_CONTAINER, PUSH_CONTAINER],
         reservedVolumeNames: [VOLUME],
       };
@@ -168,20 +204,26 @@ export function createObjectStorageTransfer(options: ObjectStorageTransferOption
 
     async uploadInputs(ctx, _inputs, signal): Promise<TransferReport> {
       const state = prepared.get(runKey(ctx));
-      if (!state) throw new TransferError('prepare() must run before uploadInputs() for this task run', { component: COMPONENT });
+      if (!state)
+        throw new TransferError('prepare() must run before uploadInputs() for this task run', { component: COMPONENT });
       // The archive is in storage already; the inputs are staged once the init container verified them.
       const pod = await ctx.kube.waitForPod(
         ctx.podSelector ?? { namespace: ctx.namespace },
         ctx.podName,
-        (p) => Boolean(p.status?.initContainerStatuses?.find((s) => s.name === FETCH_CONTAINER)?.state?.terminated) || p.status?.phase === 'Failed',
+        (p) =>
+          Boolean(p.status?.initContainerStatuses?.find((s) => s.name === FETCH_CONTAINER)?.state?.terminated) ||
+          p.status?.phase === 'Failed',
         signal,
       );
       const fetched = pod.status?.initContainerStatuses?.find((s) => s.name === FETCH_CONTAINER)?.state?.terminated;
       if (fetched?.exitCode !== 0) {
-        throw new TransferError(`the ${FETCH_CONTAINER} container could not download or verify the inputs (exit ${fetched?.exitCode ?? 'unknown'}); see its log`, {
-          component: COMPONENT,
-          details: { exitCode: fetched?.exitCode },
-        });
+        throw new TransferError(
+          `the ${FETCH_CONTAINER} container could not download or verify the inputs (exit ${fetched?.exitCode ?? 'unknown'}); see its log`,
+          {
+            component: COMPONENT,
+            details: { exitCode: fetched?.exitCode },
+          },
+        );
       }
       return state.report;
     },
@@ -192,7 +234,13 @@ export function createObjectStorageTransfer(options: ObjectStorageTransferOption
     },
 
     downloadOutputs(ctx, select, sink, signal) {
-      return downloadOutputs({ client: s3, bucket: options.bucket, key: runKeys(options.prefix, ctx.identity).outputs }, ctx, select, sink, signal);
+      return downloadOutputs(
+        { client: s3, bucket: options.bucket, key: runKeys(options.prefix, ctx.identity).outputs },
+        ctx,
+        select,
+        sink,
+        signal,
+      );
     },
 
     async release(ctx) {
@@ -201,10 +249,13 @@ export function createObjectStorageTransfer(options: ObjectStorageTransferOption
       try {
         await deleteObjects(s3(), options.bucket, [keys.inputs, keys.outputs]);
       } catch (error) {
-        ctx.logger.warn(`[podrun] [${COMPONENT}] could not remove the transfer objects; remove them or let a lifecycle rule expire them`, {
-          bucket: options.bucket,
-          error: s3Error('removing the transfer objects', error).message,
-        });
+        ctx.logger.warn(
+          `[podrun] [${COMPONENT}] could not remove the transfer objects; remove them or let a lifecycle rule expire them`,
+          {
+            bucket: options.bucket,
+            error: s3Error('removing the transfer objects', error).message,
+          },
+        );
       }
     },
   };

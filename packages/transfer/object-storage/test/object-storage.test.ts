@@ -36,8 +36,22 @@ function noExec(kube: KubePort): KubePort {
 describe('object-storage transfer', () => {
   it('moves files with no pods/exec, no credentials in the pod, only signed requests, and cleans up', async () => {
     const kube = noExec(cluster.kube);
-    const transfer = createObjectStorageTransfer({ bucket: s3.bucket, prefix: 'runs/', endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: s3.credentials });
-    const identity = { namespace: 'acme', flowId: 'files', taskId: 'copy', executionId: 'e1', taskRunId: 'tr-1', attempt: 1 };
+    const transfer = createObjectStorageTransfer({
+      bucket: s3.bucket,
+      prefix: 'runs/',
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: s3.credentials,
+    });
+    const identity = {
+      namespace: 'acme',
+      flowId: 'files',
+      taskId: 'copy',
+      executionId: 'e1',
+      taskRunId: 'tr-1',
+      attempt: 1,
+    };
     const paths = defaultPodPaths(identity);
     const select = { globs: ['out.txt'], outputDir: false, syncWorkingDirectory: false };
     const ctx = { kube, namespace: cluster.namespace, paths, identity, logger: silentLogger };
@@ -46,7 +60,12 @@ describe('object-storage transfer', () => {
     const contribution = transfer.contribute({ hasInputs: true, hasOutputs: true, paths, identity, select });
     const pod = buildPod({
       task: { commands: ['cp data.txt out.txt'], containerImage: cluster.image, outputFiles: ['out.txt'] },
-      config: { namespace: cluster.namespace, pullPolicy: 'IF_NOT_PRESENT', fileSidecar: { image: cluster.image }, waitUntilCompletion: 600_000 },
+      config: {
+        namespace: cluster.namespace,
+        pullPolicy: 'IF_NOT_PRESENT',
+        fileSidecar: { image: cluster.image },
+        waitUntilCompletion: 600_000,
+      },
       identity,
       paths,
       contribution,
@@ -57,7 +76,12 @@ describe('object-storage transfer', () => {
     const tctx = { ...ctx, podName: created.metadata!.name! };
     const received: { entry: OutputEntry; text: string }[] = [];
     await transfer.uploadInputs(tctx, inputs, AbortSignal.timeout(60_000));
-    await transfer.downloadOutputs(tctx, select, { write: async (entry, content) => void received.push({ entry, text: (await content.toArray()).join('') }) }, AbortSignal.timeout(120_000));
+    await transfer.downloadOutputs(
+      tctx,
+      select,
+      { write: async (entry, content) => void received.push({ entry, text: (await content.toArray()).join('') }) },
+      AbortSignal.timeout(120_000),
+    );
     expect(received.map((r) => [r.entry.name, r.text])).toEqual([['out.txt', 'hello']]);
     await transfer.release(tctx);
     await transfer.release(tctx);
@@ -65,7 +89,12 @@ describe('object-storage transfer', () => {
 
     expect(s3.requests.length).toBeGreaterThan(0);
     expect(s3.requests.every((r) => r.ok)).toBe(true);
-    expect(s3.requests.filter((r) => r.presigned).map((r) => r.method).sort()).toEqual(['GET', 'PUT']);
+    expect(
+      s3.requests
+        .filter((r) => r.presigned)
+        .map((r) => r.method)
+        .sort(),
+    ).toEqual(['GET', 'PUT']);
     const left = await s3.client().send(new ListObjectsV2Command({ Bucket: s3.bucket, Prefix: 'runs/' }));
     expect(left.KeyCount ?? 0).toBe(0);
   });
@@ -83,14 +112,48 @@ describe('object-storage transfer', () => {
   });
 
   it("pre-selects in the pod a superset of what each glob matches (checked with the machine's sh)", async () => {
-    const globs = ['*.csv', '**/*.json', 'out/**', 'a?c.txt', '[ab]*.log', '{x,y}.txt', 'regex:.*\\.bin', 'dir/*/leaf', '/kestra/working-dir/abs.txt'];
-    const paths = ['a.csv', 'sub/a.csv', 'x.json', 'a/b/c.json', 'out/f', 'out/d/e', 'abc.txt', 'b.log', 'x.txt', 'y.txt', 'z.bin', 'dir/q/leaf', 'abs.txt', 'other'];
+    const globs = [
+      '*.csv',
+      '**/*.json',
+      'out/**',
+      'a?c.txt',
+      '[ab]*.log',
+      '{x,y}.txt',
+      'regex:.*\\.bin',
+      'dir/*/leaf',
+      '/kestra/working-dir/abs.txt',
+    ];
+    const paths = [
+      'a.csv',
+      'sub/a.csv',
+      'x.json',
+      'a/b/c.json',
+      'out/f',
+      'out/d/e',
+      'abc.txt',
+      'b.log',
+      'x.txt',
+      'y.txt',
+      'z.bin',
+      'dir/q/leaf',
+      'abs.txt',
+      'other',
+    ];
     for (const glob of globs) {
-      const exact = glob.startsWith('regex:') ? (p: string) => new RegExp(`^${glob.slice(6)}$`).test(p) : picomatch(glob.replace('/kestra/working-dir/', ''), { dot: true });
+      const exact = glob.startsWith('regex:')
+        ? (p: string) => new RegExp(`^${glob.slice(6)}$`).test(p)
+        : picomatch(glob.replace('/kestra/working-dir/', ''), { dot: true });
       const pattern = casePattern(glob, '/kestra/working-dir');
-      const { stdout } = await run('sh', ['-c', 'set -f; g=$1; shift; for p do case "$p" in $g) echo "$p";; esac; done', 'sh', pattern, ...paths]);
+      const { stdout } = await run('sh', [
+        '-c',
+        'set -f; g=$1; shift; for p do case "$p" in $g) echo "$p";; esac; done',
+        'sh',
+        pattern,
+        ...paths,
+      ]);
       const matched = new Set(stdout.split('\n').filter(Boolean));
-      for (const path of paths.filter((p) => exact(p))) expect(matched.has(path), `${glob} -> ${pattern} misses ${path}`).toBe(true);
+      for (const path of paths.filter((p) => exact(p)))
+        expect(matched.has(path), `${glob} -> ${pattern} misses ${path}`).toBe(true);
     }
   });
 });

@@ -21,9 +21,13 @@ describe('test S3 server', () => {
   it('accepts SDK-signed requests and pre-signed URLs used by wget and curl', async () => {
     const client = s3.client();
     await client.send(new PutObjectCommand({ Bucket: s3.bucket, Key: 'dir/a b.txt', Body: 'hello' }));
-    const get = await getSignedUrl(client, new GetObjectCommand({ Bucket: s3.bucket, Key: 'dir/a b.txt' }), { expiresIn: 60 });
+    const get = await getSignedUrl(client, new GetObjectCommand({ Bucket: s3.bucket, Key: 'dir/a b.txt' }), {
+      expiresIn: 60,
+    });
     expect((await run('wget', ['-q', '-O-', get])).stdout).toBe('hello');
-    const put = await getSignedUrl(client, new PutObjectCommand({ Bucket: s3.bucket, Key: 'up.txt' }), { expiresIn: 60 });
+    const put = await getSignedUrl(client, new PutObjectCommand({ Bucket: s3.bucket, Key: 'up.txt' }), {
+      expiresIn: 60,
+    });
     await run('sh', ['-c', 'printf uploaded | curl -fsS -T - "$1"', 'sh', put]);
     const back = await client.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'up.txt' }));
     expect(await back.Body?.transformToString()).toBe('uploaded');
@@ -32,13 +36,24 @@ describe('test S3 server', () => {
 
   it('rejects anonymous, tampered and wrongly signed requests', async () => {
     const client = s3.client();
-    const get = await getSignedUrl(client, new GetObjectCommand({ Bucket: s3.bucket, Key: 'dir/a b.txt' }), { expiresIn: 60 });
+    const get = await getSignedUrl(client, new GetObjectCommand({ Bucket: s3.bucket, Key: 'dir/a b.txt' }), {
+      expiresIn: 60,
+    });
     await expect(run('wget', ['-q', '-O-', get.replace('dir/a%20b.txt', 'up.txt')])).rejects.toThrow();
     await expect(run('wget', ['-q', '-O-', `${s3.endpoint}/${s3.bucket}/up.txt`])).rejects.toThrow();
-    const put = await getSignedUrl(client, new PutObjectCommand({ Bucket: s3.bucket, Key: 'up.txt' }), { expiresIn: 60 });
+    const put = await getSignedUrl(client, new PutObjectCommand({ Bucket: s3.bucket, Key: 'up.txt' }), {
+      expiresIn: 60,
+    });
     await expect(run('wget', ['-q', '-O-', put])).rejects.toThrow();
-    const wrong = new S3Client({ endpoint: s3.endpoint, region: s3.region, forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'wrong' } });
-    await expect(wrong.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'up.txt' }))).rejects.toMatchObject({ $metadata: { httpStatusCode: 403 } });
+    const wrong = new S3Client({
+      endpoint: s3.endpoint,
+      region: s3.region,
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'wrong' },
+    });
+    await expect(wrong.send(new GetObjectCommand({ Bucket: s3.bucket, Key: 'up.txt' }))).rejects.toMatchObject({
+      $metadata: { httpStatusCode: 403 },
+    });
     wrong.destroy();
     client.destroy();
   });

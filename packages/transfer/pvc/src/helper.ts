@@ -33,11 +33,18 @@ export function helperName(layout: RunLayout, direction: 'in' | 'out'): string {
 }
 
 function statusOf(pod: V1Pod, name: string) {
-  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find((s) => s.name === name);
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+    (s) => s.name === name,
+  );
 }
 
 async function nodeOf(ctx: TransferContext, signal: AbortSignal): Promise<string | undefined> {
-  const pod = await ctx.kube.waitForPod(ctx.podSelector ?? { namespace: ctx.namespace }, ctx.podName, (p) => Boolean(p.spec?.nodeName) || p.status?.phase === 'Failed', signal);
+  const pod = await ctx.kube.waitForPod(
+    ctx.podSelector ?? { namespace: ctx.namespace },
+    ctx.podName,
+    (p) => Boolean(p.spec?.nodeName) || p.status?.phase === 'Failed',
+    signal,
+  );
   return pod.spec?.nodeName;
 }
 
@@ -55,9 +62,15 @@ async function startHelper(
   const helperCtx: TransferContext = { ...ctx, podName: name, podSelector: selector };
   const existing = await ctx.kube.getPod(ctx.namespace, name, signal);
   const waitFor = direction === 'in' ? INIT_CONTAINER : SIDECAR_CONTAINER;
-  if (existing && statusOf(existing, waitFor)?.state?.terminated === undefined && !existing.metadata?.deletionTimestamp) return helperCtx;
+  if (existing && statusOf(existing, waitFor)?.state?.terminated === undefined && !existing.metadata?.deletionTimestamp)
+    return helperCtx;
   if (existing) await deleteHelper(ctx, name);
-  const contribution = execTar.contribute({ hasInputs: direction === 'in', hasOutputs: direction === 'out', paths: ctx.paths, identity: ctx.identity });
+  const contribution = execTar.contribute({
+    hasInputs: direction === 'in',
+    hasOutputs: direction === 'out',
+    paths: ctx.paths,
+    identity: ctx.identity,
+  });
   const withClaim = (c: V1Container): V1Container => ({
     ...c,
     image,
@@ -74,10 +87,18 @@ async function startHelper(
       volumes: [{ name: CLAIM_VOLUME, persistentVolumeClaim: { claimName: layout.claimName } }],
       initContainers: [
         // A previous download's end marker must not stop this helper's sidecar at once.
-        { name: 'reset-markers', image, command: ['sh', '-c', 'rm -f "$1/ended"', 'reset-markers', root], volumeMounts: [{ name: CLAIM_VOLUME, mountPath: root, subPath: layout.runDir }] },
+        {
+          name: 'reset-markers',
+          image,
+          command: ['sh', '-c', 'rm -f "$1/ended"', 'reset-markers', root],
+          volumeMounts: [{ name: CLAIM_VOLUME, mountPath: root, subPath: layout.runDir }],
+        },
         ...(contribution.initContainers ?? []).map(withClaim),
       ],
-      containers: [{ name: 'helper', image, command: ['sh', '-c', 'exit 0'] }, ...(contribution.sidecars ?? []).map(withClaim)],
+      containers: [
+        { name: 'helper', image, command: ['sh', '-c', 'exit 0'] },
+        ...(contribution.sidecars ?? []).map(withClaim),
+      ],
     },
   };
   try {
@@ -88,13 +109,19 @@ async function startHelper(
   const ready = await ctx.kube.waitForPod(
     selector,
     name,
-    (p) => Boolean(statusOf(p, waitFor)?.state?.running || statusOf(p, waitFor)?.state?.terminated || p.status?.phase === 'Failed'),
+    (p) =>
+      Boolean(
+        statusOf(p, waitFor)?.state?.running || statusOf(p, waitFor)?.state?.terminated || p.status?.phase === 'Failed',
+      ),
     signal,
   );
   if (!statusOf(ready, waitFor)?.state?.running && direction === 'out') {
-    throw new TransferError(`the helper pod ${name} could not start (phase ${ready.status?.phase ?? 'unknown'}); check the helper image and that the claim ${layout.claimName} can be mounted`, {
-      component: COMPONENT,
-    });
+    throw new TransferError(
+      `the helper pod ${name} could not start (phase ${ready.status?.phase ?? 'unknown'}); check the helper image and that the claim ${layout.claimName} can be mounted`,
+      {
+        component: COMPONENT,
+      },
+    );
   }
   return helperCtx;
 }
@@ -150,13 +177,23 @@ export async function removeThroughHelper(ctx: TransferContext, layout: RunLayou
         terminationGracePeriodSeconds: 0,
         volumes: [{ name: CLAIM_VOLUME, persistentVolumeClaim: { claimName: layout.claimName } }],
         containers: [
-          { name: 'remove', image, command: ['rm', '-rf', `/claim/${base}`], volumeMounts: [{ name: CLAIM_VOLUME, mountPath: '/claim', ...(parent && { subPath: parent }) }] },
+          {
+            name: 'remove',
+            image,
+            command: ['rm', '-rf', `/claim/${base}`],
+            volumeMounts: [{ name: CLAIM_VOLUME, mountPath: '/claim', ...(parent && { subPath: parent }) }],
+          },
         ],
       },
     })
     .catch(() => undefined);
   await ctx.kube
-    .waitForPod(helperSelector(ctx.namespace), name, (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''), AbortSignal.timeout(60_000))
+    .waitForPod(
+      helperSelector(ctx.namespace),
+      name,
+      (p) => ['Succeeded', 'Failed'].includes(p.status?.phase ?? ''),
+      AbortSignal.timeout(60_000),
+    )
     .catch(() => undefined);
   await deleteHelper(ctx, name);
 }

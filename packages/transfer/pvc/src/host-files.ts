@@ -36,9 +36,13 @@ async function refuseLinks(root: string, path: string): Promise<void> {
     const info = await lstat(current).catch(() => undefined);
     if (!info) return;
     if (info.isSymbolicLink()) {
-      throw new UnsafePathError(path, `[podrun] [${COMPONENT}] ${JSON.stringify(path)} would be written through a symbolic link in the claim; podrun never follows links when staging`, {
-        component: COMPONENT,
-      });
+      throw new UnsafePathError(
+        path,
+        `[podrun] [${COMPONENT}] ${JSON.stringify(path)} would be written through a symbolic link in the claim; podrun never follows links when staging`,
+        {
+          component: COMPONENT,
+        },
+      );
     }
   }
 }
@@ -78,7 +82,10 @@ export async function stageInputs(
   let bytes = 0;
   for (const entry of inputs.entries) {
     const problem = relativePathProblem(entry.path);
-    if (problem) throw new UnsafePathError(entry.path, `input file name ${JSON.stringify(entry.path)} ${problem}`, { component: COMPONENT });
+    if (problem)
+      throw new UnsafePathError(entry.path, `input file name ${JSON.stringify(entry.path)} ${problem}`, {
+        component: COMPONENT,
+      });
     await refuseLinks(wd, entry.path);
     const target = join(wd, entry.path);
     await mkdir(join(target, '..'), { recursive: true });
@@ -102,10 +109,13 @@ export async function stageInputs(
     const sha256 = hash.digest('hex');
     if (size !== entry.size || (entry.sha256 && entry.sha256.toLowerCase() !== sha256)) {
       await rm(part, { force: true });
-      throw new TransferError(`input file ${JSON.stringify(entry.path)} changed while it was staged (size or sha256 differ); make sure inputs are not modified during a run`, {
-        component: COMPONENT,
-        code: ErrorCodes.TRANSFER_VERIFY,
-      });
+      throw new TransferError(
+        `input file ${JSON.stringify(entry.path)} changed while it was staged (size or sha256 differ); make sure inputs are not modified during a run`,
+        {
+          component: COMPONENT,
+          code: ErrorCodes.TRANSFER_VERIFY,
+        },
+      );
     }
     await chmod(part, (entry.mode ?? 0o644) & 0o7777);
     await rename(part, target);
@@ -146,7 +156,11 @@ export async function readOutputs(
 ): Promise<TransferReport> {
   const wd = join(dir, posix.relative(paths.root, paths.workingDir));
   if ((await lstat(wd).catch(() => undefined))?.isSymbolicLink()) {
-    throw new UnsafePathError('', `[podrun] [${COMPONENT}] the working directory was replaced by a symbolic link; podrun never follows it`, { component: COMPONENT });
+    throw new UnsafePathError(
+      '',
+      `[podrun] [${COMPONENT}] the working directory was replaced by a symbolic link; podrun never follows it`,
+      { component: COMPONENT },
+    );
   }
   const listing = await listTree(wd);
   const report: TransferReport = { files: 0, bytes: 0, verified: true, attempts: 1 };
@@ -156,7 +170,10 @@ export async function readOutputs(
     const source = link ? link.target : join(listing.workingDir, file.path);
     const info = await stat(source);
     const content = new PassThrough();
-    const writing = sink.write({ name: file.name, origin: file.origin, size: info.size, mode: info.mode & 0o7777 }, content);
+    const writing = sink.write(
+      { name: file.name, origin: file.origin, size: info.size, mode: info.mode & 0o7777 },
+      content,
+    );
     writing.catch((error: unknown) => content.destroy(error instanceof Error ? error : new Error(String(error))));
     let size = 0;
     try {
@@ -175,7 +192,11 @@ export async function readOutputs(
         content,
         { signal, end: false },
       );
-      if (size !== info.size) throw new TransferError(`output ${JSON.stringify(file.path)} changed while it was read`, { component: COMPONENT, code: ErrorCodes.TRANSFER_VERIFY });
+      if (size !== info.size)
+        throw new TransferError(`output ${JSON.stringify(file.path)} changed while it was read`, {
+          component: COMPONENT,
+          code: ErrorCodes.TRANSFER_VERIFY,
+        });
       content.end();
     } catch (error) {
       content.destroy(error as Error);

@@ -50,7 +50,10 @@ while [ ! -f "$1/${READY_MARKER}" ]; do sleep 0.5; done`;
 async function probeInputs(inputs: InputTree): Promise<void> {
   for (const entry of inputs.entries) {
     const problem = relativePathProblem(entry.path);
-    if (problem) throw new UnsafePathError(entry.path, `input file name ${JSON.stringify(entry.path)} ${problem}`, { component: COMPONENT });
+    if (problem)
+      throw new UnsafePathError(entry.path, `input file name ${JSON.stringify(entry.path)} ${problem}`, {
+        component: COMPONENT,
+      });
     (await entry.open()).destroy();
   }
 }
@@ -69,10 +72,17 @@ async function probeInputs(inputs: InputTree): Promise<void> {
  */
 export function createPvcTransfer(options: PvcTransferOptions = {}): FileTransfer {
   if (options.subPath !== undefined && relativePathProblem(options.subPath)) {
-    throw new ConfigError([{ path: 'subPath', message: relativePathProblem(options.subPath)! }], { component: COMPONENT });
+    throw new ConfigError([{ path: 'subPath', message: relativePathProblem(options.subPath)! }], {
+      component: COMPONENT,
+    });
   }
-  if (options.hostPath !== undefined && (!options.hostPath.startsWith('/') || options.hostPath.split('/').includes('..'))) {
-    throw new ConfigError([{ path: 'hostPath', message: "expected an absolute path without '..'" }], { component: COMPONENT });
+  if (
+    options.hostPath !== undefined &&
+    (!options.hostPath.startsWith('/') || options.hostPath.split('/').includes('..'))
+  ) {
+    throw new ConfigError([{ path: 'hostPath', message: "expected an absolute path without '..'" }], {
+      component: COMPONENT,
+    });
   }
   const image = options.helperImage ?? 'busybox';
   const shared = options.hostPath;
@@ -130,7 +140,21 @@ export function createPvcTransfer(options: PvcTransferOptions = {}): FileTransfe
       return {
         volumes: [{ name: CLAIM_VOLUME, persistentVolumeClaim: { claimName: l.claimName } }],
         initContainers: [
-          { name: WAIT_CONTAINER, image, command: ['sh', '-c', WAIT_SCRIPT, WAIT_CONTAINER, root, workingDir, outputDir, plan.hasInputs ? 'wait' : 'nowait'], volumeMounts: [{ ...mount }] },
+          {
+            name: WAIT_CONTAINER,
+            image,
+            command: [
+              'sh',
+              '-c',
+              WAIT_SCRIPT,
+              WAIT_CONTAINER,
+              root,
+              workingDir,
+              outputDir,
+              plan.hasInputs ? 'wait' : 'nowait',
+            ],
+            volumeMounts: [{ ...mount }],
+          },
         ],
         mainVolumeMounts: [{ ...mount }],
         reservedContainerNames: [WAIT_CONTAINER],
@@ -156,7 +180,8 @@ export function createPvcTransfer(options: PvcTransferOptions = {}): FileTransfe
     },
 
     async downloadOutputs(ctx, select, sink, signal): Promise<TransferReport> {
-      if (select.globs.length === 0 && !select.outputDir && !select.syncWorkingDirectory) return { files: 0, bytes: 0, verified: true, attempts: 0 };
+      if (select.globs.length === 0 && !select.outputDir && !select.syncWorkingDirectory)
+        return { files: 0, bytes: 0, verified: true, attempts: 0 };
       if (shared) return readOutputs(hostDir(ctx).dir, ctx.paths, select, sink, signal, progress(ctx, 'download'));
       return readThroughHelper(ctx, execTar, layout(ctx), image, select, sink, signal);
     },
@@ -171,18 +196,22 @@ export function createPvcTransfer(options: PvcTransferOptions = {}): FileTransfe
         else if (shared) await removeRunDir(hostDir(ctx).dir);
         else await removeThroughHelper(ctx, l, image);
       } catch (error) {
-        (ctx.logger ?? options.logger ?? silentLogger).warn(`[podrun] [${COMPONENT}] could not remove the task run's files from the claim`, {
-          claim: l.claimName,
-          error: error instanceof Error ? error.message : String(error),
-        });
+        (ctx.logger ?? options.logger ?? silentLogger).warn(
+          `[podrun] [${COMPONENT}] could not remove the task run's files from the claim`,
+          {
+            claim: l.claimName,
+            error: error instanceof Error ? error.message : String(error),
+          },
+        );
       }
     },
   };
 }
 
 /** Path of a run's directory inside the claim, for operators (`kubectl exec` into a pod mounting it). */
-export function pvcRunDirectory(options: Pick<PvcTransferOptions, 'existingClaim' | 'subPath'>, identity: TransferContext['identity']): string {
+export function pvcRunDirectory(
+  options: Pick<PvcTransferOptions, 'existingClaim' | 'subPath'>,
+  identity: TransferContext['identity'],
+): string {
   return posix.join('/', layoutOf(options, identity).runDir);
 }
-
-

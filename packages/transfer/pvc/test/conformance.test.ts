@@ -5,7 +5,9 @@ import { createPvcTransfer } from '@podrun/transfer-pvc';
 describeFileTransferConformance({
   name: 'pvc (shared mount, no exec)',
   skip: isLiveConformance() && 'the shared-mount mode needs the claim mounted on this machine',
-  setup: onConformanceCluster((cluster) => ({ transfer: createPvcTransfer({ hostPath: `${cluster.stateDir}/volumes/pvc/{namespace}/{claim}` }) })),
+  setup: onConformanceCluster((cluster) => ({
+    transfer: createPvcTransfer({ hostPath: `${cluster.stateDir}/volumes/pvc/{namespace}/{claim}` }),
+  })),
 });
 
 describeFileTransferConformance({

@@ -1,7 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
 import { ErrorCodes, ConfigError, type ExecOptions, type KubePort } from '@podrun/core';
-import { RecordingSink, SUITE_LABEL, TransferRun, fileEntry, startConformanceCluster, withFaults, type ConformanceCluster } from '@podrun/conformance';
+import {
+  RecordingSink,
+  SUITE_LABEL,
+  TransferRun,
+  fileEntry,
+  startConformanceCluster,
+  withFaults,
+  type ConformanceCluster,
+} from '@podrun/conformance';
 import { createPvcTransfer } from '@podrun/transfer-pvc';
 
 let cluster: ConformanceCluster;
@@ -17,7 +25,14 @@ function recordingExec(kube: KubePort, pods: string[]): KubePort {
   return new Proxy(kube, {
     get(target, prop) {
       if (prop === 'exec') {
-        return (ns: string, pod: string, container: string, command: string[], options: ExecOptions, signal?: AbortSignal) => {
+        return (
+          ns: string,
+          pod: string,
+          container: string,
+          command: string[],
+          options: ExecOptions,
+          signal?: AbortSignal,
+        ) => {
           pods.push(pod);
           return target.exec(ns, pod, container, command, options, signal);
         };
@@ -31,8 +46,21 @@ function recordingExec(kube: KubePort, pods: string[]): KubePort {
 async function roundTrip(kube: KubePort, transfer: ReturnType<typeof createPvcTransfer>, label: string) {
   const { faults } = withFaults(kube);
   const run = new TransferRun(
-    { kube, faults, transfer, namespace: cluster.namespace, image: cluster.image, selector: { namespace: cluster.namespace, labelSelector: `${SUITE_LABEL}=pvc-own` }, suiteId: 'pvc-own' },
-    { label, inputs: [fileEntry('data.txt', 'hello pvc\n')], script: 'cp data.txt out.txt', select: { globs: ['out.txt'] } },
+    {
+      kube,
+      faults,
+      transfer,
+      namespace: cluster.namespace,
+      image: cluster.image,
+      selector: { namespace: cluster.namespace, labelSelector: `${SUITE_LABEL}=pvc-own` },
+      suiteId: 'pvc-own',
+    },
+    {
+      label,
+      inputs: [fileEntry('data.txt', 'hello pvc\n')],
+      script: 'cp data.txt out.txt',
+      select: { globs: ['out.txt'] },
+    },
   );
   await run.runToEnd();
   const sink = new RecordingSink();
@@ -48,7 +76,7 @@ describe('pvc transfer', () => {
     const transfer = createPvcTransfer({ hostPath: `${cluster.stateDir}/volumes/pvc/{namespace}/{claim}` });
     expect(transfer.capabilities.needsExec).toBe(false);
     const run = await roundTrip(kube, transfer, 'shared');
-    const helpers = await cluster.kube.listPods(cluster.namespace, "transfer.podrun.io/pvc-helper=true");
+    const helpers = await cluster.kube.listPods(cluster.namespace, 'transfer.podrun.io/pvc-helper=true');
     expect(helpers).toEqual([]);
     const claimName = run.contribution!.volumes![0]!.persistentVolumeClaim!.claimName;
     expect(await cluster.kube.getPersistentVolumeClaim(cluster.namespace, claimName)).toBeDefined();

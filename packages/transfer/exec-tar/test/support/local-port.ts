@@ -15,7 +15,23 @@ export interface LocalPortFaults {
   corruptStdoutAt: number[];
 }
 
-const APPLETS = ['sh', 'tar', 'find', 'xargs', 'sha256sum', 'wc', 'readlink', 'cmp', 'printf', 'cat', 'mkdir', 'chmod', 'rm', 'sleep', 'pwd'];
+const APPLETS = [
+  'sh',
+  'tar',
+  'find',
+  'xargs',
+  'sha256sum',
+  'wc',
+  'readlink',
+  'cmp',
+  'printf',
+  'cat',
+  'mkdir',
+  'chmod',
+  'rm',
+  'sleep',
+  'pwd',
+];
 
 /** A PATH directory where every tool the scripts use is BusyBox, or undefined if BusyBox is absent. */
 export function busyboxPath(dir: string): string | undefined {
@@ -31,17 +47,31 @@ export function localPort(options: { path?: string } = {}): KubePort & { faults:
   const execs: string[][] = [];
   const pod: V1Pod = {
     metadata: { name: 'local', namespace: 'default' },
-    spec: { containers: [{ name: 'main' }, { name: 'out-files' }], initContainers: [{ name: 'init-files', command: ['wait'] }] },
+    spec: {
+      containers: [{ name: 'main' }, { name: 'out-files' }],
+      initContainers: [{ name: 'init-files', command: ['wait'] }],
+    },
     status: {
       phase: 'Pending',
-      initContainerStatuses: [{ name: 'init-files', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { running: {} } }],
-      containerStatuses: [{ name: 'out-files', ready: true, restartCount: 0, image: 'busybox', imageID: '', state: { running: {} } }],
+      initContainerStatuses: [
+        { name: 'init-files', ready: false, restartCount: 0, image: 'busybox', imageID: '', state: { running: {} } },
+      ],
+      containerStatuses: [
+        { name: 'out-files', ready: true, restartCount: 0, image: 'busybox', imageID: '', state: { running: {} } },
+      ],
     },
   };
   const unsupported = (): never => {
     throw new Error('not supported by the local port');
   };
-  const exec = (_ns: string, _name: string, container: string, command: string[], io: ExecOptions, signal?: AbortSignal): Promise<ExecResult> =>
+  const exec = (
+    _ns: string,
+    _name: string,
+    container: string,
+    command: string[],
+    io: ExecOptions,
+    signal?: AbortSignal,
+  ): Promise<ExecResult> =>
     new Promise<ExecResult>((resolve, reject) => {
       execs.push([container, ...command.slice(3)]);
       const cut = faults.cutStdoutAfter.shift();

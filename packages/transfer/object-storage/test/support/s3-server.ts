@@ -27,7 +27,15 @@ export interface TestS3 {
 }
 
 const CREDENTIALS = { accessKeyId: 'PODRUNTESTKEY', secretAccessKey: 'podrun-test-secret-7Kq2' };
-const AUTH_PARAMS = ['X-Amz-Algorithm', 'X-Amz-Credential', 'X-Amz-Date', 'X-Amz-Expires', 'X-Amz-SignedHeaders', 'X-Amz-Signature', 'X-Amz-Security-Token'];
+const AUTH_PARAMS = [
+  'X-Amz-Algorithm',
+  'X-Amz-Credential',
+  'X-Amz-Date',
+  'X-Amz-Expires',
+  'X-Amz-SignedHeaders',
+  'X-Amz-Signature',
+  'X-Amz-Security-Token',
+];
 
 /** The request as s3rver gets it: already verified here, so without its signature. */
 function unsigned(req: IncomingMessage): { path: string; headers: IncomingMessage['headers'] } {
@@ -40,7 +48,9 @@ function unsigned(req: IncomingMessage): { path: string; headers: IncomingMessag
 
 function deny(res: ServerResponse, code: string): void {
   res.writeHead(403, { 'content-type': 'application/xml' });
-  res.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>rejected by the test proxy</Message></Error>`);
+  res.end(
+    `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${code}</Code><Message>rejected by the test proxy</Message></Error>`,
+  );
 }
 
 export async function startTestS3(bucket = 'podrun-transfers'): Promise<TestS3> {
