@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createObjectStore } from '../src/apiserver/store.js';
 import type { KubeObject, Node, NodeOptions } from '../src/contracts.js';
+import { createImageStore } from '../src/node/image-store.js';
 import { createNode } from '../src/node/index.js';
 
 export type RecordedEvent = Parameters<NodeOptions['recordEvent']>[0];
@@ -40,12 +41,14 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), overrides.stateDir ?? 'podrun-node-'));
   const store = createObjectStore();
   const events: RecordedEvent[] = [];
+  const imageStore = overrides.imageStore ?? createImageStore(join(stateDir, 'images'));
   const node: Node = createNode({
     store,
     nodeName: 'podrun-node',
     nodeLabels: { 'kubernetes.io/hostname': 'podrun-node', 'kubernetes.io/os': 'linux' },
     allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
     images: [],
+    imageStore,
     ...overrides,
     stateDir,
     recordEvent: (event) => {
@@ -111,6 +114,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
     node,
     events,
     stateDir,
+    imageStore,
 
     createPod(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): KubeObject {
       return store.create('pods', {
