@@ -1,7 +1,7 @@
 // Builds the test images offline, as real OCI archives, from Debian's packages on this machine:
 // - busybox:latest — Debian's static BusyBox with every applet linked, root as its user (as the
 //   real image), a non-root `podrun` user (1000:1000) and `nobody` declared in /etc/passwd;
-// - curlimages/curl:latest — the host's curl with its shared libraries, BusyBox for sh and
+// - curlimages/curl:8.11.1 — the host's curl with its shared libraries, BusyBox for sh and
 //   sha256sum, running as `curl_user` (uid 100, gid 101) as the real image does.
 // Idempotent: an archive that exists is kept (delete the directory to rebuild).
 //
@@ -134,7 +134,8 @@ async function buildCurl(out: string, busybox: string, work: string): Promise<vo
   });
   chmodSync(join(root, 'entrypoint.sh'), 0o755);
   await writeOciArchive(out, {
-    name: 'curlimages/curl:latest',
+    // The tag object-storage's default transfer image pins.
+    name: 'curlimages/curl:8.11.1',
     layers: [await layerOf(root, join(work, 'curl.tar'))],
     config: {
       User: 'curl_user',

@@ -10,6 +10,17 @@ import { createKubeConfig, createKubePort } from '@podrun/kube';
 export const LIVE_MODE_VARIABLE = 'PODRUN_CONFORMANCE_MODE';
 /** Kubeconfig of the real cluster used in live mode. */
 export const LIVE_KUBECONFIG_VARIABLE = 'PODRUN_LIVE_KUBECONFIG';
+/**
+ * Comma-separated image archives (OCI layouts or `docker save` tars) the embedded cluster imports,
+ * so the suites run real images (podrun's own tests set it from tools/test-images); without it,
+ * catalogue images run on the host's filesystem.
+ */
+export const TEST_IMAGES_VARIABLE = 'PODRUN_TEST_IMAGES';
+
+/** The image archives named by {@link TEST_IMAGES_VARIABLE}. */
+export function testImageArchives(env: NodeJS.ProcessEnv = process.env): string[] {
+  return (env[TEST_IMAGES_VARIABLE] ?? '').split(',').filter(Boolean);
+}
 
 /** A cluster the suites run against, with a Kubernetes port and a namespace of their own. */
 export interface ConformanceCluster {
@@ -48,11 +59,11 @@ export function conformanceSkipReason(env: NodeJS.ProcessEnv = process.env): str
   return undefined;
 }
 
-async function startEmbedded(): Promise<ConformanceCluster> {
+async function startEmbedded(env: NodeJS.ProcessEnv): Promise<ConformanceCluster> {
   // Loaded lazily: live runs and integrators testing on a real cluster never start it.
   const { startCluster } = await import('@podrun/kube-emulator');
   const stateDir = mkdtempSync(join(tmpdir(), 'podrun-conformance-'));
-  const cluster = await startCluster({ stateDir });
+  const cluster = await startCluster({ stateDir, imageArchives: testImageArchives(env) });
   const kube = createKubePort({
     kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
   });
@@ -93,7 +104,7 @@ async function connectLive(env: NodeJS.ProcessEnv): Promise<ConformanceCluster> 
  * connection to `PODRUN_LIVE_KUBECONFIG` (namespace `PODRUN_LIVE_NAMESPACE` or the kubeconfig's).
  */
 export async function startConformanceCluster(env: NodeJS.ProcessEnv = process.env): Promise<ConformanceCluster> {
-  return isLiveConformance(env) ? connectLive(env) : startEmbedded();
+  return isLiveConformance(env) ? connectLive(env) : startEmbedded(env);
 }
 
 /**

@@ -16,6 +16,8 @@ export {
   conformanceSkipReason,
   LIVE_MODE_VARIABLE,
   LIVE_KUBECONFIG_VARIABLE,
+  TEST_IMAGES_VARIABLE,
+  testImageArchives,
 } from './environment.js';
 export type { ConformanceCluster } from './environment.js';
 export { withFaults } from './faults.js';

@@ -10,6 +10,9 @@ import type { EmbeddedCluster } from '@podrun/kube-emulator';
 import { createHost, createRunnerRegistry, registerKubernetesRunner, registerProcessRunner } from '@podrun/host';
 import type { Host } from '@podrun/host';
 
+/** The real test images (tools/test-images, exported by the vitest global setup). */
+const testImageArchives = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+
 const TOKEN = 'token-from-a-task-0123456789';
 let cluster: EmbeddedCluster;
 let dir: string;
@@ -18,7 +21,10 @@ const attemptLabels: string[] = [];
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'podrun-host-k8s-'));
-  cluster = await startCluster({ staticTokens: [{ token: TOKEN, user: 'token-user', groups: ['system:masters'] }] });
+  cluster = await startCluster({
+    imageArchives: testImageArchives,
+    staticTokens: [{ token: TOKEN, user: 'token-user', groups: ['system:masters'] }],
+  });
   const registry = createRunnerRegistry();
   registerKubernetesRunner(registry);
   registerProcessRunner(registry);

@@ -6,10 +6,13 @@ import { createRunnerRegistry, registerKubernetesRunner } from '@podrun/host';
 import type { HostTaskRunner } from '@podrun/host';
 import { describeTaskRunnerContract } from './contract/runner-contract.js';
 
+/** The real test images (tools/test-images, exported by the vitest global setup). */
+const testImageArchives = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+
 describeTaskRunnerContract({
   name: 'Kubernetes runner (embedded cluster)',
   async setup() {
-    const cluster: EmbeddedCluster = await startCluster();
+    const cluster: EmbeddedCluster = await startCluster({ imageArchives: testImageArchives });
     const closers: (() => void | Promise<void>)[] = [];
     const registry = createRunnerRegistry();
     registerKubernetesRunner(registry);

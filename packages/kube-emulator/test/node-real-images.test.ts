@@ -52,7 +52,7 @@ describe.skipIf(archives.length === 0)(`real images (${archives.length ? 'import
   it('finds an IfNotPresent image present, and runs the image user of curlimages/curl', async () => {
     const { pod, logs } = await run('curl', {
       name: 'main',
-      image: 'curlimages/curl',
+      image: 'curlimages/curl:8.11.1',
       imagePullPolicy: 'IfNotPresent',
       args: ['sh', '-c', 'id; pwd; curl --version | head -1; grep CapEff /proc/self/status'],
     });
@@ -62,7 +62,7 @@ describe.skipIf(archives.length === 0)(`real images (${archives.length ? 'import
     expect(logs).toMatch(/curl \d+\.\d+/);
     expect(logs).toContain('CapEff:\t0000000000000000');
     const messages = h.events.filter((e) => e.involvedObject.name === 'curl').map((e) => e.message);
-    expect(messages).toContain('Container image "curlimages/curl" already present on machine');
+    expect(messages).toContain('Container image "curlimages/curl:8.11.1" already present on machine');
   });
 
   it('gives root the runtime default capabilities, not all', async () => {
@@ -81,6 +81,32 @@ describe.skipIf(archives.length === 0)(`real images (${archives.length ? 'import
     expect(uid).toBe('1000');
     expect(gid).toBe('3000');
     expect(groups!.split(' ').sort()).toEqual(['2000', '3000', '4000']);
+  });
+
+  it('gives volumes fsGroup ownership so different non-root users share files through the group', async () => {
+    const mount = { volumeMounts: [{ name: 'shared', mountPath: '/shared' }] };
+    h.createPod('fsgroup', {
+      restartPolicy: 'Never',
+      securityContext: { fsGroup: 2000 },
+      volumes: [{ name: 'shared', emptyDir: {} }],
+      initContainers: [
+        {
+          ...sh('writer', 'echo secret > /shared/f && chmod 640 /shared/f'),
+          ...mount,
+          securityContext: { runAsUser: 1000 },
+        },
+      ],
+      containers: [
+        {
+          ...sh('reader', 'stat -c "%u %g %a" /shared/f; cat /shared/f'),
+          ...mount,
+          securityContext: { runAsUser: 1001 },
+        },
+      ],
+    });
+    const done = await h.waitFor('fsgroup', (p) => ['Succeeded', 'Failed'].includes(status(p)?.phase));
+    expect(status(done).phase).toBe('Succeeded');
+    expect((await h.logs('fsgroup', { container: 'reader' })).body).toBe('1000 2000 640\nsecret\n');
   });
 
   it('refuses runAsNonRoot for a root image with the kubelet message', async () => {

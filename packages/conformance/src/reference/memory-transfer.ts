@@ -26,7 +26,7 @@ const INIT = 'memory-in';
 const SIDECAR = 'memory-out';
 
 const INIT_SCRIPT =
-  'mkdir -p "$2" "$3" && chmod 0777 "$2" "$3" || exit 1\n[ "$4" = wait ] || exit 0\nwhile [ ! -f "$1/.memory-ready" ]; do sleep 0.2; done';
+  'mkdir -p "$2" "$3" && chmod a+rwx "$2" "$3" || exit 1\n[ "$4" = wait ] || exit 0\nwhile [ ! -f "$1/.memory-ready" ]; do sleep 0.2; done';
 const SIDECAR_SCRIPT = 'trap \'exit 0\' TERM\nwhile [ ! -f "$1/.memory-ended" ]; do sleep 0.2; done';
 const WRITE_SCRIPT =
   'mkdir -p "${1%/*}" && cat > "$1.part" && chmod "$2" "$1.part" && mv -f "$1.part" "$1" && sha256sum < "$1"';

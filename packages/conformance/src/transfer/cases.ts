@@ -156,6 +156,29 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    name: 'the task and the file containers run as different non-root users sharing through fsGroup',
+    async run({ run }) {
+      const task = run({
+        label: 'users',
+        inputs: [fileEntry('in.txt', 'input\n')],
+        // The task writes a group-only-readable output, as a umask of 027 or a chmod does.
+        script: 'id -u > out-uid.txt\ncat in.txt > copy.txt\nprintf secret > private.txt && chmod 640 private.txt',
+        select: { globs: ['out-uid.txt', 'copy.txt', 'private.txt'] },
+        securityContext: {
+          pod: { fsGroup: 2000, runAsNonRoot: true },
+          task: { runAsUser: 1000, runAsGroup: 1000 },
+          files: { runAsUser: 1001, runAsGroup: 1001 },
+        },
+      });
+      await task.runToEnd();
+      const sink = new RecordingSink();
+      await task.download(sink);
+      expect(sink.get('out-uid.txt')?.bytes?.toString()).toBe('1000\n');
+      expect(sink.get('copy.txt')?.bytes?.toString()).toBe('input\n');
+      expect(sink.get('private.txt')?.bytes?.toString()).toBe('secret');
+    },
+  },
+  {
     name: 'a missing input fails with INPUT_MISSING before the pod is created',
     async run({ run }) {
       const task = run({

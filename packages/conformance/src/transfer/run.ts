@@ -2,7 +2,7 @@
 // the pod with @podrun/pod-spec, create it, upload inputs, wait for the main container, download
 // outputs, release. Each step is separate so cases can abort or fault any of them.
 import { randomBytes } from 'node:crypto';
-import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Pod, V1PodSecurityContext, V1SecurityContext } from '@kubernetes/client-node';
 import {
   defaultPodPaths,
   silentLogger,
@@ -49,6 +49,11 @@ export interface RunSpec {
   script: string;
   inputs?: InputEntry[];
   select?: Partial<OutputSelection>;
+  /**
+   * Users to run as: `pod` becomes the pod's securityContext, `task` the main container's, `files`
+   * that of every container the strategy contributes (init containers and sidecars).
+   */
+  securityContext?: { pod?: V1PodSecurityContext; task?: V1SecurityContext; files?: V1SecurityContext };
 }
 
 const MAIN = 'main';
@@ -157,6 +162,14 @@ export class TransferRun {
       contribution: this.contribution,
       transferName: this.env.transfer.name,
     });
+    const security = this.spec.securityContext;
+    if (security && pod.spec) {
+      if (security.pod) pod.spec.securityContext = { ...pod.spec.securityContext, ...security.pod };
+      for (const container of [...(pod.spec.initContainers ?? []), ...pod.spec.containers]) {
+        const context = container.name === MAIN ? security.task : security.files;
+        if (context) container.securityContext = { ...container.securityContext, ...context };
+      }
+    }
     const created = await this.env.kube.createPod(this.env.namespace, pod, signal);
     this.podName = created.metadata!.name!;
   }

@@ -7,6 +7,7 @@ import type { Readable, Writable } from 'node:stream';
 import type { WebSocket } from 'ws';
 import type { ExecRequest } from '../contracts.js';
 import type { RunningInstance } from './container-runner.js';
+import { enterAs } from './sandbox.js';
 import { launcherScript, shellQuote, startFailureDetail } from './launcher.js';
 import { descendants, signalTree } from './process-tree.js';
 
@@ -68,6 +69,8 @@ export function runExec(
     instance.env.some(([key]) => key === 'TERM') || !tty
       ? instance.env
       : [...instance.env, ['TERM', 'xterm'] as [string, string]];
+  // Enter the container's namespaces but not its root: the host's setpriv and chroot then switch
+  // to the container's user, groups and capabilities exactly as its own start did.
   const nsenter = [
     'nsenter',
     '-t',
@@ -76,13 +79,8 @@ export function runExec(
     '-p',
     '-u',
     '-i',
-    '-r',
-    '-w',
-    // Exec sessions run as the container does (the kubelet execs with the container's user); the
-    // supplementary groups are dropped (a known difference, see the README).
-    `--setuid=${instance.identity.uid}`,
-    `--setgid=${instance.identity.gid}`,
     '--',
+    ...enterAs(instance.identity, instance.sandbox.root),
     '/usr/bin/env',
     '-i',
     ...env.map(([key, value]) => `${key}=${value}`),

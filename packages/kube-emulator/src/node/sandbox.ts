@@ -64,6 +64,8 @@ export interface Sandbox {
   readonly exited: Promise<{ exitCode: number; oomKilled: boolean }>;
   /** Host PID of the container's PID 1 (undefined before it is known). */
   initPid(): number | undefined;
+  /** The container's root (the overlay mount point) as seen from its mount namespace. */
+  readonly root: string;
   /** Joins `0` to this file to share the container's memory limit (exec sessions). */
   readonly cgroupProcs: string | undefined;
   /** Signals the container's PID 1 (SIGKILL ends the whole PID namespace). */
@@ -96,6 +98,24 @@ const resolveScript = [
   '  cd /',
   'done',
 ].join('\n');
+
+/**
+ * The host command prefix that enters a container root as its user: the runtime's capability
+ * bounding set, no inheritable capabilities, then chroot with the user, group and supplementary
+ * groups (a non-root user keeps no effective capability). Exec sessions use it too.
+ */
+export function enterAs(identity: ContainerIdentity | undefined, root: string): string[] {
+  const bounding = ['-all', ...(identity?.capabilities ?? defaultCapabilities).map((cap) => `+${cap}`)].join(',');
+  return [
+    'setpriv',
+    `--bounding-set=${bounding}`,
+    '--inh-caps=-all',
+    'chroot',
+    `--userspec=${identity?.uid ?? 0}:${identity?.gid ?? 0}`,
+    `--groups=${(identity?.groups ?? []).join(',')}`,
+    root,
+  ];
+}
 
 /** Splits mounts so that a target nested in an earlier one is resolved after that one is mounted. */
 function mountBatches(mounts: SandboxMount[]): SandboxMount[][] {
@@ -164,11 +184,9 @@ function setupScript(spec: SandboxSpec, cgroup: MemoryCgroup | undefined): strin
   if (id?.readOnlyRootFilesystem) lines.push('mount -o remount,ro "$M"');
   // The runtime's default capabilities bound what the command can ever have; a non-root user
   // keeps none of them effective (setuid clears them), as under runc.
-  const bounding = ['-all', ...(id?.capabilities ?? defaultCapabilities).map((cap) => `+${cap}`)].join(',');
-  const userspec = `--userspec=${id?.uid ?? 0}:${id?.gid ?? 0} --groups=${(id?.groups ?? []).join(',')}`;
   lines.push(
     'exec 2>&4 4>&-',
-    `exec setpriv --bounding-set=${bounding} --inh-caps=-all chroot ${userspec} "$M" /usr/bin/env -i ${env} /bin/sh -c ${q(launcherScript)} sh ${q(spec.workingDir)} direct ${spec.command.map(q).join(' ')}`,
+    `exec ${enterAs(id, merged).map(q).join(' ')} /usr/bin/env -i ${env} /bin/sh -c ${q(launcherScript)} sh ${q(spec.workingDir)} direct ${spec.command.map(q).join(' ')}`,
   );
   return `${lines.join('\n')}\n`;
 }
@@ -262,6 +280,7 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
     started,
     exited,
     initPid: () => pid,
+    root: join(spec.dir, 'merged'),
     cgroupProcs: cgroup?.procsFile,
     signal(sig) {
       if (pid !== undefined) signalPid(pid, sig);

@@ -2,7 +2,7 @@
 // directory, configMap / secret / downwardAPI / projected materialised as files (mode honoured).
 // Errors carry the kubelet's FailedMount wording.
 import { existsSync, lstatSync, realpathSync } from 'node:fs';
-import { chmod, mkdir, rm, writeFile } from 'node:fs/promises';
+import { chmod, lchown, lstat, mkdir, readdir, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
 import { claimDirectory } from '../contracts.js';
 import type { KubeObject, ObjectStore } from '../contracts.js';
@@ -86,15 +86,19 @@ export async function prepareVolumes(
 async function prepareVolume(volume: VolumeSpec, ctx: VolumeContext): Promise<PreparedVolume> {
   const namespace = ctx.pod.metadata.namespace ?? 'default';
   const dir = join(ctx.podDir, 'volumes', volume.name);
+  const fsGroup = ((ctx.pod.spec ?? {}) as { securityContext?: { fsGroup?: number } }).securityContext?.fsGroup;
   if (volume.emptyDir) {
     await mkdir(dir, { recursive: true });
     await chmod(dir, 0o777);
+    if (fsGroup !== undefined) await applyFsGroup(dir, fsGroup, false);
     return { path: dir, readOnly: false };
   }
   if (volume.persistentVolumeClaim) {
     const path = claimDirectory(ctx.stateDir, namespace, volume.persistentVolumeClaim.claimName);
     await mkdir(path, { recursive: true });
-    return { path, readOnly: volume.persistentVolumeClaim.readOnly === true };
+    const readOnly = volume.persistentVolumeClaim.readOnly === true;
+    if (fsGroup !== undefined) await applyFsGroup(path, fsGroup, readOnly);
+    return { path, readOnly };
   }
   // Generated volumes are rewritten from scratch, like the kubelet's atomic writer swaps them.
   const files = new Map<string, { content: Buffer; mode: number }>();
@@ -125,7 +129,24 @@ async function prepareVolume(volume: VolumeSpec, ctx: VolumeContext): Promise<Pr
     await writeFile(target, file.content, { mode: file.mode });
     await chmod(target, file.mode);
   }
+  if (fsGroup !== undefined) await applyFsGroup(dir, fsGroup, true);
   return { path: dir, readOnly: true };
+}
+
+/**
+ * The kubelet's SetVolumeOwnership (fsGroupChangePolicy Always): every file and directory gets
+ * group `gid` and group read (and write, unless read-only) permission; directories also group
+ * execute and the setgid bit, so files created later inherit the group.
+ */
+async function applyFsGroup(path: string, gid: number, readOnly: boolean): Promise<void> {
+  const info = await lstat(path);
+  if (info.isSymbolicLink()) return;
+  await lchown(path, info.uid, gid);
+  const mask = (readOnly ? 0o440 : 0o660) | (info.isDirectory() ? 0o2110 : 0);
+  await chmod(path, (info.mode & 0o7777) | mask);
+  if (info.isDirectory()) {
+    for (const entry of await readdir(path)) await applyFsGroup(join(path, entry), gid, readOnly);
+  }
 }
 
 function collectObject(

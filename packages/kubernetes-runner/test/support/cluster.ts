@@ -5,6 +5,9 @@ import { parseRunnerConfig, type KubernetesRunnerConfig } from '@podrun/core';
 import { createKubeConfig, createKubePort, type PodrunKubePort } from '@podrun/kube';
 import { startCluster, type EmbeddedCluster } from '@podrun/kube-emulator';
 
+/** The real test images (tools/test-images, exported by the vitest global setup). */
+const testImageArchives = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+
 export interface TestCluster {
   cluster: EmbeddedCluster;
   kube: PodrunKubePort;
@@ -15,7 +18,7 @@ export interface TestCluster {
 
 /** Starts an embedded cluster and a port on it, plus a temp dir for stored outputs. */
 export async function testCluster(): Promise<TestCluster> {
-  const cluster = await startCluster();
+  const cluster = await startCluster({ imageArchives: testImageArchives });
   const kube = createKubePort({
     kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
     retry: { baseDelayMs: 50, maxDelayMs: 500 },

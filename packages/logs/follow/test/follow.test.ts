@@ -5,6 +5,7 @@ import type { LogCursor, LogLine, LogTarget, PodSelector } from '@podrun/core';
 import { createKubeConfig, createKubePort, type PodrunKubePort } from '@podrun/kube';
 import { startCluster, type EmbeddedCluster } from '@podrun/kube-emulator';
 import { createFollowLogCollector } from '@podrun/logs-follow';
+import { testImageArchives } from '@podrun/conformance';
 
 let cluster: EmbeddedCluster;
 let kube: PodrunKubePort;
@@ -12,7 +13,7 @@ const selector: PodSelector = { namespace: 'default', labelSelector: 'test=logs-
 let n = 0;
 
 beforeAll(async () => {
-  cluster = await startCluster();
+  cluster = await startCluster({ imageArchives: testImageArchives() });
   kube = createKubePort({
     kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
     retry: { baseDelayMs: 50, maxDelayMs: 500 },

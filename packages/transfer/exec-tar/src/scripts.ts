@@ -30,7 +30,7 @@ const MANIFEST_OF_STDIN =
  * verified upload. argv: root workingDir outputDir wait|nowait.
  */
 export const INIT_SCRIPT = `trap 'exit 143' TERM
-mkdir -p "$2" "$3" && chmod 0777 "$2" "$3" || exit ${ScriptExit.NO_DIRECTORY}
+mkdir -p "$2" "$3" && chmod a+rwx "$2" "$3" || exit ${ScriptExit.NO_DIRECTORY}
 [ "$4" = wait ] || exit 0
 while [ ! -f "$1/ready" ]; do sleep 0.5; done`;
 

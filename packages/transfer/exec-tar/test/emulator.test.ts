@@ -7,11 +7,12 @@ import { startCluster, type EmbeddedCluster } from '@podrun/kube-emulator';
 import { MANAGED_BY_LABEL, buildPod } from '@podrun/pod-spec';
 import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
 import { MemorySink, entry, identity, sha } from './support/fixtures.js';
+import { testImageArchives } from '@podrun/conformance';
 
 let cluster: EmbeddedCluster;
 let kube: PodrunKubePort;
 beforeAll(async () => {
-  cluster = await startCluster();
+  cluster = await startCluster({ imageArchives: testImageArchives() });
   kube = createKubePort({
     kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
     retry: { baseDelayMs: 50, maxDelayMs: 500 },

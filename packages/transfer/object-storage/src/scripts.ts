@@ -22,7 +22,7 @@ const MANIFEST_OF_STDIN =
  * argv: root workingDir outputDir yes|no. env: PODRUN_INPUTS_URL.
  */
 export const FETCH_SCRIPT = `c="$1/${CONTROL_DIR}"
-mkdir -p "$2" "$3" "$c" && chmod 0777 "$2" "$3" "$c" || exit ${ScriptExit.NO_DIRECTORY}
+mkdir -p "$2" "$3" "$c" && chmod a+rwx "$2" "$3" "$c" || exit ${ScriptExit.NO_DIRECTORY}
 [ "$4" = yes ] || exit 0
 fetch() {
   if command -v wget >/dev/null 2>&1; then wget -q -O- "$PODRUN_INPUTS_URL"; else curl -fsS "$PODRUN_INPUTS_URL"; fi

@@ -171,6 +171,11 @@ export function createObjectStorageTransfer(options: ObjectStorageTransferOption
         command: ['sh', '-c', script, name, ...args],
         env,
         volumeMounts: [{ ...mount }],
+        // The default image (curlimages/curl) runs as uid 100, which can neither read outputs the
+        // task wrote 0640 nor write inputs a root task may change: the file containers run as
+        // root, as the reference's busybox sidecar does. Overlays (containerDefaultSpec) can set
+        // another user; with a pod fsGroup, group permissions then carry the access.
+        securityContext: { runAsUser: 0 },
       });
       const fetch = container(
         FETCH_CONTAINER,

@@ -77,8 +77,8 @@ export async function stageInputs(
   await refuseLinks(claimRoot, relative(claimRoot, wd).split(sep).join('/'));
   await mkdir(wd, { recursive: true });
   await mkdir(od, { recursive: true });
-  await chmod(wd, 0o777);
-  await chmod(od, 0o777);
+  // Writable for any user of the task pod; the setgid bit of an fsGroup volume is kept.
+  for (const made of [wd, od]) await chmod(made, ((await stat(made)).mode & 0o7000) | 0o777);
   let bytes = 0;
   for (const entry of inputs.entries) {
     const problem = relativePathProblem(entry.path);

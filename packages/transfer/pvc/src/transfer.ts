@@ -43,9 +43,12 @@ export interface PvcTransferOptions {
 
 const COMPONENT = 'pvc';
 const WAIT_CONTAINER = 'claim-ready';
-const WAIT_SCRIPT = `mkdir -p "$2" "$3" && chmod 0777 "$2" "$3" || exit 90
-[ "$4" = wait ] || exit 0
-while [ ! -f "$1/${READY_MARKER}" ]; do sleep 0.5; done`;
+// With inputs, the helper (or the runner) creates the directories, possibly as another user:
+// wait for its ready marker first. Then make them writable for any user where they are not yet
+// (chmod needs the owner), with a+rwx, which keeps the setgid bit an fsGroup volume gives.
+const WAIT_SCRIPT = `if [ "$4" = wait ]; then while [ ! -f "$1/${READY_MARKER}" ]; do sleep 0.5; done; fi
+mkdir -p "$2" "$3" || exit 90
+for d in "$2" "$3"; do [ -n "$(find "$d" -maxdepth 0 -perm -0777)" ] || chmod a+rwx "$d" || exit 90; done`;
 
 async function probeInputs(inputs: InputTree): Promise<void> {
   for (const entry of inputs.entries) {
