@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, PodrunError } from '@podrun/core';
+import type { PodNetwork } from './node/network.js';
 
 /** Any Kubernetes object as stored (plain JSON with apiVersion, kind, metadata). */
 export interface KubeObject {
@@ -158,6 +159,8 @@ export interface NodeOptions {
   allocatable: Record<string, string>;
   /** Image names (without tag/registry normalisation rules applied by the node) that "pull". */
   images: string[];
+  /** Pod network namespaces and IPs (or the host network); the node detaches pods, the cluster stops it. */
+  network: PodNetwork;
   /** Records an Event object (the API server owns the events resource). */
   recordEvent(event: {
     namespace: string;

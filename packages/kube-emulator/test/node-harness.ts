@@ -9,6 +9,7 @@ import { WebSocket, WebSocketServer } from 'ws';
 import { createObjectStore } from '../src/apiserver/store.js';
 import type { KubeObject, Node, NodeOptions } from '../src/contracts.js';
 import { createNode } from '../src/node/index.js';
+import { createPodNetwork } from '../src/node/network.js';
 
 export type RecordedEvent = Parameters<NodeOptions['recordEvent']>[0];
 
@@ -40,6 +41,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), overrides.stateDir ?? 'podrun-node-'));
   const store = createObjectStore();
   const events: RecordedEvent[] = [];
+  const network = overrides.network ?? (await createPodNetwork({ enabled: true }));
   const node: Node = createNode({
     store,
     nodeName: 'podrun-node',
@@ -47,6 +49,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
     allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
     images: [],
     ...overrides,
+    network,
     stateDir,
     recordEvent: (event) => {
       events.push(event);
@@ -106,6 +109,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
   const base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const harness = {
+    network,
     base: `http://${base}`,
     store,
     node,
@@ -222,6 +226,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
 
     async close(): Promise<void> {
       await node.stop();
+      await network.stop();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -62,6 +62,8 @@ export interface PodRuntime {
   sandbox(): Promise<{ template: string } | { problem: string }>;
   /** Pod-wide files (/etc/hosts, /etc/hostname, /etc/resolv.conf). */
   readonly podMounts: SandboxMount[];
+  /** The pod's addresses and network namespace, known before any container starts. */
+  readonly addresses: PodAddresses;
   status(name: string, init: boolean): ContainerStatusModel;
   changed(): void;
   event(type: 'Normal' | 'Warning', reason: string, message: string, container?: { name: string; init: boolean }): void;
@@ -69,6 +71,13 @@ export interface PodRuntime {
   registerLog(containerID: string, file: LogFile): void;
   /** Resolves when a ConfigMap or Secret changes, after `timeoutMs`, or on abort. */
   configChanged(timeoutMs: number): Promise<void>;
+}
+
+/** A pod's status.hostIP and status.podIP, and the network namespace its containers join. */
+export interface PodAddresses {
+  hostIP: string;
+  podIP: string;
+  netnsPath: string | undefined;
 }
 
 /** Back-off of the kubelet's restarts and pulls, shortened for an emulator (see README). */
@@ -208,8 +217,8 @@ async function prepare(rt: PodRuntime, spec: ContainerSpec, init: boolean): Prom
     const env = resolveEnv(spec, {
       pod: rt.pod,
       store: rt.options.store,
-      hostIP: '127.0.0.1',
-      podIP: '127.0.0.1',
+      hostIP: rt.addresses.hostIP,
+      podIP: rt.addresses.podIP,
       allocatable: rt.options.allocatable,
     });
     const mounts = env.ok ? await containerMounts(spec, rt.volumes) : undefined;
@@ -273,6 +282,7 @@ async function startAndWait(
   const sandbox = startSandbox({
     dir,
     hostname: rt.pod.metadata.name,
+    netnsPath: rt.addresses.netnsPath,
     mounts: [
       ...prepared.mounts,
       {

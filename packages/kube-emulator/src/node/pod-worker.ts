@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { KubeObject, NodeOptions } from '../contracts.js';
 import { kubeTime } from './clock.js';
 import { runContainer } from './container-runner.js';
-import type { ContainerSpec, PodRuntime, RunningInstance } from './container-runner.js';
+import type { ContainerSpec, PodAddresses, PodRuntime, RunningInstance } from './container-runner.js';
 import type { LogFile } from './log-store.js';
 import { qosClass } from './quantity.js';
 import type { SandboxMount } from './sandbox.js';
@@ -34,9 +34,9 @@ interface PodSpecLike {
   terminationGracePeriodSeconds?: number;
   hostAliases?: { ip: string; hostnames?: string[] }[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  hostNetwork?: boolean;
+  hostname?: string;
 }
-
-const podIP = '127.0.0.1';
 
 /** Runs one pod. Create it once the pod is bound to this node, then call `start()`. */
 export class PodWorker implements PodRuntime {
@@ -45,6 +45,8 @@ export class PodWorker implements PodRuntime {
   readonly volumes = new Map<string, PreparedVolume>();
   readonly podMounts: SandboxMount[] = [];
   readonly uid: string;
+  /** podIP stays empty until the pod's network namespace exists, as the kubelet reports it. */
+  readonly addresses: PodAddresses;
   private readonly controller = new AbortController();
   private readonly statuses: ContainerStatusModel[];
   private readonly conditions = new Conditions();
@@ -64,6 +66,7 @@ export class PodWorker implements PodRuntime {
   ) {
     this.pod = pod;
     this.uid = pod.metadata.uid ?? '';
+    this.addresses = { hostIP: host.options.network.hostIP, podIP: '', netnsPath: undefined };
     this.podDir = join(
       host.options.stateDir,
       'pods',
@@ -171,6 +174,8 @@ export class PodWorker implements PodRuntime {
         this.terminalPhase = phase;
         clearTimeout(this.deadlineTimer);
         this.controller.abort();
+        // Like the kubelet's sandbox teardown: the IP is free again, status.podIP stays.
+        void this.finished.then(() => this.options.network.detach(this.uid));
         queueMicrotask(() => this.host.onTerminal(this));
       }
     }
@@ -232,6 +237,7 @@ export class PodWorker implements PodRuntime {
       this.deadlineTimer = setTimeout(() => this.deadlineExceeded(), spec.activeDeadlineSeconds * 1000);
     }
     mkdirSync(this.podDir, { recursive: true, mode: 0o700 });
+    if (!(await this.attachNetwork())) return;
     let lastMountError = '';
     for (;;) {
       if (this.signal.aborted) return;
@@ -240,8 +246,8 @@ export class PodWorker implements PodRuntime {
         podDir: this.podDir,
         pod: this.pod,
         store: this.options.store,
-        hostIP: podIP,
-        podIP,
+        hostIP: this.addresses.hostIP,
+        podIP: this.addresses.podIP,
         allocatable: this.options.allocatable,
       });
       if (result.ok) {
@@ -275,7 +281,7 @@ export class PodWorker implements PodRuntime {
       'fe00::0\tip6-mcastprefix',
       'fe00::1\tip6-allnodes',
       'fe00::2\tip6-allrouters',
-      `${podIP}\t${name}`,
+      `${this.addresses.podIP}\t${this.spec().hostname ?? name}`,
       ...(aliases.length > 0 ? ['', '# Entries added by HostAliases.', ...aliases] : []),
     ];
     writeFileSync(join(dir, 'hosts'), `${hosts.join('\n')}\n`, { mode: 0o644 });
@@ -353,10 +359,9 @@ export class PodWorker implements PodRuntime {
     const status: Record<string, unknown> = {
       phase,
       conditions: this.conditions.list(),
-      hostIP: podIP,
-      hostIPs: [{ ip: podIP }],
-      podIP,
-      podIPs: [{ ip: podIP }],
+      hostIP: this.addresses.hostIP,
+      hostIPs: [{ ip: this.addresses.hostIP }],
+      ...(this.addresses.podIP ? { podIP: this.addresses.podIP, podIPs: [{ ip: this.addresses.podIP }] } : {}),
       ...(this.startTime ? { startTime: this.startTime } : {}),
       ...(this.override ? { reason: this.override.reason, message: this.override.message } : {}),
       qosClass: qosClass(spec),
@@ -367,7 +372,23 @@ export class PodWorker implements PodRuntime {
     store.update('pods', namespace, name, (pod) => ({ ...pod, status }));
   }
 
+  /** Creates the pod's network namespace; failing that, the pod fails as a real sandbox failure would. */
+  private async attachNetwork(): Promise<boolean> {
+    try {
+      const attachment = await this.options.network.attach(this.uid, this.spec().hostNetwork === true);
+      Object.assign(this.addresses, attachment);
+      if (this.signal.aborted) await this.options.network.detach(this.uid);
+      return !this.signal.aborted;
+    } catch (error) {
+      const message = `Failed to create pod sandbox: ${(error as Error).message}`;
+      this.event('Warning', 'FailedCreatePodSandBox', message);
+      this.fail('FailedCreatePodSandBox', message);
+      return false;
+    }
+  }
+
   private async cleanup(): Promise<void> {
+    await this.options.network.detach(this.uid);
     await rm(this.podDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
 }

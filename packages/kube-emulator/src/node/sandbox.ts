@@ -40,6 +40,8 @@ export interface SandboxSpec {
   memoryLimitBytes?: number;
   /** The node's sandbox template (see sandbox-template.ts). */
   template: string;
+  /** The pod's network namespace file (see network.ts); the host network when undefined. */
+  netnsPath?: string;
 }
 
 /** How the start went. */
@@ -162,6 +164,7 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
   const scriptPath = join(spec.dir, 'setup.sh');
   writeFileSync(scriptPath, setupScript(spec, cgroup), { mode: 0o700 });
   const unshare = [
+    ...(spec.netnsPath ? [findTool('nsenter') ?? 'nsenter', `--net=${spec.netnsPath}`, '--'] : []),
     findTool('unshare') ?? 'unshare',
     '--mount',
     '--pid',
