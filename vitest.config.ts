@@ -16,6 +16,7 @@ export default defineConfig({
   resolve: { alias },
   test: {
     pool: 'forks',
+    globalSetup: [`${root}tools/test-images/global-setup.ts`],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     reporters: process.env.CI ? ['default'] : ['default'],

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, PodrunError } from '@podrun/core';
-import type { Node } from './contracts.js';
+import type { Node, StoredImage } from './contracts.js';
 import { createAuthenticator } from './apiserver/auth.js';
 import type { BasicAuthUser, StaticToken } from './apiserver/auth.js';
 import type { ServerContext } from './apiserver/context.js';
@@ -23,6 +23,7 @@ import { createWatchServer } from './apiserver/watch.js';
 import { buildKubeconfig } from './kubeconfig.js';
 import type { KubeconfigCredentials } from './kubeconfig.js';
 import { createNode } from './node/index.js';
+import { createImageStore } from './node/image-store.js';
 import { defaultImageCatalogue } from './node/images.js';
 import { createPodNetwork } from './node/network.js';
 
@@ -34,8 +35,18 @@ export interface ClusterOptions {
   stateDir?: string;
   /** Serve plain HTTP instead of HTTPS (explicit opt-in; the kubeconfig then uses a bearer token). */
   plainHttp?: boolean;
-  /** Image names that "pull", in addition to the built-in catalogue (busybox, alpine, python, ...). */
+  /**
+   * Catalogue names that run on the host's root filesystem when no imported image has the name,
+   * in addition to the built-in catalogue (busybox, alpine, python, ...). A fallback that says so.
+   */
   images?: string[];
+  /**
+   * Image archives to import before the cluster serves: OCI image layouts (directories or tar /
+   * tar.gz) or `docker save` archives; names come from the archive. Pulls succeed exactly for
+   * imported images (and the catalogue fallback). More can be imported later with
+   * `podrun cluster image import` or {@link EmbeddedCluster.importImage}.
+   */
+  imageArchives?: string[];
   /** Extra labels of the node (matched by nodeSelector). */
   nodeLabels?: Record<string, string>;
   /** Node allocatable resources (default: this machine's CPUs and memory, 110 pods). */
@@ -78,6 +89,10 @@ export interface EmbeddedCluster {
   readonly metrics: ApiMetrics;
   /** Closes the listener and every connection, then listens again on the same port; pods keep running. */
   restartApiServer(): Promise<void>;
+  /** Imports an image archive (see {@link ClusterOptions.imageArchives}); `name` overrides its name. */
+  importImage(archive: string, name?: string): Promise<StoredImage[]>;
+  /** The imported images. */
+  images(): StoredImage[];
   /** A kubeconfig for another identity: a client certificate for `user`/`groups`, or a token, or basic auth. */
   kubeconfigFor(
     identity: { user: string; groups?: string[] } | { token: string } | { username: string; password: string },
@@ -127,6 +142,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
   const tokens = createServiceAccountTokens(store);
   const watches = createWatchServer(store, options.bookmarkIntervalMs ?? 60_000);
   const recordEvent = eventRecorder(store, nodeName);
+  const imageStore = createImageStore(join(stateDir, 'images'));
+  try {
+    for (const archive of options.imageArchives ?? []) await imageStore.importArchive({ path: archive });
+  } catch (error) {
+    await network.stop();
+    if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
+    throw error;
+  }
   const ctx: ServerContext = {
     store,
     // The node needs the recorder and store made here; it is assigned right below, before any
@@ -140,6 +163,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     execRequiresCreate: options.execRequiresCreate ?? false,
     recordEvent,
     serverAddress: () => `127.0.0.1:${server?.port ?? 0}`,
+    images: imageStore,
   };
   const stopControllers = startControllers(ctx);
   if (network.fallbackReason !== undefined) {
@@ -162,6 +186,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     nodeLabels: options.nodeLabels ?? {},
     allocatable,
     images: [...defaultImageCatalogue, ...(options.images ?? [])],
+    imageStore,
     recordEvent,
     network,
   });
@@ -246,6 +271,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     metrics,
     restartApiServer: () => server!.restart(),
     kubeconfigFor,
+    importImage: (archive, name) => imageStore.importArchive({ path: archive }, name),
+    images: () => imageStore.list(),
     stop() {
       stopped ??= (async () => {
         await server!.close();

@@ -5,6 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, PodrunError } from '@podrun/core';
+import type { Readable } from 'node:stream';
 import type { PodNetwork } from './node/network.js';
 
 /** Any Kubernetes object as stored (plain JSON with apiVersion, kind, metadata). */
@@ -79,6 +80,40 @@ export interface ObjectStore {
   subscribe(listener: (event: StoreEvent) => void): () => void;
   /** Current global resourceVersion. */
   currentResourceVersion(): number;
+}
+
+/** The parts of an OCI image config the kubelet and runtime use. */
+export interface OciImageConfig {
+  User?: string;
+  Env?: string[];
+  Entrypoint?: string[] | null;
+  Cmd?: string[] | null;
+  WorkingDir?: string;
+}
+
+/** One imported image. */
+export interface StoredImage {
+  /** Names it answers to, normalised (`docker.io/library/busybox:latest`). */
+  names: string[];
+  /** The manifest digest (`sha256:…`); for a docker archive, the config digest as docker reports it. */
+  digest: string;
+  /** Bytes of config and layer blobs, as the kubelet reports "Image size". */
+  size: number;
+  config: OciImageConfig;
+  /** The unpacked root filesystem (never written: containers get an overlay over it). */
+  rootfs: string;
+}
+
+/** Where an archive comes from: a path (file or layout directory) or a stream of a tar/tar.gz. */
+export type ImageSource = { path: string } | { stream: Readable };
+
+/** The node's image store; the API server's image admin endpoint imports and lists through it. */
+export interface ImageStore {
+  /** Imports every image of the archive; `name` overrides the archive's names (one image only). */
+  importArchive(source: ImageSource, name?: string): Promise<StoredImage[]>;
+  /** The image `reference` names (any tag/digest spelling), or undefined. */
+  find(reference: string): StoredImage | undefined;
+  list(): StoredImage[];
 }
 
 /** Options of one pods/log request, already parsed and validated by the API server. */
@@ -157,10 +192,12 @@ export interface NodeOptions {
   nodeLabels: Record<string, string>;
   /** Allocatable resources, e.g. `{ cpu: '2', memory: '8Gi', pods: '110' }`. */
   allocatable: Record<string, string>;
-  /** Image names (without tag/registry normalisation rules applied by the node) that "pull". */
+  /** Catalogue names that run on the host's root filesystem when no imported image has that name. */
   images: string[];
   /** Pod network namespaces and IPs (or the host network); the node detaches pods, the cluster stops it. */
   network: PodNetwork;
+  /** Imported images: the node's image store and, for pulls, the cluster's registry. */
+  imageStore: ImageStore;
   /** Records an Event object (the API server owns the events resource). */
   recordEvent(event: {
     namespace: string;

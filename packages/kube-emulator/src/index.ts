@@ -24,5 +24,11 @@ export type {
   NodeFaults,
   Node,
   NodeOptions,
+  ImageStore,
+  ImageSource,
+  StoredImage,
+  OciImageConfig,
 } from './contracts.js';
+export { writeOciArchive } from './node/oci-archive.js';
+export type { OciArchiveSpec } from './node/oci-archive.js';
 export { runCli } from './cli.js';

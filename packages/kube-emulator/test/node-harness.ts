@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createObjectStore } from '../src/apiserver/store.js';
 import type { KubeObject, Node, NodeOptions } from '../src/contracts.js';
+import { createImageStore } from '../src/node/image-store.js';
 import { createNode } from '../src/node/index.js';
 import { createPodNetwork } from '../src/node/network.js';
 
@@ -42,12 +43,14 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
   const store = createObjectStore();
   const events: RecordedEvent[] = [];
   const network = overrides.network ?? (await createPodNetwork({ enabled: true }));
+  const imageStore = overrides.imageStore ?? createImageStore(join(stateDir, 'images'));
   const node: Node = createNode({
     store,
     nodeName: 'podrun-node',
     nodeLabels: { 'kubernetes.io/hostname': 'podrun-node', 'kubernetes.io/os': 'linux' },
     allocatable: { cpu: '2', memory: '4Gi', pods: '110' },
     images: [],
+    imageStore,
     ...overrides,
     network,
     stateDir,
@@ -115,6 +118,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
     node,
     events,
     stateDir,
+    imageStore,
 
     createPod(name: string, spec: Record<string, unknown>, metadata: Record<string, unknown> = {}): KubeObject {
       return store.create('pods', {

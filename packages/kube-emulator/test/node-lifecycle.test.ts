@@ -38,7 +38,9 @@ describe('pod lifecycle', () => {
     expect(s.qosClass).toBe('BestEffort');
     expect(s.startTime).toBeDefined();
     const reasons = h.events.filter((e) => e.involvedObject.name === 'ok').map((e) => e.reason);
-    expect(reasons).toEqual(expect.arrayContaining(['Scheduled', 'Pulling', 'Pulled', 'Created', 'Started']));
+    expect(reasons).toEqual(expect.arrayContaining(['Scheduled', 'HostFilesystemImage', 'Created', 'Started']));
+    expect(reasons).not.toContain('Pulled');
+    expect(rs.containerStatuses[0].imageID).toBe('host-filesystem:///busybox');
     const logs = await h.logs('ok');
     expect(logs.body).toBe('hello\n');
   });

@@ -1,6 +1,6 @@
 // What every handler gets: the cluster-wide services and the request being served.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Node, NodeOptions } from '../contracts.js';
+import type { ImageStore, Node, NodeOptions } from '../contracts.js';
 import type { Authorizer } from './rbac.js';
 import type { RequestInfo } from './request-info.js';
 import type { ResourceType } from './resources.js';
@@ -24,6 +24,8 @@ export interface ServerContext {
   recordEvent: NodeOptions['recordEvent'];
   /** host:port clients reach the server on (discovery). */
   serverAddress(): string;
+  /** The cluster's image store (the image admin endpoint imports and lists through it). */
+  images: ImageStore;
 }
 
 /** One resource request. */

@@ -1,5 +1,6 @@
 // Non-resource paths (discovery, health, metrics, OpenAPI) and the admin fault endpoint.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { StoredImage } from '../contracts.js';
 import type { ServerContext } from './context.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions, versionInfo } from './discovery.js';
 import type { FaultController } from './faults.js';
@@ -66,9 +67,18 @@ export function serveNonResource(
   writeJson(res, 200, document);
 }
 
-/** `/podrun-admin/faults/<name>` (POST, JSON body) and `/podrun-admin/metrics/reset`; system:masters only. */
+/** The image list as `GET /podrun-admin/images` and the import answer show it. */
+function imageList(images: StoredImage[]): { items: { names: string[]; digest: string; size: number }[] } {
+  return { items: images.map(({ names, digest, size }) => ({ names, digest, size })) };
+}
+
+/**
+ * `/podrun-admin/faults/<name>` (POST, JSON body), `/podrun-admin/metrics/reset`, and
+ * `/podrun-admin/images` (GET lists; POST imports the archive streamed as the body, `?name=`
+ * overrides its name); system:masters only.
+ */
 export async function serveAdmin(
-  _ctx: ServerContext,
+  ctx: ServerContext,
   faults: FaultController,
   metrics: MetricsRecorder,
   user: UserInfo,
@@ -80,9 +90,24 @@ export async function serveAdmin(
     writeStatus(res, failure(403, 'Forbidden', `forbidden: User "${user.name}" cannot post path "${url.pathname}"`));
     return;
   }
+  const segments = url.pathname.split('/').filter((s) => s !== '');
+  if (segments[1] === 'images' && segments.length === 2) {
+    if (req.method === 'GET') {
+      writeJson(res, 200, imageList(ctx.images.list()));
+      return;
+    }
+    if (req.method === 'POST') {
+      const name = url.searchParams.get('name') ?? undefined;
+      try {
+        writeJson(res, 201, imageList(await ctx.images.importArchive({ stream: req }, name)));
+      } catch (error) {
+        throw new ApiStatusError(failure(400, 'BadRequest', (error as Error).message));
+      }
+      return;
+    }
+  }
   if (req.method !== 'POST')
     throw new ApiStatusError(failure(405, 'MethodNotAllowed', 'the admin API only accepts POST'));
-  const segments = url.pathname.split('/').filter((s) => s !== '');
   const body = ((await readObject(req)) ?? {}) as Record<string, unknown>;
   if (segments[1] === 'metrics' && segments[2] === 'reset') {
     metrics.reset();

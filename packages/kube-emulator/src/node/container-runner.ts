@@ -4,19 +4,23 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject, NodeOptions } from '../contracts.js';
+import type { KubeObject, NodeOptions, StoredImage } from '../contracts.js';
 import { kubeTime } from './clock.js';
 import { resolveEnv } from './env.js';
 import type { ContainerEnvSpec } from './env.js';
 import {
   defaultImageCatalogue,
   defaultPullPolicy,
+  defaultPath,
   imageConfig,
   isKnownImage,
   parseImage,
   pullErrorMessage,
 } from './images.js';
 import { expand } from './env.js';
+import { containerIdentity } from './identity.js';
+import type { ContainerIdentity } from './identity.js';
+import type { ImageConfig } from './images.js';
 import { createLogWriter } from './log-store.js';
 import type { LogFile } from './log-store.js';
 import { containerLimit } from './quantity.js';
@@ -36,6 +40,13 @@ export interface ContainerSpec extends ContainerEnvSpec {
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   terminationMessagePath?: string;
   terminationMessagePolicy?: string;
+  securityContext?: {
+    runAsUser?: number;
+    runAsGroup?: number;
+    runAsNonRoot?: boolean;
+    readOnlyRootFilesystem?: boolean;
+    capabilities?: { add?: string[]; drop?: string[] };
+  };
 }
 
 /** A started container instance, as exec and the kill paths need it. */
@@ -46,6 +57,8 @@ export interface RunningInstance {
   readonly sandbox: Sandbox;
   readonly env: [string, string][];
   readonly workingDir: string;
+  /** Who the container's processes (and exec sessions into it) run as. */
+  readonly identity: ContainerIdentity;
   /** Set by the OOM fault before it kills, so the exit is reported as OOMKilled. */
   oomRequested: boolean;
 }
@@ -112,8 +125,9 @@ export async function runContainer(
   const ref = { name: spec.name, init };
   let backoff = restartBackoff.initialMs;
   for (;;) {
-    if (rt.signal.aborted || !(await pullImage(rt, spec, init))) return 'aborted';
-    const prepared = await prepare(rt, spec, init);
+    const pulled = rt.signal.aborted ? undefined : await pullImage(rt, spec, init);
+    if (!pulled) return 'aborted';
+    const prepared = await prepare(rt, spec, init, pulled);
     if (!prepared) return 'aborted';
     const sandbox = await rt.sandbox();
     if ('problem' in sandbox) {
@@ -123,7 +137,7 @@ export async function runContainer(
       continue;
     }
     rt.event('Normal', 'Created', `Created container: ${spec.name}`, ref);
-    const outcome = await startAndWait(rt, spec, init, prepared, sandbox.template);
+    const outcome = await startAndWait(rt, spec, init, prepared, sandbox.template, pulled);
     if (outcome.kind === 'setup-error') {
       createError(rt, spec, init, outcome.message);
       await delay(backoff, rt.signal);
@@ -155,25 +169,42 @@ export async function runContainer(
   }
 }
 
-async function pullImage(rt: PodRuntime, spec: ContainerSpec, init: boolean): Promise<boolean> {
+/** What a container runs on: an imported image, or the host's filesystem (catalogue fallback). */
+type PulledImage = { stored: StoredImage } | { hostFilesystem: true };
+
+async function pullImage(rt: PodRuntime, spec: ContainerSpec, init: boolean): Promise<PulledImage | undefined> {
   const status = rt.status(spec.name, init);
   const ref = { name: spec.name, init };
   const catalogue = rt.options.images.length > 0 ? rt.options.images : defaultImageCatalogue;
   const policy = spec.imagePullPolicy ?? defaultPullPolicy(spec.image);
   const image = spec.image;
-  if (isKnownImage(image, catalogue)) {
+  const stored = rt.options.imageStore.find(image);
+  if (stored) {
+    // Imported images are both on the node and in the cluster's registry: Always pulls (from the
+    // store, so it is quick but real), the other policies find it present.
     if (policy === 'Always') {
+      const started = performance.now();
       rt.event('Normal', 'Pulling', `Pulling image "${image}"`, ref);
+      const took = formatPullDuration(performance.now() - started);
       rt.event(
         'Normal',
         'Pulled',
-        `Successfully pulled image "${image}" in 1ms (1ms including waiting). Image size: 0 bytes.`,
+        `Successfully pulled image "${image}" in ${took} (${took} including waiting). Image size: ${stored.size} bytes.`,
         ref,
       );
     } else {
       rt.event('Normal', 'Pulled', `Container image "${image}" already present on machine`, ref);
     }
-    return true;
+    return { stored };
+  }
+  if (isKnownImage(image, catalogue)) {
+    rt.event(
+      'Normal',
+      'HostFilesystemImage',
+      `Image "${image}" was not imported into the embedded cluster: running it on the host's root filesystem (import a real image with \`podrun cluster image import\`)`,
+      ref,
+    );
+    return { hostFilesystem: true };
   }
   if (policy === 'Never') {
     const message = `Container image "${image}" is not present with pull policy of Never`;
@@ -181,7 +212,7 @@ async function pullImage(rt: PodRuntime, spec: ContainerSpec, init: boolean): Pr
     rt.changed();
     rt.event('Warning', 'ErrImageNeverPull', message, ref);
     await delay(2 ** 31 - 1, rt.signal);
-    return false;
+    return undefined;
   }
   let backoff = pullBackoff.initialMs;
   for (;;) {
@@ -192,13 +223,13 @@ async function pullImage(rt: PodRuntime, spec: ContainerSpec, init: boolean): Pr
     status.state = { waiting: { reason: 'ErrImagePull', message } };
     rt.changed();
     await delay(1_000, rt.signal);
-    if (rt.signal.aborted) return false;
+    if (rt.signal.aborted) return undefined;
     status.state = { waiting: { reason: 'ImagePullBackOff', message: `Back-off pulling image "${image}"` } };
     rt.changed();
     rt.event('Normal', 'BackOff', `Back-off pulling image "${image}"`, ref);
     rt.event('Warning', 'Failed', 'Error: ImagePullBackOff', ref);
     await delay(backoff, rt.signal);
-    if (rt.signal.aborted) return false;
+    if (rt.signal.aborted) return undefined;
     backoff = Math.min(backoff * 2, pullBackoff.maxMs);
   }
 }
@@ -208,10 +239,33 @@ interface Prepared {
   command: string[];
   mounts: SandboxMount[];
   workingDir: string;
+  identity: ContainerIdentity;
+}
+
+/** The image config the container starts from: the imported one, or the catalogue's approximation. */
+function startingConfig(spec: ContainerSpec, pulled: PulledImage): ImageConfig & { workingDir: string; user?: string } {
+  if ('hostFilesystem' in pulled) return { ...imageConfig(spec.image), workingDir: '' };
+  const config = pulled.stored.config;
+  return {
+    entrypoint: config.Entrypoint ?? [],
+    cmd: config.Cmd ?? [],
+    env: (config.Env ?? []).map((entry) => {
+      const eq = entry.indexOf('=');
+      return eq < 0 ? [entry, ''] : [entry.slice(0, eq), entry.slice(eq + 1)];
+    }),
+    workingDir: config.WorkingDir ?? '',
+    ...(config.User ? { user: config.User } : {}),
+  };
 }
 
 /** Env and mounts; a CreateContainerConfigError waits for a ConfigMap/Secret change and retries. */
-async function prepare(rt: PodRuntime, spec: ContainerSpec, init: boolean): Promise<Prepared | undefined> {
+async function prepare(
+  rt: PodRuntime,
+  spec: ContainerSpec,
+  init: boolean,
+  pulled: PulledImage,
+): Promise<Prepared | undefined> {
+  const image = startingConfig(spec, pulled);
   for (;;) {
     if (rt.signal.aborted) return undefined;
     const env = resolveEnv(spec, {
@@ -222,13 +276,21 @@ async function prepare(rt: PodRuntime, spec: ContainerSpec, init: boolean): Prom
       allocatable: rt.options.allocatable,
     });
     const mounts = env.ok ? await containerMounts(spec, rt.volumes) : undefined;
-    const problem = !env.ok ? env.message : mounts && !mounts.ok ? mounts.message : undefined;
-    if (problem === undefined && env.ok && mounts?.ok) {
-      const image = imageConfig(spec.image);
+    const who = containerIdentity(
+      rt.pod,
+      spec.name,
+      spec,
+      image.user,
+      'stored' in pulled ? pulled.stored.rootfs : undefined,
+    );
+    const problem = !env.ok ? env.message : mounts && !mounts.ok ? mounts.message : !who.ok ? who.message : undefined;
+    if (problem === undefined && env.ok && mounts?.ok && who.ok) {
+      const home = who.identity.uid === 0 ? '/root' : '/';
       const all = new Map<string, string>([
+        ['PATH', defaultPath],
         ...image.env,
         ['HOSTNAME', rt.pod.metadata.name],
-        ['HOME', '/root'],
+        ...(image.env.some(([key]) => key === 'HOME') ? [] : [['HOME', home] as [string, string]]),
         ...env.env,
       ]);
       const lookup = (name: string): string | undefined => all.get(name);
@@ -239,7 +301,8 @@ async function prepare(rt: PodRuntime, spec: ContainerSpec, init: boolean): Prom
         env: [...all.entries()],
         command: argv.map((arg) => expand(arg, lookup)),
         mounts: [...rt.podMounts, ...mounts.mounts],
-        workingDir: spec.workingDir || '/',
+        workingDir: spec.workingDir || image.workingDir || '/',
+        identity: who.identity,
       };
     }
     const status = rt.status(spec.name, init);
@@ -268,6 +331,7 @@ async function startAndWait(
   init: boolean,
   prepared: Prepared,
   template: string,
+  pulled: PulledImage,
 ): Promise<Outcome> {
   const status = rt.status(spec.name, init);
   const id = randomBytes(32).toString('hex');
@@ -296,6 +360,8 @@ async function startAndWait(
     command: prepared.command,
     workingDir: prepared.workingDir,
     template,
+    identity: prepared.identity,
+    ...('stored' in pulled ? { rootfs: pulled.stored.rootfs } : {}),
     ...(memory !== undefined ? { memoryLimitBytes: memory } : {}),
   });
   const writer = createLogWriter(join(logDir, `${status.restartCount}.log`));
@@ -309,6 +375,7 @@ async function startAndWait(
     sandbox,
     env: prepared.env,
     workingDir: prepared.workingDir,
+    identity: prepared.identity,
     oomRequested: false,
   };
   rt.setRunning(spec.name, instance);
@@ -316,7 +383,7 @@ async function startAndWait(
 
   const started = await sandbox.started;
   const startedAt = kubeTime();
-  const image = parseImage(spec.image);
+  const image = imageStatus(spec.image, pulled);
   if (started.kind === 'started') {
     status.state = { running: { startedAt } };
     status.containerID = containerID;
@@ -368,6 +435,21 @@ async function startAndWait(
   rt.changed();
   await sandbox.release();
   return { kind: 'terminated', exitCode: terminated.exitCode };
+}
+
+/** `image`/`imageID` of the container status: the real digest, or a name for the host's filesystem. */
+function imageStatus(reference: string, pulled: PulledImage): { fullName: string; imageID: string } {
+  const parsed = parseImage(reference);
+  if ('hostFilesystem' in pulled) {
+    return { fullName: parsed.fullName, imageID: `host-filesystem:///${parsed.repository}` };
+  }
+  const repository = parsed.fullName.replace(/[:@][^/]*$/, '');
+  return { fullName: parsed.fullName, imageID: `${repository}@${pulled.stored.digest}` };
+}
+
+/** The kubelet's pull duration format (Go's time.Duration String, rounded to milliseconds). */
+function formatPullDuration(ms: number): string {
+  return ms < 1000 ? `${Math.max(1, Math.round(ms))}ms` : `${(ms / 1000).toFixed(3).replace(/\.?0+$/, '')}s`;
 }
 
 /** The termination message file, or with FallbackToLogsOnError the log's tail on failure. */

@@ -80,6 +80,10 @@ export function runExec(
     '-n',
     '-r',
     '-w',
+    // Exec sessions run as the container does (the kubelet execs with the container's user); the
+    // supplementary groups are dropped (a known difference, see the README).
+    `--setuid=${instance.identity.uid}`,
+    `--setgid=${instance.identity.gid}`,
     '--',
     '/usr/bin/env',
     '-i',

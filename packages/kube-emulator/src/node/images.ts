@@ -82,7 +82,8 @@ export interface ImageConfig {
   env: [string, string][];
 }
 
-const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+/** The PATH a container gets when neither its image nor its spec sets one. */
+export const defaultPath = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 
 /** Entrypoint/CMD of the catalogue's images, approximating their Dockerfiles. */
 export function imageConfig(image: string): ImageConfig {

@@ -18,6 +18,8 @@ import type { MemoryCgroup } from './cgroup.js';
 import { launcherScript, shellQuote, startErrorMessage } from './launcher.js';
 import { signalPid, signalTree } from './process-tree.js';
 import { findTool } from './sandbox-template.js';
+import { defaultCapabilities } from './identity.js';
+import type { ContainerIdentity } from './identity.js';
 
 /** A bind mount into the container. */
 export interface SandboxMount {
@@ -40,6 +42,10 @@ export interface SandboxSpec {
   memoryLimitBytes?: number;
   /** The node's sandbox template (see sandbox-template.ts). */
   template: string;
+  /** The image's unpacked root filesystem; undefined runs the host's root filesystem (the catalogue fallback). */
+  rootfs?: string;
+  /** Who the command runs as, with which capabilities; undefined: root with the default capability set. */
+  identity?: ContainerIdentity;
   /** The pod's network namespace file (see network.ts); the host network when undefined. */
   netnsPath?: string;
 }
@@ -120,15 +126,21 @@ function setupScript(spec: SandboxSpec, cgroup: MemoryCgroup | undefined): strin
     'printf "pid %s\\n" "$podrun_pid" >&3',
   ];
   if (cgroup) lines.push(`echo 0 > ${q(cgroup.procsFile)}`);
+  // unshare made every mount private already: nothing below propagates to the host. The host's
+  // filesystem (catalogue fallback) gets the template's masks over its private paths.
+  if (spec.rootfs === undefined)
+    lines.push(`cp -a ${q(join(spec.template, 'masks'))}/. ${q(join(spec.dir, 'upper'))}/`);
+  lines.push(`chmod 755 ${q(join(spec.dir, 'upper'))}`);
   lines.push(
-    // unshare made every mount private already: nothing below propagates to the host.
-    `cp -a ${q(join(spec.template, 'masks'))}/. ${q(join(spec.dir, 'upper'))}/`,
-    `mount -t overlay overlay -o ${q(`lowerdir=/,upperdir=${join(spec.dir, 'upper')},workdir=${join(spec.dir, 'work')}`)} "$M"`,
+    `mount -t overlay overlay -o ${q(`lowerdir=${spec.rootfs ?? '/'},upperdir=${join(spec.dir, 'upper')},workdir=${join(spec.dir, 'work')}`)} "$M"`,
+    'mkdir -p "$M/proc" "$M/sys" "$M/dev" "$M/etc"',
     `echo ${q(spec.hostname)} > /proc/sys/kernel/hostname`,
     'mount -t proc -o nosuid,nodev,noexec proc "$M/proc"',
     'mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$M/sys" 2>/dev/null || true',
     'mount -t tmpfs -o mode=755,nosuid,size=65536k tmpfs "$M/dev"',
     `cp -a ${q(join(spec.template, 'dev'))}/. "$M/dev/"`,
+    // `cp -a dir/.` copies the template directory's own (private) mode too: a container's /dev is 0755.
+    'chmod 755 "$M/dev"',
     'mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$M/dev/pts" 2>/dev/null || true',
     'mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$M/dev/shm"',
     // Targets are resolved inside the container's own view (a symlink there must not lead a
@@ -147,16 +159,29 @@ function setupScript(spec: SandboxSpec, cgroup: MemoryCgroup | undefined): strin
     lines.push('  esac', 'done <<PODRUN_TARGETS', '$targets', 'PODRUN_TARGETS', `[ "$i" -eq ${batch.length} ]`);
   }
   const env = spec.env.map(([key, value]) => q(`${key}=${value}`)).join(' ');
+  const id = spec.identity;
+  // The runtime creates the working directory (as root, inside the container's view) before the
+  // user switch, so a non-root command can start in a directory its image lacks.
+  lines.push(`resolve_targets ${q(`d:${spec.workingDir}`)} >/dev/null`);
+  if (id?.readOnlyRootFilesystem) lines.push('mount -o remount,ro "$M"');
+  // The runtime's default capabilities bound what the command can ever have; a non-root user
+  // keeps none of them effective (setuid clears them), as under runc.
+  const bounding = ['-all', ...(id?.capabilities ?? defaultCapabilities).map((cap) => `+${cap}`)].join(',');
+  const userspec = `--userspec=${id?.uid ?? 0}:${id?.gid ?? 0} --groups=${(id?.groups ?? []).join(',')}`;
   lines.push(
     'exec 2>&4 4>&-',
-    `exec chroot "$M" /usr/bin/env -i ${env} /bin/sh -c ${q(launcherScript)} sh ${q(spec.workingDir)} direct ${spec.command.map(q).join(' ')}`,
+    `exec setpriv --bounding-set=${bounding} --inh-caps=-all chroot ${userspec} "$M" /usr/bin/env -i ${env} /bin/sh -c ${q(launcherScript)} sh ${q(spec.workingDir)} direct ${spec.command.map(q).join(' ')}`,
   );
   return `${lines.join('\n')}\n`;
 }
 
 /** Starts a container instance. Never throws: failures surface through `started`. */
 export function startSandbox(spec: SandboxSpec): Sandbox {
-  for (const sub of ['upper', 'work', 'merged']) mkdirSync(join(spec.dir, sub), { recursive: true, mode: 0o700 });
+  mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
+  // The upper directory's mode becomes the container root's: 0755 as in an image, so non-root
+  // users can traverse it (the instance directory above stays private to the host's root).
+  for (const sub of ['upper', 'work', 'merged'])
+    mkdirSync(join(spec.dir, sub), { mode: sub === 'upper' ? 0o755 : 0o700 });
   const cgroup =
     spec.memoryLimitBytes !== undefined
       ? createMemoryCgroup(`podrun-${spec.dir.split('/').slice(-2).join('-')}`, spec.memoryLimitBytes)

@@ -1,0 +1,121 @@
+// Pods on imported OCI images: the image's root filesystem, config and user; truthful pulls and
+// imageIDs; securityContext users, runAsNonRoot, readOnlyRootFilesystem and capabilities.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sh, startHarness, status } from './node-harness.js';
+import type { Harness } from './node-harness.js';
+
+const archives = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+const why = 'test images not built (tools/test-images/build.ts needs Debian packages)';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+async function run(name: string, spec: Record<string, unknown>, podSpec: Record<string, unknown> = {}) {
+  h.createPod(name, { restartPolicy: 'Never', ...podSpec, containers: [spec] });
+  const done = await h.waitFor(name, (p) => ['Succeeded', 'Failed'].includes(status(p)?.phase));
+  return { pod: done, logs: (await h.logs(name)).body };
+}
+
+describe.skipIf(archives.length === 0)(`real images (${archives.length ? 'imported' : why})`, () => {
+  beforeAll(async () => {
+    for (const archive of archives) await h.imageStore.importArchive({ path: archive });
+  });
+
+  it('runs BusyBox from the image, with a real imageID and truthful pull events', async () => {
+    const { pod, logs } = await run('bb', {
+      ...sh('main', 'busybox | head -1; readlink /bin/sh; id -u; pwd; echo "PATH=$PATH"'),
+      imagePullPolicy: 'Always',
+    });
+    expect(status(pod).phase).toBe('Succeeded');
+    const [banner, shLink, uid, pwd, path] = logs.trim().split('\n');
+    expect(banner).toMatch(/^BusyBox v1\.\d+/);
+    expect(shLink).toMatch(/busybox$/);
+    expect(uid).toBe('0');
+    expect(pwd).toBe('/');
+    expect(path).toBe('PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin');
+    const container = status(pod).containerStatuses[0];
+    const image = h.imageStore.find('busybox')!;
+    expect(container.image).toBe('docker.io/library/busybox:latest');
+    expect(container.imageID).toBe(`docker.io/library/busybox@${image.digest}`);
+    const messages = h.events.filter((e) => e.involvedObject.name === 'bb').map((e) => e.message);
+    expect(messages).toContain('Pulling image "busybox"');
+    expect(messages.find((m) => m.startsWith('Successfully pulled image "busybox" in '))).toMatch(
+      new RegExp(`Image size: ${image.size} bytes\\.$`),
+    );
+  });
+
+  it('finds an IfNotPresent image present, and runs the image user of curlimages/curl', async () => {
+    const { pod, logs } = await run('curl', {
+      name: 'main',
+      image: 'curlimages/curl',
+      imagePullPolicy: 'IfNotPresent',
+      args: ['sh', '-c', 'id; pwd; curl --version | head -1; grep CapEff /proc/self/status'],
+    });
+    expect(status(pod).phase).toBe('Succeeded');
+    expect(logs).toContain('uid=100(curl_user) gid=101(curl_group)');
+    expect(logs).toContain('/home/curl_user\n');
+    expect(logs).toMatch(/curl \d+\.\d+/);
+    expect(logs).toContain('CapEff:\t0000000000000000');
+    const messages = h.events.filter((e) => e.involvedObject.name === 'curl').map((e) => e.message);
+    expect(messages).toContain('Container image "curlimages/curl" already present on machine');
+  });
+
+  it('gives root the runtime default capabilities, not all', async () => {
+    const { logs } = await run('caps', sh('main', 'grep -E "CapEff|CapBnd" /proc/self/status'));
+    expect(logs).toContain('CapEff:\t00000000a80425fb');
+    expect(logs).toContain('CapBnd:\t00000000a80425fb');
+  });
+
+  it('applies runAsUser/runAsGroup, supplemental groups and fsGroup', async () => {
+    const { logs } = await run(
+      'user',
+      { ...sh('main', 'id -u; id -g; id -G'), securityContext: { runAsUser: 1000 } },
+      { securityContext: { runAsGroup: 3000, supplementalGroups: [4000], fsGroup: 2000 } },
+    );
+    const [uid, gid, groups] = logs.trim().split('\n');
+    expect(uid).toBe('1000');
+    expect(gid).toBe('3000');
+    expect(groups!.split(' ').sort()).toEqual(['2000', '3000', '4000']);
+  });
+
+  it('refuses runAsNonRoot for a root image with the kubelet message', async () => {
+    h.createPod('nonroot', {
+      securityContext: { runAsNonRoot: true },
+      containers: [sh('main', 'true')],
+    });
+    const waiting = await h.waitFor(
+      'nonroot',
+      (p) => status(p)?.containerStatuses?.[0]?.state?.waiting?.reason === 'CreateContainerConfigError',
+    );
+    const pod = waiting.metadata;
+    expect(status(waiting).containerStatuses[0].state.waiting.message).toBe(
+      `container has runAsNonRoot and image will run as root (pod: "nonroot_default(${pod.uid})", container: main)`,
+    );
+  });
+
+  it('honours readOnlyRootFilesystem while volumes stay writable', async () => {
+    const { logs } = await run(
+      'ro',
+      {
+        ...sh('main', 'touch /x 2>/dev/null && echo root-writable; touch /data/x && echo volume-writable'),
+        securityContext: { readOnlyRootFilesystem: true },
+        volumeMounts: [{ name: 'd', mountPath: '/data' }],
+      },
+      { volumes: [{ name: 'd', emptyDir: {} }] },
+    );
+    expect(logs).toBe('volume-writable\n');
+  });
+
+  it('fails the pull of an image that was not imported, as a registry without it would', async () => {
+    h.createPod('absent', { containers: [{ name: 'main', image: 'example.com/nothing:1' }] });
+    const waiting = await h.waitFor('absent', (p) =>
+      ['ErrImagePull', 'ImagePullBackOff'].includes(status(p)?.containerStatuses?.[0]?.state?.waiting?.reason),
+    );
+    expect(status(waiting).containerStatuses[0].state.waiting.message).toContain('not found');
+  });
+});
