@@ -2,7 +2,7 @@
 // bridge, reachable from other pods and the host, cut off from the host's loopback and the
 // outside; host-network pods and the fallback when the machine cannot do it.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
@@ -158,6 +158,22 @@ describe('pod network', () => {
     h.createPod('hostnet', { hostNetwork: true, containers: [client('main', '127.0.0.1', port)] });
     expect(await finishedLog('hostnet')).toEqual({ phase: 'Succeeded', log: 'got host here' });
     expect(podIP('hostnet')).toBe(h.network.hostIP);
+  });
+
+  it('writes /etc/hosts as the kubelet does: pod IP with hostname and subdomain, the node file on the host network', async () => {
+    const cat = { name: 'main', image: 'busybox', command: ['cat', '/etc/hosts'] };
+    h.createPod('named', { hostname: 'db-0', subdomain: 'db', containers: [cat] });
+    const named = await finishedLog('named');
+    expect(named.log).toContain(`${podIP('named')}\tdb-0.db.default.svc.cluster.local\tdb-0`);
+    h.createPod('hostnet-hosts', {
+      hostNetwork: true,
+      hostAliases: [{ ip: '10.1.2.3', hostnames: ['foo.remote', 'bar.remote'] }],
+      containers: [cat],
+    });
+    const hostnet = await finishedLog('hostnet-hosts');
+    expect(hostnet.log).toMatch(/^# Kubernetes-managed hosts file \(host network\)\.\n/);
+    expect(hostnet.log).toContain(readFileSync('/etc/hosts', 'utf8').trim());
+    expect(hostnet.log).toMatch(/\n# Entries added by HostAliases\.\n10\.1\.2\.3\tfoo\.remote\tbar\.remote$/);
   });
 
   it('removes the namespace when the pod is deleted', async () => {

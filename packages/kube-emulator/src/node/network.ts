@@ -272,6 +272,42 @@ async function withLock<T>(path: string, body: () => Promise<T>): Promise<T> {
   }
 }
 
+/** /etc/hosts of a pod as the kubelet writes it (managedHostsFileContent / nodeHostsFileContent). */
+export function hostsFile(pod: {
+  podIP: string;
+  hostname: string;
+  /** `<subdomain>.<namespace>.svc.cluster.local`, or empty. */
+  domain: string;
+  hostNetwork: boolean;
+  aliases: { ip: string; hostnames?: string[] }[];
+}): string {
+  const aliases = pod.aliases.map((a) => `${a.ip}\t${(a.hostnames ?? []).join('\t')}\n`).join('');
+  const aliasBlock = aliases ? `\n# Entries added by HostAliases.\n${aliases}` : '';
+  if (pod.hostNetwork) {
+    let node = '';
+    try {
+      node = readFileSync('/etc/hosts', 'utf8');
+    } catch {
+      // No hosts file on the node: the kubelet would fail the pod; an empty one is kinder and harmless.
+    }
+    return `# Kubernetes-managed hosts file (host network).\n${node}${aliasBlock}`;
+  }
+  const self = pod.domain ? `${pod.hostname}.${pod.domain}\t${pod.hostname}` : pod.hostname;
+  return (
+    [
+      '# Kubernetes-managed hosts file.',
+      '127.0.0.1\tlocalhost',
+      '::1\tlocalhost ip6-localhost ip6-loopback',
+      'fe00::0\tip6-localnet',
+      'fe00::0\tip6-mcastprefix',
+      'fe00::1\tip6-allnodes',
+      'fe00::2\tip6-allrouters',
+      `${pod.podIP}\t${self}`,
+      '',
+    ].join('\n') + aliasBlock
+  );
+}
+
 function firstLine(error: unknown): string {
   const err = error as { stderr?: string; message?: string };
   return (err.stderr || err.message || String(error)).trim().split('\n')[0] ?? '';

@@ -12,6 +12,7 @@ import { qosClass } from './quantity.js';
 import type { SandboxMount } from './sandbox.js';
 import { Conditions, apiContainerStatus, computePhase, updateReadiness } from './status.js';
 import type { ContainerStatusModel } from './status.js';
+import { hostsFile } from './network.js';
 import { prepareVolumes } from './volumes.js';
 import type { PreparedVolume } from './volumes.js';
 
@@ -36,6 +37,7 @@ interface PodSpecLike {
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
   hostNetwork?: boolean;
   hostname?: string;
+  subdomain?: string;
 }
 
 /** Runs one pod. Create it once the pod is bound to this node, then call `start()`. */
@@ -272,19 +274,15 @@ export class PodWorker implements PodRuntime {
     const dir = join(this.podDir, 'etc');
     mkdirSync(dir, { recursive: true });
     const name = this.pod.metadata.name;
-    const aliases = (this.spec().hostAliases ?? []).map((a) => `${a.ip}\t${(a.hostnames ?? []).join('\t')}`);
-    const hosts = [
-      '# Kubernetes-managed hosts file.',
-      '127.0.0.1\tlocalhost',
-      '::1\tlocalhost ip6-localhost ip6-loopback',
-      'fe00::0\tip6-localnet',
-      'fe00::0\tip6-mcastprefix',
-      'fe00::1\tip6-allnodes',
-      'fe00::2\tip6-allrouters',
-      `${this.addresses.podIP}\t${this.spec().hostname ?? name}`,
-      ...(aliases.length > 0 ? ['', '# Entries added by HostAliases.', ...aliases] : []),
-    ];
-    writeFileSync(join(dir, 'hosts'), `${hosts.join('\n')}\n`, { mode: 0o644 });
+    const spec = this.spec();
+    const hosts = hostsFile({
+      podIP: this.addresses.podIP,
+      hostname: spec.hostname ?? name,
+      domain: spec.subdomain ? `${spec.subdomain}.${this.pod.metadata.namespace ?? 'default'}.svc.cluster.local` : '',
+      hostNetwork: spec.hostNetwork === true,
+      aliases: spec.hostAliases ?? [],
+    });
+    writeFileSync(join(dir, 'hosts'), hosts, { mode: 0o644 });
     writeFileSync(join(dir, 'hostname'), `${name}\n`, { mode: 0o644 });
     this.podMounts.push({ source: join(dir, 'hosts'), target: '/etc/hosts', readOnly: false, file: true });
     this.podMounts.push({ source: join(dir, 'hostname'), target: '/etc/hostname', readOnly: false, file: true });
