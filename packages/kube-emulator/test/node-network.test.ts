@@ -84,6 +84,9 @@ describe('pod network', () => {
     // Everything below assumes it; the fallback has its own tests.
     expect(h.network.fallbackReason).toBeUndefined();
     expect(h.network.hostIP).toMatch(/^10\.244\.\d+\.1$/);
+    const bridge = `podrun${h.network.hostIP.split('.')[2]}`;
+    expect(readFileSync(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, 'utf8').trim()).toBe('0');
+    expect(readFileSync(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, 'utf8').trim()).toBe('1');
   });
 
   it('gives each pod its own IP, reachable from the host and from other pods', async () => {

@@ -7,7 +7,7 @@
 // under a lock file; a lease whose process is gone is stale, and its bridge and namespaces are
 // removed by the next cluster that takes the lock.
 import { execFile } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { findTool } from './sandbox-template.js';
@@ -178,13 +178,34 @@ async function leaseSubnet(leaseDir: string): Promise<number> {
       continue;
     }
     writeLease(join(leaseDir, `${index}.lease`));
-    await ipBatch(
-      [],
-      [`addr add ${subnetPrefix}.${index}.1/24 dev ${bridgeName(index)}`, `link set ${bridgeName(index)} up`],
-    );
+    try {
+      await ipBatch(
+        [],
+        [`addr add ${subnetPrefix}.${index}.1/24 dev ${bridgeName(index)}`, `link set ${bridgeName(index)} up`],
+      );
+      confineBridge(bridgeName(index));
+    } catch (error) {
+      await removeLeftovers(index);
+      rmSync(join(leaseDir, `${index}.lease`), { force: true });
+      throw error;
+    }
     return index;
   }
   throw new Error(`every subnet ${subnetPrefix}.0-255.0/24 is in use`);
+}
+
+/**
+ * Nothing received on the bridge is forwarded, even where the host forwards between its other
+ * interfaces (a pod given NET_ADMIN could route through the bridge address); no IPv6 on it either,
+ * so the bridge's IPv4 address is the only way to the host.
+ */
+function confineBridge(bridge: string): void {
+  writeFileSync(`/proc/sys/net/ipv4/conf/${bridge}/forwarding`, '0');
+  try {
+    writeFileSync(`/proc/sys/net/ipv6/conf/${bridge}/disable_ipv6`, '1');
+  } catch {
+    // The kernel has no IPv6: nothing to turn off.
+  }
 }
 
 /** The third octets of 10.244.x.0/24 subnets that some address or route of the host already covers. */
