@@ -13,6 +13,8 @@ import { promisify } from 'node:util';
 import { findTool } from './sandbox-template.js';
 
 const run = promisify(execFile);
+/** The iproute2 binary by path: the emulator's PATH may lack the sbin directories. */
+const ip = (): string => findTool('ip') ?? 'ip';
 
 /** The network a pod's containers share. */
 export interface PodNetworkAttachment {
@@ -108,7 +110,7 @@ function bridgeNetwork(leaseDir: string, index: number): PodNetwork {
   };
   const remove = async (host: number): Promise<void> => {
     // Deleting the namespace destroys its veth end, and with it the bridge end.
-    await run('ip', ['netns', 'delete', netnsName(index, host)]).catch(() => undefined);
+    await run(ip(), ['netns', 'delete', netnsName(index, host)]).catch(() => undefined);
     used.delete(host);
   };
   return {
@@ -120,10 +122,15 @@ function bridgeNetwork(leaseDir: string, index: number): PodNetwork {
       const ns = netnsName(index, host);
       const podIP = `${subnetPrefix}.${index}.${host}`;
       try {
-        await run('ip', ['netns', 'add', ns]);
         const veth = `prv${index}-${host}`;
-        await run('ip', ['link', 'add', veth, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', ns]);
-        await run('ip', ['link', 'set', veth, 'master', bridgeName(index), 'up']);
+        await ipBatch(
+          [],
+          [
+            `netns add ${ns}`,
+            `link add ${veth} type veth peer name eth0 netns ${ns}`,
+            `link set ${veth} master ${bridgeName(index)} up`,
+          ],
+        );
         await ipBatch(['-n', ns], [`addr add ${podIP}/24 dev eth0`, 'link set eth0 up', 'link set lo up']);
       } catch (error) {
         await remove(host);
@@ -140,7 +147,7 @@ function bridgeNetwork(leaseDir: string, index: number): PodNetwork {
     },
     async stop() {
       await Promise.all([...attached.keys()].map((uid) => this.detach(uid)));
-      await run('ip', ['link', 'delete', bridgeName(index)]).catch(() => undefined);
+      await run(ip(), ['link', 'delete', bridgeName(index)]).catch(() => undefined);
       rmSync(join(leaseDir, `${index}.lease`), { force: true });
     },
   };
@@ -149,7 +156,7 @@ function bridgeNetwork(leaseDir: string, index: number): PodNetwork {
 /** One `ip` process for several commands (process starts are the cost of a pod start). */
 function ipBatch(options: string[], commands: string[]): Promise<void> {
   return new Promise((resolveRun, rejectRun) => {
-    const child = execFile('ip', [...options, '-batch', '-'], (error) => (error ? rejectRun(error) : resolveRun()));
+    const child = execFile(ip(), [...options, '-batch', '-'], (error) => (error ? rejectRun(error) : resolveRun()));
     child.stdin?.end(`${commands.join('\n')}\n`);
   });
 }
@@ -173,7 +180,7 @@ async function leaseSubnet(leaseDir: string): Promise<number> {
     // A bridge without a live lease is a leftover of a run that crashed before writing its lease.
     await removeLeftovers(index);
     try {
-      await run('ip', ['link', 'add', bridgeName(index), 'type', 'bridge']);
+      await run(ip(), ['link', 'add', bridgeName(index), 'type', 'bridge']);
     } catch {
       continue;
     }
@@ -210,7 +217,7 @@ function confineBridge(bridge: string): void {
 
 /** The third octets of 10.244.x.0/24 subnets that some address or route of the host already covers. */
 async function hostSubnets(): Promise<Set<number>> {
-  const { stdout } = await run('ip', ['-4', '-o', 'route', 'show', 'table', 'all']);
+  const { stdout } = await run(ip(), ['-4', '-o', 'route', 'show', 'table', 'all']);
   const taken = new Set<number>();
   for (const [, prefix] of stdout.matchAll(/(?:^|\s)(\d+\.\d+\.\d+\.\d+(?:\/\d+)?)\s/gm)) {
     const [address, bits = '32'] = prefix!.split('/');
@@ -232,13 +239,13 @@ async function hostSubnets(): Promise<Set<number>> {
 }
 
 async function removeLeftovers(index: number): Promise<void> {
-  const { stdout } = await run('ip', ['netns', 'list']).catch(() => ({ stdout: '' }));
+  const { stdout } = await run(ip(), ['netns', 'list']).catch(() => ({ stdout: '' }));
   const prefix = `podrun-${index}-`;
   for (const line of stdout.split('\n')) {
     const name = line.split(' ')[0] ?? '';
-    if (name.startsWith(prefix)) await run('ip', ['netns', 'delete', name]).catch(() => undefined);
+    if (name.startsWith(prefix)) await run(ip(), ['netns', 'delete', name]).catch(() => undefined);
   }
-  await run('ip', ['link', 'delete', bridgeName(index)]).catch(() => undefined);
+  await run(ip(), ['link', 'delete', bridgeName(index)]).catch(() => undefined);
 }
 
 /** `pid starttime`: the start time tells a live holder from a reused PID. */
