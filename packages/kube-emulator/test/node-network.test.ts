@@ -5,7 +5,7 @@ import { execFile, spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, connect } from 'node:net';
 import type { AddressInfo, Server } from 'node:net';
-import { networkInterfaces } from 'node:os';
+import { hostname, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -164,9 +164,10 @@ describe('pod network', () => {
   });
 
   it('writes /etc/hosts as the kubelet does: pod IP with hostname and subdomain, the node file on the host network', async () => {
-    const cat = { name: 'main', image: 'busybox', command: ['cat', '/etc/hosts'] };
+    const cat = { name: 'main', image: 'busybox', command: ['sh', '-c', 'hostname; cat /etc/hosts'] };
     h.createPod('named', { hostname: 'db-0', subdomain: 'db', containers: [cat] });
     const named = await finishedLog('named');
+    expect(named.log.split('\n')[0]).toBe('db-0');
     expect(named.log).toContain(`${podIP('named')}\tdb-0.db.default.svc.cluster.local\tdb-0`);
     h.createPod('hostnet-hosts', {
       hostNetwork: true,
@@ -174,7 +175,9 @@ describe('pod network', () => {
       containers: [cat],
     });
     const hostnet = await finishedLog('hostnet-hosts');
-    expect(hostnet.log).toMatch(/^# Kubernetes-managed hosts file \(host network\)\.\n/);
+    // Host-network pods share the host's UTS namespace in Kubernetes: its name is theirs.
+    expect(hostnet.log.split('\n')[0]).toBe(hostname());
+    expect(hostnet.log).toContain('\n# Kubernetes-managed hosts file (host network).\n');
     expect(hostnet.log).toContain(readFileSync('/etc/hosts', 'utf8').trim());
     expect(hostnet.log).toMatch(/\n# Entries added by HostAliases\.\n10\.1\.2\.3\tfoo\.remote\tbar\.remote$/);
   });

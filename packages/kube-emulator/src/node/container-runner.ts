@@ -86,11 +86,13 @@ export interface PodRuntime {
   configChanged(timeoutMs: number): Promise<void>;
 }
 
-/** A pod's status.hostIP and status.podIP, and the network namespace its containers join. */
+/** A pod's status.hostIP and status.podIP, the network namespace its containers join, its hostname. */
 export interface PodAddresses {
   hostIP: string;
   podIP: string;
   netnsPath: string | undefined;
+  /** spec.hostname or the pod name; the host's name for hostNetwork pods (they share its UTS namespace). */
+  hostname: string;
 }
 
 /** Back-off of the kubelet's restarts and pulls, shortened for an emulator (see README). */
@@ -289,7 +291,7 @@ async function prepare(
       const all = new Map<string, string>([
         ['PATH', defaultPath],
         ...image.env,
-        ['HOSTNAME', rt.pod.metadata.name],
+        ['HOSTNAME', rt.addresses.hostname],
         ...(image.env.some(([key]) => key === 'HOME') ? [] : [['HOME', home] as [string, string]]),
         ...env.env,
       ]);
@@ -345,7 +347,7 @@ async function startAndWait(
   const memory = containerLimit(spec, 'memory');
   const sandbox = startSandbox({
     dir,
-    hostname: rt.pod.metadata.name,
+    hostname: rt.addresses.hostname,
     netnsPath: rt.addresses.netnsPath,
     mounts: [
       ...prepared.mounts,

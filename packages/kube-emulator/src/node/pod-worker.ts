@@ -2,6 +2,7 @@
 // then all containers; status published to the store; deadline, deletion, eviction and OOM.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, NodeOptions } from '../contracts.js';
 import { kubeTime } from './clock.js';
@@ -68,13 +69,18 @@ export class PodWorker implements PodRuntime {
   ) {
     this.pod = pod;
     this.uid = pod.metadata.uid ?? '';
-    this.addresses = { hostIP: host.options.network.hostIP, podIP: '', netnsPath: undefined };
     this.podDir = join(
       host.options.stateDir,
       'pods',
       `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${this.uid}`,
     );
     const spec = this.spec();
+    this.addresses = {
+      hostIP: host.options.network.hostIP,
+      podIP: '',
+      netnsPath: undefined,
+      hostname: spec.hostNetwork ? hostname() : (spec.hostname ?? pod.metadata.name),
+    };
     const waiting = (spec.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating';
     const model = (c: ContainerSpec, init: boolean): ContainerStatusModel => ({
       name: c.name,
@@ -273,17 +279,16 @@ export class PodWorker implements PodRuntime {
   private writePodFiles(): void {
     const dir = join(this.podDir, 'etc');
     mkdirSync(dir, { recursive: true });
-    const name = this.pod.metadata.name;
     const spec = this.spec();
     const hosts = hostsFile({
       podIP: this.addresses.podIP,
-      hostname: spec.hostname ?? name,
+      hostname: this.addresses.hostname,
       domain: spec.subdomain ? `${spec.subdomain}.${this.pod.metadata.namespace ?? 'default'}.svc.cluster.local` : '',
       hostNetwork: spec.hostNetwork === true,
       aliases: spec.hostAliases ?? [],
     });
     writeFileSync(join(dir, 'hosts'), hosts, { mode: 0o644 });
-    writeFileSync(join(dir, 'hostname'), `${name}\n`, { mode: 0o644 });
+    writeFileSync(join(dir, 'hostname'), `${this.addresses.hostname}\n`, { mode: 0o644 });
     this.podMounts.push({ source: join(dir, 'hosts'), target: '/etc/hosts', readOnly: false, file: true });
     this.podMounts.push({ source: join(dir, 'hostname'), target: '/etc/hostname', readOnly: false, file: true });
     // The host's resolver config may live under a masked path (/run/systemd/resolve): copy it.
