@@ -9,6 +9,8 @@ export interface EmbeddedOptions {
   kubeconfigOut?: string;
   /** Keep cluster state here (default: a temporary directory removed on stop). */
   stateDir?: string;
+  /** false: pods share the host network (ClusterOptions.podNetwork). */
+  podNetwork?: boolean;
 }
 
 /** Starts @podrun/kube-emulator in this process. */
@@ -17,6 +19,7 @@ export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<Em
   const cluster = await startCluster({
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
+    ...(options.podNetwork === false ? { podNetwork: false } : {}),
   });
   if (options.kubeconfigOut) await writeFile(options.kubeconfigOut, cluster.kubeconfig, { mode: 0o600 });
   return cluster;

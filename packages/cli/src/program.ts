@@ -86,6 +86,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .option('--port <port>', 'API server port (default: a free one)')
     .option('--kubeconfig-out <file>', 'where to write the kubeconfig')
     .option('--state-dir <dir>', 'cluster state directory (default .podrun/cluster)')
+    .option('--no-pod-network', 'pods share the host network instead of each getting a namespace and IP')
     .action(async (flags) => setCode(await clusterStartCommand(flags, io)));
 
   return program;

@@ -221,12 +221,26 @@ tasks:
       env: noKube(),
     });
     await started.waitFor('stop with Ctrl-C');
+    expect(started.stdout()).toMatch(/pods: own network namespaces; they reach this machine at 10\.244\.\d+\.1\n/);
     const doctor = await runCli(['doctor', '--kubeconfig', out], { cwd: dir, env: noKube() });
     expect(doctor.code).toBe(0);
     started.child.kill('SIGINT');
     const result = await started.done;
     expect(result.code).toBe(0);
     expect(result.stdout).toContain('embedded cluster stopped');
+  });
+
+  it('`podrun cluster start --no-pod-network` keeps pods on the host network and says so', async () => {
+    const started = startCli(['cluster', 'start', '--no-pod-network', '--state-dir', join(dir, 'hostnet-state')], {
+      cwd: dir,
+      env: noKube(),
+    });
+    await started.waitFor('stop with Ctrl-C');
+    expect(started.stdout()).toContain(
+      'pods share the host network: pod networking is turned off (podNetwork: false)\n',
+    );
+    started.child.kill('SIGINT');
+    expect((await started.done).code).toBe(0);
   });
 
   it('switches strategies by configuration: pvc transfer and poll logs', async () => {

@@ -39,6 +39,11 @@ export interface ConformanceCluster {
    * `<stateDir>/volumes/pvc/<namespace>/<claim>` on this host.
    */
   stateDir?: string;
+  /**
+   * Embedded cluster only: the address pods reach this machine at (its pod bridge, or 127.0.0.1
+   * when pods share the host network). A test server the pods use listens there.
+   */
+  hostIP?: string;
   /** Stops what was started (the embedded cluster) and closes the port. */
   stop(): Promise<void>;
 }
@@ -74,6 +79,7 @@ async function startEmbedded(env: NodeJS.ProcessEnv): Promise<ConformanceCluster
     live: false,
     kubeconfigPath: cluster.kubeconfigPath,
     stateDir,
+    hostIP: cluster.hostIP,
     async stop() {
       await kube.close().catch(() => undefined);
       await cluster.stop();

@@ -6,12 +6,14 @@ import { ConfigError } from '@podrun/core';
 import { startCluster } from './cluster.js';
 
 const usage = `Usage: podrun-kube-emulator start [--port N] [--kubeconfig-out FILE] [--state-dir DIR] [--plain-http]
+                             [--no-pod-network]
 
 Starts an emulated Kubernetes cluster on 127.0.0.1 and keeps it running until interrupted.
   --port N               listen on this port (default: a random free port)
   --kubeconfig-out FILE  also write the admin kubeconfig to FILE
   --state-dir DIR        keep pods, volumes and logs in DIR (default: a temp dir removed on exit)
-  --plain-http           serve plain HTTP instead of HTTPS (the kubeconfig then uses a token)`;
+  --plain-http           serve plain HTTP instead of HTTPS (the kubeconfig then uses a token)
+  --no-pod-network       pods share the host network (no network namespace and IP per pod)`;
 
 /**
  * Runs the command line. Resolves when the cluster has stopped after a signal; rejects with a
@@ -29,6 +31,7 @@ export async function runCli(
       'kubeconfig-out': { type: 'string' },
       'state-dir': { type: 'string' },
       'plain-http': { type: 'boolean' },
+      'no-pod-network': { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -56,6 +59,7 @@ export async function runCli(
     ...(port !== undefined ? { port } : {}),
     ...(values['state-dir'] ? { stateDir: resolve(values['state-dir']) } : {}),
     ...(values['plain-http'] ? { plainHttp: true } : {}),
+    ...(values['no-pod-network'] ? { podNetwork: false } : {}),
   });
   let kubeconfigPath = cluster.kubeconfigPath;
   if (values['kubeconfig-out']) {

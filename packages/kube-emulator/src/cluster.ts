@@ -25,6 +25,7 @@ import type { KubeconfigCredentials } from './kubeconfig.js';
 import { createNode } from './node/index.js';
 import { createImageStore } from './node/image-store.js';
 import { defaultImageCatalogue } from './node/images.js';
+import { createPodNetwork } from './node/network.js';
 
 /** Options of {@link startCluster}; every one is optional. */
 export interface ClusterOptions {
@@ -60,6 +61,13 @@ export interface ClusterOptions {
   basicAuth?: BasicAuthUser[];
   /** How many changes watches can resume from (default 2000); older resourceVersions get 410. */
   watchHistorySize?: number;
+  /**
+   * Give each pod its own network namespace and IP on a host bridge (default true). When false, or
+   * when the machine cannot (no root/CAP_NET_ADMIN, no `ip`), pods share the host network.
+   */
+  podNetwork?: boolean;
+  /** Where the emulator's few log lines go (default: standard error). */
+  log?: (line: string) => void;
 }
 
 /** A running emulated cluster. */
@@ -72,6 +80,10 @@ export interface EmbeddedCluster {
   readonly kubeconfigPath: string;
   /** The cluster CA (PEM). */
   readonly caCertPem: string;
+  /** The address pods reach this machine at (the pod bridge's, or 127.0.0.1 on the host network); also status.hostIP. */
+  readonly hostIP: string;
+  /** Why pods share the host network; undefined when each pod has its own network namespace. */
+  readonly podNetworkFallback: string | undefined;
   readonly stateDir: string;
   readonly faults: ClusterFaults;
   readonly metrics: ApiMetrics;
@@ -123,7 +135,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
   const store = createObjectStore({ historySize: options.watchHistorySize ?? 2000 });
   const nodeName = 'podrun-node';
   const allocatable = options.allocatable ?? defaultAllocatable();
-  bootstrap(store, { name: nodeName, labels: options.nodeLabels ?? {}, allocatable });
+  const network = await createPodNetwork({ enabled: options.podNetwork !== false });
+  bootstrap(store, { name: nodeName, labels: options.nodeLabels ?? {}, allocatable, internalIP: network.hostIP });
 
   let server: ApiServer | undefined;
   const tokens = createServiceAccountTokens(store);
@@ -133,6 +146,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
   try {
     for (const archive of options.imageArchives ?? []) await imageStore.importArchive({ path: archive });
   } catch (error) {
+    await network.stop();
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
     throw error;
   }
@@ -152,6 +166,19 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     images: imageStore,
   };
   const stopControllers = startControllers(ctx);
+  if (network.fallbackReason !== undefined) {
+    recordEvent({
+      namespace: 'default',
+      involvedObject: { kind: 'Node', name: nodeName, namespace: '' },
+      type: options.podNetwork === false ? 'Normal' : 'Warning',
+      reason: 'HostNetworkFallback',
+      message: `pods share the host network: ${network.fallbackReason}`,
+    });
+    if (options.podNetwork !== false)
+      (options.log ?? ((line: string) => process.stderr.write(`${line}\n`)))(
+        `podrun kube-emulator: pods share the host network: ${network.fallbackReason}`,
+      );
+  }
   ctx.node = createNode({
     store,
     stateDir,
@@ -161,6 +188,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     images: [...defaultImageCatalogue, ...(options.images ?? [])],
     imageStore,
     recordEvent,
+    network,
   });
 
   const faults = createFaults({ store, watches, node: () => ctx.node.faults, restart: () => server!.restart() });
@@ -185,6 +213,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     });
   } catch (error) {
     await ctx.node.stop();
+    await network.stop();
     stopControllers();
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
     throw new PodrunError(
@@ -235,6 +264,8 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     kubeconfig,
     kubeconfigPath,
     caCertPem: ca.certPem,
+    hostIP: network.hostIP,
+    podNetworkFallback: network.fallbackReason,
     stateDir,
     faults,
     metrics,
@@ -246,6 +277,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
       stopped ??= (async () => {
         await server!.close();
         await ctx.node.stop();
+        await network.stop();
         stopControllers();
         store.clear();
         if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, PodrunError } from '@podrun/core';
 import type { Readable } from 'node:stream';
+import type { PodNetwork } from './node/network.js';
 
 /** Any Kubernetes object as stored (plain JSON with apiVersion, kind, metadata). */
 export interface KubeObject {
@@ -193,6 +194,8 @@ export interface NodeOptions {
   allocatable: Record<string, string>;
   /** Catalogue names that run on the host's root filesystem when no imported image has that name. */
   images: string[];
+  /** Pod network namespaces and IPs (or the host network); the node detaches pods, the cluster stops it. */
+  network: PodNetwork;
   /** Imported images: the node's image store and, for pulls, the cluster's registry. */
   imageStore: ImageStore;
   /** Records an Event object (the API server owns the events resource). */

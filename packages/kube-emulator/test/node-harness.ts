@@ -10,6 +10,7 @@ import { createObjectStore } from '../src/apiserver/store.js';
 import type { KubeObject, Node, NodeOptions } from '../src/contracts.js';
 import { createImageStore } from '../src/node/image-store.js';
 import { createNode } from '../src/node/index.js';
+import { createPodNetwork } from '../src/node/network.js';
 
 export type RecordedEvent = Parameters<NodeOptions['recordEvent']>[0];
 
@@ -41,6 +42,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
   const stateDir = mkdtempSync(join(tmpdir(), overrides.stateDir ?? 'podrun-node-'));
   const store = createObjectStore();
   const events: RecordedEvent[] = [];
+  const network = overrides.network ?? (await createPodNetwork({ enabled: true }));
   const imageStore = overrides.imageStore ?? createImageStore(join(stateDir, 'images'));
   const node: Node = createNode({
     store,
@@ -50,6 +52,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
     images: [],
     imageStore,
     ...overrides,
+    network,
     stateDir,
     recordEvent: (event) => {
       events.push(event);
@@ -109,6 +112,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
   const base = `127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   const harness = {
+    network,
     base: `http://${base}`,
     store,
     node,
@@ -226,6 +230,7 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
 
     async close(): Promise<void> {
       await node.stop();
+      await network.stop();
       wss.close();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeAllConnections();

@@ -24,7 +24,8 @@ describe('pod lifecycle', () => {
       image: 'docker.io/library/busybox:latest',
     });
     expect(rs.containerStatuses[0].containerID).toMatch(/^podrun:\/\/[0-9a-f]{64}$/);
-    expect(rs.podIP).toBe('127.0.0.1');
+    expect(rs.podIP).toMatch(/^10\.244\.\d+\.\d+$/);
+    expect(rs.hostIP).toBe(h.network.hostIP);
     expect((running.spec as any).nodeName).toBe('podrun-node');
     const done = await h.phase('ok', 'Succeeded');
     const s = status(done);

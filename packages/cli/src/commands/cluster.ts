@@ -8,6 +8,15 @@ export interface ClusterStartFlags {
   port?: string;
   kubeconfigOut?: string;
   stateDir?: string;
+  /** false with `--no-pod-network`. */
+  podNetwork?: boolean;
+}
+
+/** Says where pods live on the network, so that servers for them listen at the right address. */
+function podNetworkLine(cluster: { hostIP: string; podNetworkFallback: string | undefined }): string {
+  return cluster.podNetworkFallback === undefined
+    ? `pods: own network namespaces; they reach this machine at ${cluster.hostIP}`
+    : `pods share the host network: ${cluster.podNetworkFallback}`;
 }
 
 /** `podrun cluster start`: the embedded cluster in the foreground until interrupted. */
@@ -16,10 +25,11 @@ export async function clusterStartCommand(flags: ClusterStartFlags, io: CliIo): 
     ...(flags.port ? { port: Number(flags.port) } : {}),
     ...(flags.kubeconfigOut ? { kubeconfigOut: resolve(io.cwd, flags.kubeconfigOut) } : {}),
     stateDir: resolve(io.cwd, flags.stateDir ?? '.podrun/cluster'),
+    ...(flags.podNetwork === false ? { podNetwork: false } : {}),
   });
   const kubeconfig = flags.kubeconfigOut ? resolve(io.cwd, flags.kubeconfigOut) : cluster.kubeconfigPath;
   io.stdout.write(
-    `embedded cluster running at ${cluster.url}\nkubeconfig: ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\nstop with Ctrl-C\n`,
+    `embedded cluster running at ${cluster.url}\n${podNetworkLine(cluster)}\nkubeconfig: ${kubeconfig}\n  export KUBECONFIG=${kubeconfig}\nstop with Ctrl-C\n`,
   );
   await new Promise<void>((done) => {
     if (io.signal.aborted) return done();

@@ -71,7 +71,7 @@ const adminRules: Obj[] = [
 /** Creates the objects of a fresh cluster. */
 export function bootstrap(
   store: ApiObjectStore,
-  node: { name: string; labels: Record<string, string>; allocatable: Record<string, string> },
+  node: { name: string; labels: Record<string, string>; allocatable: Record<string, string>; internalIP: string },
 ): void {
   const policy: KubeObject[] = [
     clusterRole('cluster-admin', [
@@ -148,7 +148,7 @@ export function bootstrap(
         },
       ],
       addresses: [
-        { type: 'InternalIP', address: '127.0.0.1' },
+        { type: 'InternalIP', address: node.internalIP },
         { type: 'Hostname', address: node.name },
       ],
       nodeInfo: {

@@ -75,6 +75,8 @@ export interface PodRuntime {
   sandbox(): Promise<{ template: string } | { problem: string }>;
   /** Pod-wide files (/etc/hosts, /etc/hostname, /etc/resolv.conf). */
   readonly podMounts: SandboxMount[];
+  /** The pod's addresses and network namespace, known before any container starts. */
+  readonly addresses: PodAddresses;
   status(name: string, init: boolean): ContainerStatusModel;
   changed(): void;
   event(type: 'Normal' | 'Warning', reason: string, message: string, container?: { name: string; init: boolean }): void;
@@ -82,6 +84,15 @@ export interface PodRuntime {
   registerLog(containerID: string, file: LogFile): void;
   /** Resolves when a ConfigMap or Secret changes, after `timeoutMs`, or on abort. */
   configChanged(timeoutMs: number): Promise<void>;
+}
+
+/** A pod's status.hostIP and status.podIP, the network namespace its containers join, its hostname. */
+export interface PodAddresses {
+  hostIP: string;
+  podIP: string;
+  netnsPath: string | undefined;
+  /** spec.hostname or the pod name; the host's name for hostNetwork pods (they share its UTS namespace). */
+  hostname: string;
 }
 
 /** Back-off of the kubelet's restarts and pulls, shortened for an emulator (see README). */
@@ -262,8 +273,8 @@ async function prepare(
     const env = resolveEnv(spec, {
       pod: rt.pod,
       store: rt.options.store,
-      hostIP: '127.0.0.1',
-      podIP: '127.0.0.1',
+      hostIP: rt.addresses.hostIP,
+      podIP: rt.addresses.podIP,
       allocatable: rt.options.allocatable,
     });
     const mounts = env.ok ? await containerMounts(spec, rt.volumes) : undefined;
@@ -280,7 +291,7 @@ async function prepare(
       const all = new Map<string, string>([
         ['PATH', defaultPath],
         ...image.env,
-        ['HOSTNAME', rt.pod.metadata.name],
+        ['HOSTNAME', rt.addresses.hostname],
         ...(image.env.some(([key]) => key === 'HOME') ? [] : [['HOME', home] as [string, string]]),
         ...env.env,
       ]);
@@ -336,7 +347,8 @@ async function startAndWait(
   const memory = containerLimit(spec, 'memory');
   const sandbox = startSandbox({
     dir,
-    hostname: rt.pod.metadata.name,
+    hostname: rt.addresses.hostname,
+    netnsPath: rt.addresses.netnsPath,
     mounts: [
       ...prepared.mounts,
       {

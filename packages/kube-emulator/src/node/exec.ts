@@ -79,6 +79,8 @@ export function runExec(
     '-p',
     '-u',
     '-i',
+    // The pod's network namespace (the host's for hostNetwork pods, which makes it a no-op).
+    '-n',
     '--',
     ...enterAs(instance.identity, instance.sandbox.root),
     '/usr/bin/env',

@@ -2,16 +2,18 @@
 // then all containers; status published to the store; deadline, deletion, eviction and OOM.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, NodeOptions } from '../contracts.js';
 import { kubeTime } from './clock.js';
 import { runContainer } from './container-runner.js';
-import type { ContainerSpec, PodRuntime, RunningInstance } from './container-runner.js';
+import type { ContainerSpec, PodAddresses, PodRuntime, RunningInstance } from './container-runner.js';
 import type { LogFile } from './log-store.js';
 import { qosClass } from './quantity.js';
 import type { SandboxMount } from './sandbox.js';
 import { Conditions, apiContainerStatus, computePhase, updateReadiness } from './status.js';
 import type { ContainerStatusModel } from './status.js';
+import { hostsFile } from './network.js';
 import { prepareVolumes } from './volumes.js';
 import type { PreparedVolume } from './volumes.js';
 
@@ -34,9 +36,10 @@ interface PodSpecLike {
   terminationGracePeriodSeconds?: number;
   hostAliases?: { ip: string; hostnames?: string[] }[];
   restartPolicy?: 'Always' | 'OnFailure' | 'Never';
+  hostNetwork?: boolean;
+  hostname?: string;
+  subdomain?: string;
 }
-
-const podIP = '127.0.0.1';
 
 /** Runs one pod. Create it once the pod is bound to this node, then call `start()`. */
 export class PodWorker implements PodRuntime {
@@ -45,6 +48,8 @@ export class PodWorker implements PodRuntime {
   readonly volumes = new Map<string, PreparedVolume>();
   readonly podMounts: SandboxMount[] = [];
   readonly uid: string;
+  /** podIP stays empty until the pod's network namespace exists, as the kubelet reports it. */
+  readonly addresses: PodAddresses;
   private readonly controller = new AbortController();
   private readonly statuses: ContainerStatusModel[];
   private readonly conditions = new Conditions();
@@ -70,6 +75,12 @@ export class PodWorker implements PodRuntime {
       `${pod.metadata.namespace ?? 'default'}_${pod.metadata.name}_${this.uid}`,
     );
     const spec = this.spec();
+    this.addresses = {
+      hostIP: host.options.network.hostIP,
+      podIP: '',
+      netnsPath: undefined,
+      hostname: spec.hostNetwork ? hostname() : (spec.hostname ?? pod.metadata.name),
+    };
     const waiting = (spec.initContainers?.length ?? 0) > 0 ? 'PodInitializing' : 'ContainerCreating';
     const model = (c: ContainerSpec, init: boolean): ContainerStatusModel => ({
       name: c.name,
@@ -171,6 +182,8 @@ export class PodWorker implements PodRuntime {
         this.terminalPhase = phase;
         clearTimeout(this.deadlineTimer);
         this.controller.abort();
+        // Like the kubelet's sandbox teardown: the IP is free again, status.podIP stays.
+        void this.finished.then(() => this.options.network.detach(this.uid));
         queueMicrotask(() => this.host.onTerminal(this));
       }
     }
@@ -232,6 +245,7 @@ export class PodWorker implements PodRuntime {
       this.deadlineTimer = setTimeout(() => this.deadlineExceeded(), spec.activeDeadlineSeconds * 1000);
     }
     mkdirSync(this.podDir, { recursive: true, mode: 0o700 });
+    if (!(await this.attachNetwork())) return;
     let lastMountError = '';
     for (;;) {
       if (this.signal.aborted) return;
@@ -240,8 +254,8 @@ export class PodWorker implements PodRuntime {
         podDir: this.podDir,
         pod: this.pod,
         store: this.options.store,
-        hostIP: podIP,
-        podIP,
+        hostIP: this.addresses.hostIP,
+        podIP: this.addresses.podIP,
         allocatable: this.options.allocatable,
       });
       if (result.ok) {
@@ -265,21 +279,16 @@ export class PodWorker implements PodRuntime {
   private writePodFiles(): void {
     const dir = join(this.podDir, 'etc');
     mkdirSync(dir, { recursive: true });
-    const name = this.pod.metadata.name;
-    const aliases = (this.spec().hostAliases ?? []).map((a) => `${a.ip}\t${(a.hostnames ?? []).join('\t')}`);
-    const hosts = [
-      '# Kubernetes-managed hosts file.',
-      '127.0.0.1\tlocalhost',
-      '::1\tlocalhost ip6-localhost ip6-loopback',
-      'fe00::0\tip6-localnet',
-      'fe00::0\tip6-mcastprefix',
-      'fe00::1\tip6-allnodes',
-      'fe00::2\tip6-allrouters',
-      `${podIP}\t${name}`,
-      ...(aliases.length > 0 ? ['', '# Entries added by HostAliases.', ...aliases] : []),
-    ];
-    writeFileSync(join(dir, 'hosts'), `${hosts.join('\n')}\n`, { mode: 0o644 });
-    writeFileSync(join(dir, 'hostname'), `${name}\n`, { mode: 0o644 });
+    const spec = this.spec();
+    const hosts = hostsFile({
+      podIP: this.addresses.podIP,
+      hostname: this.addresses.hostname,
+      domain: spec.subdomain ? `${spec.subdomain}.${this.pod.metadata.namespace ?? 'default'}.svc.cluster.local` : '',
+      hostNetwork: spec.hostNetwork === true,
+      aliases: spec.hostAliases ?? [],
+    });
+    writeFileSync(join(dir, 'hosts'), hosts, { mode: 0o644 });
+    writeFileSync(join(dir, 'hostname'), `${this.addresses.hostname}\n`, { mode: 0o644 });
     this.podMounts.push({ source: join(dir, 'hosts'), target: '/etc/hosts', readOnly: false, file: true });
     this.podMounts.push({ source: join(dir, 'hostname'), target: '/etc/hostname', readOnly: false, file: true });
     // The host's resolver config may live under a masked path (/run/systemd/resolve): copy it.
@@ -353,10 +362,9 @@ export class PodWorker implements PodRuntime {
     const status: Record<string, unknown> = {
       phase,
       conditions: this.conditions.list(),
-      hostIP: podIP,
-      hostIPs: [{ ip: podIP }],
-      podIP,
-      podIPs: [{ ip: podIP }],
+      hostIP: this.addresses.hostIP,
+      hostIPs: [{ ip: this.addresses.hostIP }],
+      ...(this.addresses.podIP ? { podIP: this.addresses.podIP, podIPs: [{ ip: this.addresses.podIP }] } : {}),
       ...(this.startTime ? { startTime: this.startTime } : {}),
       ...(this.override ? { reason: this.override.reason, message: this.override.message } : {}),
       qosClass: qosClass(spec),
@@ -367,7 +375,23 @@ export class PodWorker implements PodRuntime {
     store.update('pods', namespace, name, (pod) => ({ ...pod, status }));
   }
 
+  /** Creates the pod's network namespace; failing that, the pod fails as a real sandbox failure would. */
+  private async attachNetwork(): Promise<boolean> {
+    try {
+      const attachment = await this.options.network.attach(this.uid, this.spec().hostNetwork === true);
+      Object.assign(this.addresses, attachment);
+      if (this.signal.aborted) await this.options.network.detach(this.uid);
+      return !this.signal.aborted;
+    } catch (error) {
+      const message = `Failed to create pod sandbox: ${(error as Error).message}`;
+      this.event('Warning', 'FailedCreatePodSandBox', message);
+      this.fail('FailedCreatePodSandBox', message);
+      return false;
+    }
+  }
+
   private async cleanup(): Promise<void> {
+    await this.options.network.detach(this.uid);
     await rm(this.podDir, { recursive: true, force: true, maxRetries: 3 }).catch(() => undefined);
   }
 }

@@ -46,6 +46,8 @@ export interface SandboxSpec {
   rootfs?: string;
   /** Who the command runs as, with which capabilities; undefined: root with the default capability set. */
   identity?: ContainerIdentity;
+  /** The pod's network namespace file (see network.ts); the host network when undefined. */
+  netnsPath?: string;
 }
 
 /** How the start went. */
@@ -205,6 +207,7 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
   const scriptPath = join(spec.dir, 'setup.sh');
   writeFileSync(scriptPath, setupScript(spec, cgroup), { mode: 0o700 });
   const unshare = [
+    ...(spec.netnsPath ? [findTool('nsenter') ?? 'nsenter', `--net=${spec.netnsPath}`, '--'] : []),
     findTool('unshare') ?? 'unshare',
     '--mount',
     '--pid',

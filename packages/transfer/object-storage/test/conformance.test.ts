@@ -8,8 +8,9 @@ describeFileTransferConformance({
   skip:
     isLiveConformance() &&
     'object-storage needs a bucket reachable from the live cluster; run it on the embedded cluster',
-  setup: onConformanceCluster(async () => {
-    const s3 = await startTestS3();
+  setup: onConformanceCluster(async (cluster) => {
+    // Listening where pods (and the runner) reach this machine over the pod network.
+    const s3 = await startTestS3(undefined, cluster.hostIP);
     return {
       transfer: createObjectStorageTransfer({
         bucket: s3.bucket,

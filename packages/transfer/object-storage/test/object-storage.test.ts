@@ -15,7 +15,9 @@ let cluster: ConformanceCluster;
 let s3: TestS3;
 
 beforeAll(async () => {
-  [cluster, s3] = await Promise.all([startConformanceCluster(), startTestS3()]);
+  cluster = await startConformanceCluster();
+  // Pods reach the server the way they would a bucket: at an address of the pod network.
+  s3 = await startTestS3(undefined, cluster.hostIP);
 }, 120_000);
 afterAll(async () => {
   await s3?.stop();

@@ -53,7 +53,11 @@ function deny(res: ServerResponse, code: string): void {
   );
 }
 
-export async function startTestS3(bucket = 'podrun-transfers'): Promise<TestS3> {
+/**
+ * Starts the server; `host` is where the signing proxy listens: the embedded cluster's `hostIP`
+ * so that pods reach it as they would a bucket on the network (s3rver itself stays on loopback).
+ */
+export async function startTestS3(bucket = 'podrun-transfers', host = '127.0.0.1'): Promise<TestS3> {
   const directory = mkdtempSync(join(tmpdir(), 's3rver-'));
   const s3rver = new S3rver({ port: 0, address: '127.0.0.1', silent: true, directory });
   const upstream = (await s3rver.run()) as AddressInfo;
@@ -105,8 +109,8 @@ export async function startTestS3(bucket = 'podrun-transfers'): Promise<TestS3> 
     });
     req.on('end', () => forward.end());
   });
-  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  const endpoint = `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
+  await new Promise<void>((resolve) => proxy.listen(0, host, resolve));
+  const endpoint = `http://${host}:${(proxy.address() as AddressInfo).port}`;
   const region = 'us-east-1';
   const makeClient = () =>
     new S3Client({
