@@ -199,19 +199,29 @@ describe('pod network lifetime', () => {
     const dead = spawn(process.execPath, ['-e', '']);
     const deadPid = dead.pid!;
     await new Promise((resolve) => dead.on('exit', resolve));
-    const stale = 250;
+    // A free index (no lease yet: taken exclusively, so no live cluster's lease is overwritten).
+    let stale = 255;
+    for (; stale > 0; stale -= 1) {
+      try {
+        writeFileSync(join('/run/podrun-network', `${stale}.lease`), `${deadPid} 1`, { flag: 'wx' });
+        break;
+      } catch {
+        // Leased by a running cluster: try the next one.
+      }
+    }
     await run('ip', ['link', 'add', `podrun${stale}`, 'type', 'bridge']).catch(() => undefined);
     await run('ip', ['netns', 'add', `podrun-${stale}-9`]).catch(() => undefined);
-    writeFileSync(join('/run/podrun-network', `${stale}.lease`), `${deadPid} 1`);
-
     const cluster = await startCluster();
     try {
       expect(cluster.podNetworkFallback).toBeUndefined();
-      expect(existsSync(join('/run/podrun-network', `${stale}.lease`))).toBe(false);
       expect(existsSync(`/run/netns/podrun-${stale}-9`)).toBe(false);
-      const links = await run('ip', ['-o', 'link', 'show']);
-      expect(links.stdout).not.toContain(`podrun${stale}:`);
       const index = cluster.hostIP.split('.')[2];
+      // Unless this cluster leased the freed index itself, the lease and bridge are gone.
+      if (index !== String(stale)) {
+        expect(existsSync(join('/run/podrun-network', `${stale}.lease`))).toBe(false);
+        expect((await run('ip', ['-o', 'link', 'show'])).stdout).not.toContain(`podrun${stale}:`);
+      }
+      const links = await run('ip', ['-o', 'link', 'show']);
       expect(links.stdout).toContain(`podrun${index}:`);
       await cluster.stop();
       const after = await run('ip', ['-o', 'link', 'show']);
@@ -219,6 +229,38 @@ describe('pod network lifetime', () => {
     } finally {
       await cluster.stop();
     }
+  });
+
+  it('clusters in separate processes started at once get different subnets', async () => {
+    // Each process starts a cluster, prints its bridge address and waits for stdin to close.
+    const script = `
+      import { startCluster } from ${JSON.stringify(new URL('../dist/index.js', import.meta.url).href)};
+      const cluster = await startCluster();
+      console.log(cluster.hostIP);
+      process.stdin.resume();
+      process.stdin.on('end', () => cluster.stop());`;
+    const children = [0, 1, 2].map(() =>
+      spawn(process.execPath, ['--input-type=module', '-e', script], { stdio: ['pipe', 'pipe', 'inherit'] }),
+    );
+    const addresses = await Promise.all(
+      children.map(
+        (child) =>
+          new Promise<string>((resolve, reject) => {
+            let out = '';
+            child.stdout!.on('data', (chunk) => {
+              out += chunk;
+              if (out.includes('\n')) resolve(out.trim());
+            });
+            child.on('exit', (code) => reject(new Error(`cluster process exited with ${code}: ${out}`)));
+          }),
+      ),
+    );
+    const exits = children.map((child) => new Promise((resolve) => child.on('exit', resolve)));
+    for (const child of children) child.stdin!.end();
+    expect(await Promise.all(exits)).toEqual([0, 0, 0]);
+    expect(new Set(addresses).size).toBe(3);
+    const links = await run('ip', ['-o', 'link', 'show']);
+    for (const address of addresses) expect(links.stdout).not.toContain(`podrun${address.split('.')[2]}:`);
   });
 
   it('two clusters at once get different subnets', async () => {

@@ -175,7 +175,10 @@ async function leaseSubnet(leaseDir: string): Promise<number> {
     }
   }
   const taken = await hostSubnets();
-  for (let index = 0; index < 256; index += 1) {
+  // From a random start, so that a subnet just released is rarely handed out again at once.
+  const start = Math.floor(Math.random() * 256);
+  for (let i = 0; i < 256; i += 1) {
+    const index = (start + i) % 256;
     if (live.has(index) || taken.has(index)) continue;
     // A bridge without a live lease is a leftover of a run that crashed before writing its lease.
     await removeLeftovers(index);
