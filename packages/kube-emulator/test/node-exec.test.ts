@@ -52,6 +52,16 @@ describe('exec (v5)', () => {
     expect(result.closeCode).toBe(1000);
   });
 
+  it('accepts stdin in text frames as kube-apiserver does', async () => {
+    const result = await h.exec('box', ['sh', '-c', 'cat'], {
+      stdin: ['from ', 'python\n'],
+      textFrames: true,
+      closeStdin: true,
+    });
+    expect(result.stdout).toBe('from python\n');
+    expect(result.statuses).toEqual([{ metadata: {}, status: 'Success' }]);
+  });
+
   it('reports a non-zero exit code exactly like the API server', async () => {
     const result = await h.exec('box', ['sh', '-c', 'echo out; echo err >&2; exit 3']);
     expect(result.stdout).toBe('out\n');

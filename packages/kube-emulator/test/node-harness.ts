@@ -29,6 +29,8 @@ export interface ExecOptions {
   stdin?: (string | Buffer)[];
   /** v5: send [255, 0] after stdin; v4: close the socket after stdin. */
   closeStdin?: boolean;
+  /** Send stdin as text frames (`\u0000` + text), as the official Python client does. */
+  textFrames?: boolean;
   protocols?: string[];
   tty?: boolean;
   stdout?: boolean;
@@ -205,7 +207,10 @@ export async function startHarness(overrides: Partial<NodeOptions> = {}) {
         ws.on('open', () => {
           result.protocol = ws.protocol;
           options.onOpen?.(ws);
-          for (const chunk of options.stdin ?? []) ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(chunk)]));
+          for (const chunk of options.stdin ?? []) {
+            if (options.textFrames) ws.send(`\u0000${chunk.toString()}`, { binary: false });
+            else ws.send(Buffer.concat([Buffer.from([0]), Buffer.from(chunk)]));
+          }
           if (options.closeStdin) {
             if (ws.protocol.startsWith('v5')) ws.send(Buffer.from([255, 0]));
             else ws.close();

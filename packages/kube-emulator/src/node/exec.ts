@@ -160,8 +160,9 @@ export function runExec(
 
   const stdin = child.stdin as Writable | null;
   stdin?.on('error', () => undefined);
-  socket.on('message', (data: Buffer, isBinary: boolean) => {
-    if (!isBinary || data.length === 0) return;
+  socket.on('message', (data: Buffer) => {
+    // kube-apiserver reads every message into bytes, text frames included (the Python client sends stdin as text).
+    if (data.length === 0) return;
     const channel = data[0];
     if (channel === 0) {
       if (stdin && !stdin.writableEnded && !stdin.write(data.subarray(1))) {
