@@ -75,7 +75,7 @@ export async function chooseCluster(flags: ClusterFlags, io: CliIo): Promise<Clu
   }
   const cluster = await startEmbeddedCluster({});
   io.stderr.write(
-    `podrun: ${mode === 'embedded' ? '--cluster embedded' : 'no kubeconfig found'}: running on the embedded cluster at ${cluster.url} (stops when podrun exits; 'podrun cluster start' keeps one running)\n`,
+    `podrun: ${mode === 'embedded' ? '--cluster embedded' : 'no kubeconfig found'}: running on the embedded cluster at ${cluster.url} (stops when podrun exits; 'podrun cluster start' keeps one running); no images are imported there, so images run on this machine's own filesystem (real images: 'podrun cluster start --image ARCHIVE')\n`,
   );
   return {
     mode: 'embedded',

@@ -11,6 +11,8 @@ export interface EmbeddedOptions {
   stateDir?: string;
   /** false: pods share the host network (ClusterOptions.podNetwork). */
   podNetwork?: boolean;
+  /** Image archives to import at start (ClusterOptions.imageArchives). */
+  imageArchives?: string[];
 }
 
 /** Starts @podrun/kube-emulator in this process. */
@@ -20,6 +22,7 @@ export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<Em
     ...(options.port !== undefined ? { port: options.port } : {}),
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     ...(options.podNetwork === false ? { podNetwork: false } : {}),
+    ...(options.imageArchives ? { imageArchives: options.imageArchives } : {}),
   });
   if (options.kubeconfigOut) await writeFile(options.kubeconfigOut, cluster.kubeconfig, { mode: 0o600 });
   return cluster;

@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import type { CliIo } from './io.js';
 import { clusterStartCommand } from './commands/cluster.js';
+import { imageImportCommand, imageListCommand } from './commands/images.js';
 import { doctorCommand } from './commands/doctor.js';
 import { rbacCommand } from './commands/rbac.js';
 import { resumeCommand, runCommand } from './commands/run.js';
@@ -87,7 +88,22 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .option('--kubeconfig-out <file>', 'where to write the kubeconfig')
     .option('--state-dir <dir>', 'cluster state directory (default .podrun/cluster)')
     .option('--no-pod-network', 'pods share the host network instead of each getting a namespace and IP')
+    .option('--image <archive>', 'import an image archive at start (repeatable)', (v, all: string[]) => [...all, v], [])
     .action(async (flags) => setCode(await clusterStartCommand(flags, io)));
+
+  const image = cluster.command('image').description("the embedded cluster's images (what pods can pull)");
+  image
+    .command('import')
+    .description('load OCI image layouts or docker save archives (tar, tar.gz) into a running embedded cluster')
+    .argument('<archive...>')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (the one `podrun cluster start` printed)')
+    .option('--name <image>', "name the image instead of the archive's own name")
+    .action(async (files: string[], flags) => setCode(await imageImportCommand(files, flags, io)));
+  image
+    .command('ls')
+    .description('list the images of a running embedded cluster')
+    .option('--kubeconfig <file>', 'kubeconfig of the cluster (the one `podrun cluster start` printed)')
+    .action(async (flags) => setCode(await imageListCommand(flags, io)));
 
   return program;
 }

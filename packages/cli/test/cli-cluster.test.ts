@@ -51,6 +51,43 @@ describe('podrun on a cluster', { timeout: 180_000 }, () => {
     expect(saved).toContain(join('podrun-outputs', doc.executionId, 'shell', 'out.txt'));
   });
 
+  it.skipIf(!process.env.PODRUN_TEST_IMAGES)('imports an image archive and runs a task on it', async () => {
+    const archive = process.env.PODRUN_TEST_IMAGES!.split(',')[0]!;
+    const name = 'example.com/podrun/tools:1';
+    const imported = await runCli(['cluster', 'image', 'import', archive, '--name', name, '--kubeconfig', kubeconfig], {
+      cwd: dir,
+      env: noKube(),
+    });
+    expect(imported.stderr).toBe('');
+    expect(imported.stdout).toMatch(/^imported example\.com\/podrun\/tools:1 \(sha256:[0-9a-f]{64}\)\n$/);
+    const listed = await runCli(['cluster', 'image', 'ls', '--kubeconfig', kubeconfig], { cwd: dir, env: noKube() });
+    expect(listed.stdout).toContain('example.com/podrun/tools:1');
+    await writeFile(
+      join(dir, 'tools.yml'),
+      `id: tools
+namespace: company.team
+tasks:
+  - id: banner
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: ${name}
+    taskRunner:
+      type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes
+      pullPolicy: NEVER
+    commands:
+      - busybox | head -1
+`,
+    );
+    const run = await runCli(['run', join(dir, 'tools.yml'), '--kubeconfig', kubeconfig], { cwd: dir, env: noKube() });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/\[banner\] BusyBox v1\./);
+    const missing = await runCli(['cluster', 'image', 'import', join(dir, 'nothing.tar'), '--kubeconfig', kubeconfig], {
+      cwd: dir,
+      env: noKube(),
+    });
+    expect(missing.code).toBe(2);
+    expect(missing.stderr).toContain('nothing.tar: no such archive');
+  });
+
   it('resumes an interrupted run: the pod is found again, logs are not replayed', async () => {
     await writeFile(
       join(dir, 'long.yml'),

@@ -10,6 +10,8 @@ export interface ClusterStartFlags {
   stateDir?: string;
   /** false with `--no-pod-network`. */
   podNetwork?: boolean;
+  /** `--image` archives imported at start. */
+  image?: string[];
 }
 
 /** Says where pods live on the network, so that servers for them listen at the right address. */
@@ -26,6 +28,7 @@ export async function clusterStartCommand(flags: ClusterStartFlags, io: CliIo): 
     ...(flags.kubeconfigOut ? { kubeconfigOut: resolve(io.cwd, flags.kubeconfigOut) } : {}),
     stateDir: resolve(io.cwd, flags.stateDir ?? '.podrun/cluster'),
     ...(flags.podNetwork === false ? { podNetwork: false } : {}),
+    ...(flags.image?.length ? { imageArchives: flags.image.map((archive) => resolve(io.cwd, archive)) } : {}),
   });
   const kubeconfig = flags.kubeconfigOut ? resolve(io.cwd, flags.kubeconfigOut) : cluster.kubeconfigPath;
   io.stdout.write(
