@@ -207,6 +207,7 @@ describe('Kubernetes runner configuration', () => {
       waitUntilCompletion: 3_600_000,
       waitUntilRunning: 600_000,
       imagePullGracePeriod: 30_000,
+      failOnUnschedulable: false,
       fileTransfer: { type: 'exec-tar' },
       logCollector: { type: 'follow' },
     } satisfies KubernetesRunnerConfig);

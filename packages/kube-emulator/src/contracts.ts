@@ -148,6 +148,12 @@ export interface ExecRequest {
 export interface NodeFaults {
   /** Pods stay Pending (PodScheduled=False Unschedulable) until resumed. */
   setSchedulingStopped(stopped: boolean): void;
+  /**
+   * A cluster-autoscaler answering each Unschedulable pod with one event, as it does:
+   * `scale-up` (TriggeredScaleUp: a node is coming; resume scheduling to let it "join"),
+   * `no-scale-up` (NotTriggerScaleUp: no node group would fit it), or `off` (no autoscaler).
+   */
+  setAutoscaler(mode: 'off' | 'scale-up' | 'no-scale-up'): void;
   /** Kills the container's process tree and marks it terminated with reason OOMKilled, exit 137. */
   oomKill(namespace: string, pod: string, container?: string): void;
   /** Evicts the pod: phase Failed, reason Evicted, processes killed. */

@@ -21,6 +21,13 @@ export interface ClassifyOptions {
   /** Grace period for image pull errors, in milliseconds. */
   imagePullGraceMs: number;
   now: number;
+  /**
+   * Unschedulable is a state to wait through (capacity frees up, an autoscaler adds a node)
+   * unless this is set (the `failOnUnschedulable` option) or {@link noScaleUp} is known.
+   */
+  failOnUnschedulable?: boolean;
+  /** The cluster-autoscaler's NotTriggerScaleUp message for this pod: no new node can help. */
+  noScaleUp?: string;
 }
 
 /** Waiting reasons of a failed image pull that may still resolve (registry hiccup, new node). */
@@ -96,10 +103,15 @@ export function classify(pod: V1Pod, options: ClassifyOptions): PodFailure | und
     };
   }
   const scheduled = condition(pod, 'PodScheduled');
-  if (scheduled?.status === 'False' && scheduled.reason === 'Unschedulable') {
+  if (
+    scheduled?.status === 'False' &&
+    scheduled.reason === 'Unschedulable' &&
+    (options.failOnUnschedulable || options.noScaleUp !== undefined)
+  ) {
+    const autoscaler = options.noScaleUp !== undefined ? ` (cluster-autoscaler: ${options.noScaleUp})` : '';
     return {
       reason: 'Unschedulable',
-      message: `the pod cannot be scheduled: ${scheduled.message ?? 'no node fits'}; check resources, nodeSelector and taints`,
+      message: `the pod cannot be scheduled: ${scheduled.message ?? 'no node fits'}${autoscaler}; check resources, nodeSelector and taints`,
     };
   }
   for (const init of status.initContainerStatuses ?? []) {

@@ -147,6 +147,8 @@ export class TaskRun {
     const watch = (this.#watch = new PodWatch(kube, selector, name, {
       requiredSidecars: new Set((contribution.sidecars ?? []).map((c) => c.name)),
       imagePullGraceMs: config.imagePullGracePeriod,
+      failOnUnschedulable: config.failOnUnschedulable,
+      onWaiting: (message) => this.ctx.logger.info(`[podrun] [kubernetes-runner] ${message}`, { pod: name }),
       onFailure: (failure) => this.#halt({ kind: 'failed', failure }),
     }));
     watch.start();

@@ -68,15 +68,16 @@ describe('classify', () => {
     expect(classify(pod({ phase: 'Failed', reason: 'Evicted', message: 'low memory' }), options())?.reason).toBe(
       'Evicted',
     );
-    expect(
-      classify(
-        pod({
-          phase: 'Pending',
-          conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes' }],
-        }),
-        options(),
-      )?.reason,
-    ).toBe('Unschedulable');
+    const unschedulable = pod({
+      phase: 'Pending',
+      conditions: [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', message: '0/1 nodes' }],
+    });
+    // A state to wait through, unless asked to fail or the autoscaler says no node can help.
+    expect(classify(unschedulable, options())).toBeUndefined();
+    expect(classify(unschedulable, { ...options(), failOnUnschedulable: true })?.reason).toBe('Unschedulable');
+    expect(classify(unschedulable, { ...options(), noScaleUp: "pod didn't trigger scale-up" })?.message).toContain(
+      "cluster-autoscaler: pod didn't trigger scale-up",
+    );
     const sidecarDied = pod({
       phase: 'Running',
       containerStatuses: [status('main', { running: {} }), status('out-files', { terminated: { exitCode: 1 } })],

@@ -73,15 +73,54 @@ describe('fail fast', () => {
     expect(await deletedOrGone(env.kube, run.ctx.podName())).toBe(true);
   });
 
-  it('an unschedulable pod: Unschedulable', async () => {
+  it('an unschedulable pod with failOnUnschedulable: Unschedulable at once', async () => {
     const run = start(
       'unsched',
       { commands: ['true'], containerImage: 'busybox' },
-      { nodeSelector: { disktype: 'ssd-nowhere' } },
+      { nodeSelector: { disktype: 'ssd-nowhere' }, failOnUnschedulable: true },
     );
     const error = await failure(run);
     expect((error as PodFailedError).reason).toBe('Unschedulable');
     expect(await deletedOrGone(env.kube, run.ctx.podName())).toBe(true);
+  });
+
+  it('an unschedulable pod no scale-up can help (NotTriggerScaleUp): Unschedulable with the reason', async () => {
+    env.cluster.faults.autoscaler('no-scale-up');
+    try {
+      const run = start(
+        'noscale',
+        { commands: ['true'], containerImage: 'busybox' },
+        {
+          nodeSelector: { disktype: 'ssd-nowhere' },
+        },
+      );
+      const error = await failure(run);
+      expect((error as PodFailedError).reason).toBe('Unschedulable');
+      expect((error as PodFailedError).message).toContain("cluster-autoscaler: pod didn't trigger scale-up");
+      expect(run.ctx.notices.some((n) => n.includes('waiting for a node: 0/1 nodes are available'))).toBe(true);
+      expect(await deletedOrGone(env.kube, run.ctx.podName())).toBe(true);
+    } finally {
+      env.cluster.faults.autoscaler('off');
+    }
+  });
+
+  it('waits through Unschedulable while an autoscaler adds a node, then runs', async () => {
+    env.cluster.faults.stopScheduling();
+    env.cluster.faults.autoscaler('scale-up');
+    try {
+      const run = start('scaleup', { commands: ['echo scheduled at last'], containerImage: 'busybox' });
+      await run.ctx.waitForNotice('waiting for a node: 0/1 nodes are available: 1 node(s) were unschedulable');
+      await run.ctx.waitForNotice('the cluster-autoscaler is adding a node: pod triggered scale-up');
+      // The new node "joins".
+      env.cluster.faults.resumeScheduling();
+      const { result, error } = await run.outcome;
+      expect(error).toBeUndefined();
+      expect(result?.exitCode).toBe(0);
+      expect(run.ctx.texts()).toEqual(['scheduled at last']);
+    } finally {
+      env.cluster.faults.resumeScheduling();
+      env.cluster.faults.autoscaler('off');
+    }
   });
 
   it('a container referring to a missing secret: CreateContainerConfigError', async () => {

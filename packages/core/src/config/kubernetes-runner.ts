@@ -110,6 +110,7 @@ export const kubernetesRunnerConfigSchema = z
     waitUntilCompletion: durationMs({ positive: true }).prefault('PT1H').meta(d('waitUntilCompletion')),
     waitUntilRunning: durationMs({ positive: true }).prefault('PT10M').meta(d('waitUntilRunning')),
     imagePullGracePeriod: durationMs().prefault('PT30S').meta(d('imagePullGracePeriod')),
+    failOnUnschedulable: booleanValue().default(false).meta(d('failOnUnschedulable')),
     fileTransfer: fileTransferSchema.meta(d('fileTransfer')),
     logCollector: logCollectorSchema.meta(d('logCollector')),
   })
@@ -150,6 +151,7 @@ export const dynamicKubernetesRunnerConfigSchema = z
       .default('PT10M')
       .meta(d('waitUntilRunning')),
     imagePullGracePeriod: dynamic(durationText()).default('PT30S').meta(d('imagePullGracePeriod')),
+    failOnUnschedulable: dynamic(booleanText()).default(false).meta(d('failOnUnschedulable')),
     fileTransfer: dynamicFileTransferSchema.meta(d('fileTransfer')),
     logCollector: dynamicLogCollectorSchema.meta(d('logCollector')),
   })

@@ -135,6 +135,15 @@ export const kubernetesRunnerProperties: readonly RunnerPropertyInfo[] = [
       'The maximum duration to wait until the pod runs (scheduling, image pull, start), one deadline overall.',
   },
   {
+    name: 'failOnUnschedulable',
+    type: 'boolean',
+    default: 'false',
+    dynamic: true,
+    podrun: true,
+    description:
+      'Fail as soon as the pod is Unschedulable. By default podrun waits through it until waitUntilRunning, showing the reason (capacity frees up, an autoscaler adds a node), and fails at once only when the cluster-autoscaler says no scale-up can help (NotTriggerScaleUp).',
+  },
+  {
     name: 'imagePullGracePeriod',
     type: 'duration',
     default: 'PT30S',

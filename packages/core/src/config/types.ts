@@ -191,6 +191,8 @@ export interface KubernetesRunnerConfig {
   waitUntilRunning: number;
   /** Milliseconds (podrun's addition). */
   imagePullGracePeriod: number;
+  /** Fail at once on Unschedulable instead of waiting through it (podrun's addition). */
+  failOnUnschedulable: boolean;
   fileTransfer: FileTransferConfig;
   logCollector: LogCollectorConfig;
 }

@@ -32,6 +32,8 @@ export interface ClusterFaults {
   /** New pods stay Pending (Unschedulable) until resumed. */
   stopScheduling(): void;
   resumeScheduling(): void;
+  /** A cluster-autoscaler's answer to Unschedulable pods: TriggeredScaleUp, NotTriggerScaleUp or none. */
+  autoscaler(mode: 'off' | 'scale-up' | 'no-scale-up'): void;
   oomKill(namespace: string, pod: string, container?: string): void;
   evict(namespace: string, pod: string, message?: string): void;
   /** Closes the listener and every connection, then listens again on the same port. */
@@ -114,6 +116,7 @@ export function createFaults(deps: {
     },
     stopScheduling: () => deps.node().setSchedulingStopped(true),
     resumeScheduling: () => deps.node().setSchedulingStopped(false),
+    autoscaler: (mode) => deps.node().setAutoscaler(mode),
     oomKill: (namespace, pod, container) => deps.node().oomKill(namespace, pod, container),
     evict: (namespace, pod, message) => deps.node().evict(namespace, pod, message),
     restartApiServer: () => deps.restart(),
@@ -154,6 +157,12 @@ export function createFaults(deps: {
           return faults.stopScheduling();
         case 'resumeScheduling':
           return faults.resumeScheduling();
+        case 'autoscaler': {
+          const mode = String(body.mode ?? 'off');
+          if (mode !== 'off' && mode !== 'scale-up' && mode !== 'no-scale-up')
+            throw new Error(`autoscaler mode must be off, scale-up or no-scale-up, not ${JSON.stringify(mode)}`);
+          return faults.autoscaler(mode);
+        }
         case 'oomKill':
           return faults.oomKill(String(body.namespace ?? 'default'), String(body.pod ?? ''), str(body.container));
         case 'evict':

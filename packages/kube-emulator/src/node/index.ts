@@ -32,6 +32,7 @@ export function createNode(input: NodeOptions): Node {
   const logFiles = new Map<string, { file: LogFile; uid: string }>();
   const configWaiters = new Set<() => void>();
   let schedulingStopped = false;
+  let autoscaler: 'off' | 'scale-up' | 'no-scale-up' = 'off';
   let execCut: { bytes: number; remaining: number | undefined } | undefined;
   let scheduleQueued = false;
   let stopped = false;
@@ -163,6 +164,16 @@ export function createNode(input: NodeOptions): Node {
           },
         }));
         recordEvent(pod, 'Warning', 'FailedScheduling', reason);
+        if (autoscaler === 'scale-up') {
+          recordEvent(pod, 'Normal', 'TriggeredScaleUp', 'pod triggered scale-up: [{podrun-pool 1->2 (max: 3)}]');
+        } else if (autoscaler === 'no-scale-up') {
+          recordEvent(
+            pod,
+            'Normal',
+            'NotTriggerScaleUp',
+            `pod didn't trigger scale-up (it wouldn't fit if a new node is added): 1 ${reason.replace(/^0\/1 nodes are available: /, '').replace(/ preemption:.*$/, '')}`,
+          );
+        }
         continue;
       }
       pending.delete(uid);
@@ -218,6 +229,9 @@ export function createNode(input: NodeOptions): Node {
     setSchedulingStopped(value) {
       schedulingStopped = value;
       scheduleSoon();
+    },
+    setAutoscaler(mode) {
+      autoscaler = mode;
     },
     oomKill(namespace, pod, container) {
       workerOf(namespace, pod).oomKill(container);

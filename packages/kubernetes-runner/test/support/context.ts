@@ -10,6 +10,10 @@ import { ErrorCodes, PodrunError } from '@podrun/core';
 
 export interface TestContext extends RunContext {
   lines: LogLine[];
+  /** What the runner said through `logger.info`, in order. */
+  notices: string[];
+  /** Resolves once a notice containing `text` was logged. */
+  waitForNotice(text: string): Promise<void>;
   stateData: Map<string, unknown>;
   stored: Map<string, { path: string; size: number; sha256: string }>;
   /** Lines of one container's text, in order. */
@@ -46,13 +50,28 @@ export function testContext(
   const stored = new Map<string, { path: string; size: number; sha256: string }>();
   let n = 0;
   const waiters: { text: string; resolve: () => void }[] = [];
+  const notices: string[] = [];
+  const noticeWaiters: { text: string; resolve: () => void }[] = [];
   const ctx: TestContext = {
     identity,
     lines,
+    notices,
+    waitForNotice: (text) =>
+      notices.some((n) => n.includes(text))
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => noticeWaiters.push({ text, resolve })),
     stateData,
     stored,
     texts: (container = 'main') => lines.filter((l) => l.container === container).map((l) => l.text),
-    logger: { debug() {}, info() {}, warn() {}, error() {} },
+    logger: {
+      debug() {},
+      info(message: string) {
+        notices.push(message);
+        for (const w of noticeWaiters.filter((x) => message.includes(x.text))) w.resolve();
+      },
+      warn() {},
+      error() {},
+    },
     taskLogs: {
       line: (line) => {
         lines.push(line);
