@@ -32,7 +32,7 @@ const SEED_PROPERTIES = [
   'waitUntilRunning',
 ];
 /** podrun's own properties, on top of the reference's (and `type`, which both have). */
-const PODRUN_PROPERTIES = ['fileTransfer', 'imagePullGracePeriod', 'logCollector'];
+const PODRUN_PROPERTIES = ['failOnUnschedulable', 'fileTransfer', 'imagePullGracePeriod', 'logCollector'];
 const SEED_CONNECTION = [
   'apiVersion',
   'caCertData',
@@ -101,6 +101,7 @@ const everything = {
   waitUntilCompletion: 'P1DT2H',
   waitUntilRunning: 'PT2M',
   imagePullGracePeriod: 'PT1M30S',
+  failOnUnschedulable: true,
   fileTransfer: { type: 'pvc', storageClassName: 'standard', size: '5Gi', subPath: 'runs/a', helperImage: 'alpine:3' },
   logCollector: { type: 'poll', interval: 'PT3S' },
 };
@@ -157,6 +158,7 @@ describe('Kubernetes runner configuration', () => {
       waitUntilCompletion: 93_600_000,
       waitUntilRunning: 120_000,
       imagePullGracePeriod: 90_000,
+      failOnUnschedulable: true,
       logCollector: { type: 'poll', interval: 3_000 },
     });
   });
