@@ -17,6 +17,12 @@ export const LIVE_KUBECONFIG_VARIABLE = 'PODRUN_LIVE_KUBECONFIG';
  */
 export const TEST_IMAGES_VARIABLE = 'PODRUN_TEST_IMAGES';
 
+/**
+ * The Kubernetes version the embedded cluster serves as (e.g. `1.29`: exec negotiates v4, with no
+ * stdin close), so strategies are also checked against older servers. Default: the emulator's.
+ */
+export const KUBERNETES_VERSION_VARIABLE = 'PODRUN_CONFORMANCE_KUBERNETES_VERSION';
+
 /** The image archives named by {@link TEST_IMAGES_VARIABLE}. */
 export function testImageArchives(env: NodeJS.ProcessEnv = process.env): string[] {
   return (env[TEST_IMAGES_VARIABLE] ?? '').split(',').filter(Boolean);
@@ -68,7 +74,12 @@ async function startEmbedded(env: NodeJS.ProcessEnv): Promise<ConformanceCluster
   // Loaded lazily: live runs and integrators testing on a real cluster never start it.
   const { startCluster } = await import('@podrun/kube-emulator');
   const stateDir = mkdtempSync(join(tmpdir(), 'podrun-conformance-'));
-  const cluster = await startCluster({ stateDir, imageArchives: testImageArchives(env) });
+  const version = env[KUBERNETES_VERSION_VARIABLE];
+  const cluster = await startCluster({
+    stateDir,
+    imageArchives: testImageArchives(env),
+    ...(version ? { kubernetesVersion: version } : {}),
+  });
   const kube = createKubePort({
     kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
   });

@@ -17,6 +17,7 @@ export {
   LIVE_MODE_VARIABLE,
   LIVE_KUBECONFIG_VARIABLE,
   TEST_IMAGES_VARIABLE,
+  KUBERNETES_VERSION_VARIABLE,
   testImageArchives,
 } from './environment.js';
 export type { ConformanceCluster } from './environment.js';

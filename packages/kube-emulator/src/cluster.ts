@@ -47,6 +47,11 @@ export interface ClusterOptions {
    * `podrun cluster image import` or {@link EmbeddedCluster.importImage}.
    */
   imageArchives?: string[];
+  /**
+   * The Kubernetes version to serve as, `1.<minor>` (default `1.32`): `/version` says it, and
+   * before 1.30 exec negotiates at most `v4.channel.k8s.io` (no stdin close), as such servers do.
+   */
+  kubernetesVersion?: string;
   /** Extra labels of the node (matched by nodeSelector). */
   nodeLabels?: Record<string, string>;
   /** Node allocatable resources (default: this machine's CPUs and memory, 110 pods). */
@@ -68,6 +73,18 @@ export interface ClusterOptions {
   podNetwork?: boolean;
   /** Where the emulator's few log lines go (default: standard error). */
   log?: (line: string) => void;
+}
+
+function parseKubernetesVersion(text: string): { major: number; minor: number } {
+  const match = /^v?1\.(\d+)(?:\.\d+)?$/.exec(text.trim());
+  if (!match || Number(match[1]) < 20) {
+    throw new PodrunError(
+      ErrorCodes.CONFIG_INVALID,
+      `kubernetesVersion "${text}" is not a Kubernetes version the emulator can serve as; give 1.<minor> with minor 20 or more, e.g. 1.29`,
+      { component: 'kube-emulator' },
+    );
+  }
+  return { major: 1, minor: Number(match[1]) };
 }
 
 /** A running emulated cluster. */
@@ -112,6 +129,7 @@ function defaultAllocatable(): Record<string, string> {
 
 /** Starts an emulated cluster in this process. */
 export async function startCluster(options: ClusterOptions = {}): Promise<EmbeddedCluster> {
+  const version = parseKubernetesVersion(options.kubernetesVersion ?? '1.32');
   if (options.port !== undefined && (!Number.isInteger(options.port) || options.port < 0 || options.port > 65535)) {
     throw new PodrunError(
       ErrorCodes.CONFIG_INVALID,
@@ -164,6 +182,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     recordEvent,
     serverAddress: () => `127.0.0.1:${server?.port ?? 0}`,
     images: imageStore,
+    version,
   };
   const stopControllers = startControllers(ctx);
   if (network.fallbackReason !== undefined) {

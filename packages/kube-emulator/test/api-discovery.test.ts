@@ -87,3 +87,22 @@ describe('discovery', () => {
     },
   );
 });
+
+describe('serving as an older Kubernetes', () => {
+  it('says 1.29 in /version and negotiates exec v4 at most, as servers before 1.30 do', async () => {
+    const { negotiateProtocol } = await import('../src/apiserver/pod-subresources.js');
+    const old = await startCluster({ kubernetesVersion: '1.29' });
+    try {
+      expect((await rawRequest(old.kubeconfig, '/version')).json()).toMatchObject({
+        major: '1',
+        minor: '29',
+        gitVersion: 'v1.29.0+podrun',
+      });
+    } finally {
+      await old.stop();
+    }
+    expect(negotiateProtocol('v5.channel.k8s.io, v4.channel.k8s.io', 29)).toBe('v4.channel.k8s.io');
+    expect(negotiateProtocol('v5.channel.k8s.io, v4.channel.k8s.io', 30)).toBe('v5.channel.k8s.io');
+    await expect(startCluster({ kubernetesVersion: 'latest' })).rejects.toThrow(/kubernetesVersion "latest"/);
+  });
+});

@@ -1,6 +1,7 @@
 // What every handler gets: the cluster-wide services and the request being served.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ImageStore, Node, NodeOptions } from '../contracts.js';
+import type { ServedVersion } from './discovery.js';
 import type { Authorizer } from './rbac.js';
 import type { RequestInfo } from './request-info.js';
 import type { ResourceType } from './resources.js';
@@ -24,6 +25,8 @@ export interface ServerContext {
   recordEvent: NodeOptions['recordEvent'];
   /** host:port clients reach the server on (discovery). */
   serverAddress(): string;
+  /** The Kubernetes version served (`/version`, exec subprotocols). */
+  version: ServedVersion;
   /** The cluster's image store (the image admin endpoint imports and lists through it). */
   images: ImageStore;
 }

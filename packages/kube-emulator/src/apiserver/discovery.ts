@@ -2,12 +2,18 @@
 // application/json (client-go discovery falls back from the aggregated v2 format).
 import { apiVersionOf, resourceTypes, servedGroups } from './resources.js';
 
+/** The Kubernetes version the API server serves as (`ClusterOptions.kubernetesVersion`). */
+export interface ServedVersion {
+  major: number;
+  minor: number;
+}
+
 /** The `/version` document. */
-export function versionInfo(): Record<string, string> {
+export function versionInfo(version: ServedVersion): Record<string, string> {
   return {
-    major: '1',
-    minor: '32',
-    gitVersion: 'v1.32.0+podrun',
+    major: String(version.major),
+    minor: String(version.minor),
+    gitVersion: `v${version.major}.${version.minor}.0+podrun`,
     gitCommit: '0000000000000000000000000000000000000000',
     gitTreeState: 'clean',
     buildDate: '2024-12-11T00:00:00Z',

@@ -35,7 +35,7 @@ export function serveNonResource(
     );
   switch (path) {
     case '/version':
-      writeJson(res, 200, versionInfo());
+      writeJson(res, 200, versionInfo(ctx.version));
       return;
     case '/api':
       writeJson(res, 200, apiVersions(ctx.serverAddress()));

@@ -101,13 +101,19 @@ const execProtocols = [
   'channel.k8s.io',
 ];
 
+/** The subprotocols a server of Kubernetes `1.<minor>` serves: v5 (stdin close) only from 1.30. */
+export function servedExecProtocols(minor: number): string[] {
+  return minor >= 30 ? execProtocols : execProtocols.filter((p) => p !== 'v5.channel.k8s.io');
+}
+
 /** The first client-offered subprotocol we serve (wsstream handshake), or undefined. */
-export function negotiateProtocol(header: string | undefined): string | undefined {
+export function negotiateProtocol(header: string | undefined, minor: number): string | undefined {
   const offered = (header ?? '')
     .split(',')
     .map((p) => p.trim())
     .filter((p) => p !== '');
-  return offered.find((p) => execProtocols.includes(p));
+  const served = servedExecProtocols(minor);
+  return offered.find((p) => served.includes(p));
 }
 
 /** pods/exec (GET with a WebSocket upgrade); `upgrade` is set when the request is an upgrade. */
@@ -141,9 +147,11 @@ export function podExec(
     throw badRequest('Upgrade request required');
   }
   const offered = scope.req.headers['sec-websocket-protocol'];
-  const protocol = offered ? negotiateProtocol(offered) : 'channel.k8s.io';
+  const protocol = offered ? negotiateProtocol(offered, ctx.version.minor) : 'channel.k8s.io';
   if (!protocol) {
-    throw badRequest(`unable to upgrade: no supported subprotocol offered (supported: ${execProtocols.join(', ')})`);
+    throw badRequest(
+      `unable to upgrade: no supported subprotocol offered (supported: ${servedExecProtocols(ctx.version.minor).join(', ')})`,
+    );
   }
   const problem = ctx.node.checkContainer(scope.info.namespace, name, container, 'exec');
   if (problem) throw badRequest(problem);

@@ -85,7 +85,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const wss = new WebSocketServer({
     noServer: true,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => negotiateProtocol([...protocols].join(',')) ?? false,
+    handleProtocols: (protocols) => negotiateProtocol([...protocols].join(','), ctx.version.minor) ?? false,
   });
 
   const handle = async (
