@@ -154,7 +154,8 @@ export class DownloadSession {
 
   #select(selection: PodFile[]): void {
     this.outcome.selection = selection;
-    this.stdin.end(Buffer.concat(selection.flatMap((f) => [Buffer.from('./'), f.raw, Buffer.from([0])])));
+    const paths = Buffer.concat(selection.flatMap((f) => [Buffer.from('./'), f.raw, Buffer.from([0])]));
+    this.stdin.end(Buffer.concat([Buffer.from(`${paths.length}\n`), paths]));
     if (selection.length === 0) this.#phase = 'done';
   }
 

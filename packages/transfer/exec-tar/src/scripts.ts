@@ -1,7 +1,7 @@
 // Every shell script exec-tar runs in the pod. They must work with BusyBox sh/tar/find/xargs/
 // sha256sum (what real clusters run) and with GNU tools (what the embedded cluster runs), so they
 // use only POSIX sh plus flags both implement: tar -c -x -f -h, find -type -exec {} +, xargs -0 -r,
-// readlink -f, sha256sum reading stdin, wc -c. User data (file names) never appears in a script:
+// readlink -f, sha256sum reading stdin, wc -c, head -c, read -r. User data (file names) never appears in a script:
 // it travels through stdin (NUL-separated) or as argv, and every expansion is quoted.
 
 /** Exit codes of the scripts, mapped to messages by the transfer. */
@@ -43,11 +43,13 @@ while [ ! -f "$1/ended" ]; do sleep 0.5; done`;
  * directory, then podrun's control files: a NUL-separated list and the expected manifest),
  * computes the manifest of what landed, prints it, and writes the ready marker only when it
  * matches. Re-running it is safe: extraction overwrites; once the marker exists it changes
- * nothing (the main container may already read the files). argv: root controlDirName.
+ * nothing (the main container may already read the files). Exactly `length` bytes are read
+ * (BusyBox tar drains stdin to its end, and exec before v5 cannot close it). argv: root
+ * controlDirName length.
  */
 export const UPLOAD_SCRIPT = `[ -f "$1/ready" ] && exit ${ScriptExit.ALREADY_STAGED}
 cd "$1" || exit ${ScriptExit.NO_DIRECTORY}
-tar -xf - || exit ${ScriptExit.TAR_FAILED}
+head -c "$3" | tar -xf - || exit ${ScriptExit.TAR_FAILED}
 c="$2"
 ${MANIFEST_OF_STDIN} < "$c/list" > "$c/actual" || exit ${ScriptExit.HASH_FAILED}
 cat "$c/actual"
@@ -58,7 +60,8 @@ cmp -s "$c/actual" "$c/expected" || exit ${ScriptExit.MANIFEST_MISMATCH}
  * Download, run in `out-files`. With `list`, first prints the working directory's physical path
  * (`W<path>\\0`), its regular files (`F<path>\\0`), its symbolic links with what they resolve to
  * (`L<path>\\0` then `f<target>\\0` for a regular file or `o<target>\\0` otherwise) and `E\\0`.
- * Then reads the selection (NUL-separated paths) from stdin, prints `<size> <sha256>` per
+ * Then reads the selection from stdin (its byte length on a line, then NUL-separated paths: exec
+ * before v5 cannot close stdin, so the length ends it), prints `<size> <sha256>` per
  * selected file and a tar of exactly those files (links dereferenced; xargs may split it into
  * several archives back to back). argv: workingDir selectionFile list|nolist.
  */
@@ -71,7 +74,7 @@ if [ "$3" = list ]; then
   find . -type l -exec sh -c 'for l do if [ -f "$l" ]; then k=f; else k=o; fi; printf "L%s\\0%s%s\\0" "$l" "$k" "$(readlink -f "$l")"; done' sh {} + || exit ${ScriptExit.LIST_FAILED}
   printf 'E\\0'
 fi
-mkdir -p "\${s%/*}" && cat > "$s" || exit ${ScriptExit.CONTROL_FAILED}
+read -r n && mkdir -p "\${s%/*}" && head -c "$n" > "$s" || exit ${ScriptExit.CONTROL_FAILED}
 if [ -s "$s" ]; then
   ${MANIFEST_OF_STDIN} < "$s" || { rm -f "$s"; exit ${ScriptExit.HASH_FAILED}; }
   xargs -0 -r tar -chf - < "$s" || { rm -f "$s"; exit ${ScriptExit.TAR_FAILED}; }

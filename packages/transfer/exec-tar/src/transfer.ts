@@ -40,7 +40,7 @@ export interface ExecTarTransferOptions {
 /**
  * The reference's file transfer, made reliable: an emptyDir `kestra-files` at the paths' root,
  * an init container `init-files` that waits for the inputs, a sidecar `out-files` that keeps the
- * pod up until the outputs are read. Inputs go in as one streamed tar over exec stdin (v5 close),
+ * pod up until the outputs are read. Inputs go in as one streamed tar of announced length over exec stdin (no stdin close needed, so exec v4 works),
  * verified in the pod against a size/sha256 manifest before the ready marker is written; outputs
  * are selected in the pod, streamed out as a tar of exactly those files and verified against the
  * pod's manifest. Both directions retry a dropped stream. A task without files gets nothing.

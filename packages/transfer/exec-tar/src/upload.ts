@@ -142,7 +142,7 @@ async function uploadOnce(
 ): Promise<{ bytes: number }> {
   const total = archive.files.reduce((sum, f) => sum + f.entry.size, 0);
   let sent = 0;
-  const { stream, manifest } = uploadArchiveStream(archive, (n) => {
+  const { stream, manifest, length } = uploadArchiveStream(archive, (n) => {
     sent += n;
     ctx.onProgress?.({ phase: 'upload', bytes: sent, totalBytes: total });
   });
@@ -161,7 +161,7 @@ async function uploadOnce(
         ctx.namespace,
         ctx.podName,
         INIT_CONTAINER,
-        ['sh', '-c', UPLOAD_SCRIPT, 'podrun-upload', ctx.paths.root, archive.controlDir],
+        ['sh', '-c', UPLOAD_SCRIPT, 'podrun-upload', ctx.paths.root, archive.controlDir, String(length)],
         { stdin: stream, stdout, stderr },
         controller.signal,
       )

@@ -27,7 +27,7 @@ const selector = { namespace: 'default', labelSelector: `${MANAGED_BY_LABEL}=pod
 const transfer = createExecTarTransfer({ retryDelayMs: 50 });
 let n = 0;
 
-async function podWithFiles(commands: string[]): Promise<TransferContext> {
+async function podWithFiles(commands: string[], port: PodrunKubePort = kube): Promise<TransferContext> {
   const id = { ...identity, taskRunId: `run-${++n}-${Date.now().toString(36)}` };
   const paths = defaultPodPaths(id);
   const contribution = transfer.contribute({ hasInputs: true, hasOutputs: true, paths, identity: id });
@@ -39,9 +39,9 @@ async function podWithFiles(commands: string[]): Promise<TransferContext> {
     contribution,
     transferName: transfer.name,
   });
-  const pod = await kube.createPod('default', spec);
+  const pod = await port.createPod('default', spec);
   return {
-    kube,
+    kube: port,
     namespace: 'default',
     podName: pod.metadata!.name!,
     paths,
@@ -52,7 +52,7 @@ async function podWithFiles(commands: string[]): Promise<TransferContext> {
 }
 
 const mainDone = (ctx: TransferContext) =>
-  kube.waitForPod(selector, ctx.podName, (p) =>
+  ctx.kube.waitForPod(selector, ctx.podName, (p) =>
     Boolean(p.status?.containerStatuses?.find((s) => s.name === 'main')?.state?.terminated),
   );
 
@@ -118,5 +118,32 @@ describe('exec-tar on the embedded cluster', () => {
     expect(sink.files.get('out.txt')!.content.toString()).toBe('hello');
     await transfer.release(ctx);
     await kube.deletePod('default', ctx.podName, { gracePeriodSeconds: 0 });
+  });
+});
+
+// Before 1.30 exec speaks v4.channel.k8s.io at most, which cannot close stdin: BusyBox tar and
+// `cat` would wait for an end that never comes. The scripts read exactly the announced bytes.
+describe('exec-tar on a Kubernetes 1.29 server (exec v4, no stdin close)', () => {
+  let old: EmbeddedCluster;
+  let port: PodrunKubePort;
+  beforeAll(async () => {
+    old = await startCluster({ imageArchives: testImageArchives(), kubernetesVersion: '1.29.4' });
+    port = createKubePort({ kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: old.kubeconfigPath }) });
+  });
+  afterAll(async () => {
+    await port?.close();
+    await old?.stop();
+  });
+
+  it('uploads, downloads and releases within the run', async () => {
+    const ctx = await podWithFiles(['cp "$WORKING_DIR/in.txt" "$OUTPUT_DIR/out.txt"'], port);
+    const signal = AbortSignal.timeout(60_000);
+    const up = await transfer.uploadInputs(ctx, { entries: [entry('in.txt', 'over v4')] }, signal);
+    expect(up.verified).toBe(true);
+    await mainDone(ctx);
+    const sink = new MemorySink();
+    await transfer.downloadOutputs(ctx, { globs: [], outputDir: true, syncWorkingDirectory: false }, sink, signal);
+    expect(sink.files.get('out.txt')!.content.toString()).toBe('over v4');
+    await transfer.release(ctx);
   });
 });

@@ -26,6 +26,7 @@ const APPLETS = [
   'cmp',
   'printf',
   'cat',
+  'head',
   'mkdir',
   'chmod',
   'rm',
@@ -92,7 +93,8 @@ export function localPort(options: { path?: string } = {}): KubePort & { faults:
         reject(signal.reason);
       });
       child.stdin.on('error', () => {});
-      if (io.stdin) io.stdin.pipe(child.stdin);
+      // As exec before v5.channel.k8s.io: the end of stdin never reaches the command.
+      if (io.stdin) io.stdin.pipe(child.stdin, { end: false });
       else child.stdin.end();
       child.stdout.on('data', (chunk: Buffer) => {
         if (dropped) return;
