@@ -13,6 +13,8 @@ export interface EmbeddedOptions {
   podNetwork?: boolean;
   /** Image archives to import at start (ClusterOptions.imageArchives). */
   imageArchives?: string[];
+  /** The Kubernetes version to serve as (ClusterOptions.kubernetesVersion). */
+  kubernetesVersion?: string;
 }
 
 /** Starts @podrun/kube-emulator in this process. */
@@ -23,6 +25,7 @@ export async function startEmbeddedCluster(options: EmbeddedOptions): Promise<Em
     ...(options.stateDir ? { stateDir: options.stateDir } : {}),
     ...(options.podNetwork === false ? { podNetwork: false } : {}),
     ...(options.imageArchives ? { imageArchives: options.imageArchives } : {}),
+    ...(options.kubernetesVersion ? { kubernetesVersion: options.kubernetesVersion } : {}),
   });
   if (options.kubeconfigOut) await writeFile(options.kubeconfigOut, cluster.kubeconfig, { mode: 0o600 });
   return cluster;

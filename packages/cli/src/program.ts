@@ -88,6 +88,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .option('--kubeconfig-out <file>', 'where to write the kubeconfig')
     .option('--state-dir <dir>', 'cluster state directory (default .podrun/cluster)')
     .option('--no-pod-network', 'pods share the host network instead of each getting a namespace and IP')
+    .option('--kubernetes-version <version>', 'serve as this Kubernetes version, e.g. 1.29 (exec v4 before 1.30)')
     .option('--image <archive>', 'import an image archive at start (repeatable)', (v, all: string[]) => [...all, v], [])
     .action(async (flags) => setCode(await clusterStartCommand(flags, io)));
 

@@ -280,6 +280,55 @@ tasks:
     expect((await started.done).code).toBe(0);
   });
 
+  it('`podrun cluster start --kubernetes-version 1.29` serves as 1.29: doctor sees exec v4, and a transfer works', async () => {
+    const out = join(dir, 'k129.kubeconfig');
+    const images = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+    const started = startCli(
+      [
+        'cluster',
+        'start',
+        '--kubernetes-version',
+        '1.29',
+        '--kubeconfig-out',
+        out,
+        '--state-dir',
+        join(dir, 'k129'),
+        ...images.flatMap((image) => ['--image', image]),
+      ],
+      { cwd: dir, env: noKube() },
+    );
+    await started.waitFor('stop with Ctrl-C');
+    const doctor = await runCli(['doctor', '--kubeconfig', out], { cwd: dir, env: noKube() });
+    expect(doctor.stdout).toContain('server:      v1.29.');
+    expect(doctor.stdout).toContain('exec:        v4.channel.k8s.io expected from Kubernetes 1.29: ok');
+    await writeFile(
+      join(dir, 'v4.yml'),
+      `id: v4
+namespace: company.team
+inputs: [{id: file, type: FILE}]
+tasks:
+  - id: copy
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    taskRunner: {type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes}
+    inputFiles: {data.txt: "{{ inputs.file }}"}
+    outputFiles: [out.txt]
+    commands: ['cp data.txt out.txt']
+`,
+    );
+    const run = await runCli(
+      ['run', 'v4.yml', '--kubeconfig', out, '-i', `file=@${join(examples, 'data.txt')}`, '--json'],
+      { cwd: dir, env: noKube() },
+    );
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('out.txt');
+    started.child.kill('SIGINT');
+    expect((await started.done).code).toBe(0);
+    const bad = await runCli(['cluster', 'start', '--kubernetes-version', '2.0'], { cwd: dir, env: noKube() });
+    expect(bad.code).not.toBe(0);
+    expect(bad.stderr).toContain('"2.0" is not a Kubernetes version');
+  });
+
   it('switches strategies by configuration: pvc transfer and poll logs', async () => {
     await writeFile(
       join(dir, 'pvc.yml'),

@@ -6,14 +6,16 @@ import { ConfigError } from '@podrun/core';
 import { startCluster } from './cluster.js';
 
 const usage = `Usage: podrun-kube-emulator start [--port N] [--kubeconfig-out FILE] [--state-dir DIR] [--plain-http]
-                             [--no-pod-network]
+                             [--no-pod-network] [--kubernetes-version 1.N] [--image ARCHIVE]...
 
 Starts an emulated Kubernetes cluster on 127.0.0.1 and keeps it running until interrupted.
   --port N               listen on this port (default: a random free port)
   --kubeconfig-out FILE  also write the admin kubeconfig to FILE
   --state-dir DIR        keep pods, volumes and logs in DIR (default: a temp dir removed on exit)
   --plain-http           serve plain HTTP instead of HTTPS (the kubeconfig then uses a token)
-  --no-pod-network       pods share the host network (no network namespace and IP per pod)`;
+  --no-pod-network       pods share the host network (no network namespace and IP per pod)
+  --kubernetes-version V serve as Kubernetes V, e.g. 1.29 (before 1.30 exec negotiates v4 at most)
+  --image ARCHIVE        import an OCI or docker save archive at start (repeatable)`;
 
 /**
  * Runs the command line. Resolves when the cluster has stopped after a signal; rejects with a
@@ -32,6 +34,8 @@ export async function runCli(
       'state-dir': { type: 'string' },
       'plain-http': { type: 'boolean' },
       'no-pod-network': { type: 'boolean' },
+      'kubernetes-version': { type: 'string' },
+      image: { type: 'string', multiple: true },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -60,6 +64,8 @@ export async function runCli(
     ...(values['state-dir'] ? { stateDir: resolve(values['state-dir']) } : {}),
     ...(values['plain-http'] ? { plainHttp: true } : {}),
     ...(values['no-pod-network'] ? { podNetwork: false } : {}),
+    ...(values['kubernetes-version'] ? { kubernetesVersion: values['kubernetes-version'] } : {}),
+    ...(values.image?.length ? { imageArchives: values.image.map((archive) => resolve(archive)) } : {}),
   });
   let kubeconfigPath = cluster.kubeconfigPath;
   if (values['kubeconfig-out']) {

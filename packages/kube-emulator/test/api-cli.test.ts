@@ -15,7 +15,16 @@ describe('podrun-kube-emulator start', () => {
       const lines: string[] = [];
       let announced!: () => void;
       const ready = new Promise<void>((resolve) => (announced = resolve));
-      const running = runCli(['start', '--kubeconfig-out', out, '--state-dir', join(dir, 'state')], (line) => {
+      const argv = [
+        'start',
+        '--kubeconfig-out',
+        out,
+        '--state-dir',
+        join(dir, 'state'),
+        '--kubernetes-version',
+        '1.29',
+      ];
+      const running = runCli(argv, (line) => {
         lines.push(line);
         if (lines.length === 2) announced();
       });
@@ -23,7 +32,9 @@ describe('podrun-kube-emulator start', () => {
       expect(lines[0]).toBe(`kubeconfig: ${out}`);
       expect(lines[1]).toContain(`KUBECONFIG=${out} kubectl get pods`);
       const kubeconfig = readFileSync(out, 'utf8');
-      expect((await rawRequest(kubeconfig, '/version')).status).toBe(200);
+      const version = await rawRequest(kubeconfig, '/version');
+      expect(version.status).toBe(200);
+      expect(version.json()).toMatchObject({ major: '1', minor: '29' });
       if (kubectlPath)
         expect((await kubectl(out, ['get', 'ns', 'default', '-o', 'name'])).stdout.trim()).toBe('namespace/default');
       process.emit('SIGINT');

@@ -12,6 +12,8 @@ export interface ClusterStartFlags {
   podNetwork?: boolean;
   /** `--image` archives imported at start. */
   image?: string[];
+  /** `--kubernetes-version`: the version to serve as. */
+  kubernetesVersion?: string;
 }
 
 /** Says where pods live on the network, so that servers for them listen at the right address. */
@@ -29,6 +31,7 @@ export async function clusterStartCommand(flags: ClusterStartFlags, io: CliIo): 
     stateDir: resolve(io.cwd, flags.stateDir ?? '.podrun/cluster'),
     ...(flags.podNetwork === false ? { podNetwork: false } : {}),
     ...(flags.image?.length ? { imageArchives: flags.image.map((archive) => resolve(io.cwd, archive)) } : {}),
+    ...(flags.kubernetesVersion ? { kubernetesVersion: flags.kubernetesVersion } : {}),
   });
   const kubeconfig = flags.kubeconfigOut ? resolve(io.cwd, flags.kubeconfigOut) : cluster.kubeconfigPath;
   io.stdout.write(

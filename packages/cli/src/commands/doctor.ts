@@ -53,14 +53,9 @@ export async function doctorCommand(flows: string[], flags: DoctorFlags, io: Cli
     }
     const minor = Number.parseInt(version.minor, 10);
     if (needs.exec) {
-      if (Number(version.major) > 1 || minor >= 30)
-        out(`exec:        v5.channel.k8s.io (stdin close) expected from Kubernetes 1.30+: ok`);
-      else {
-        out(
-          `exec:        WARNING - Kubernetes ${version.major}.${version.minor} predates v5.channel.k8s.io; file transfers over exec need it: use fileTransfer object-storage (or pvc with hostPath)`,
-        );
-        problems += 1;
-      }
+      // Transfers announce their lengths, so they need no stdin close: v4 is as good as v5.
+      const protocol = Number(version.major) > 1 || minor >= 30 ? 'v5.channel.k8s.io' : 'v4.channel.k8s.io';
+      out(`exec:        ${protocol} expected from Kubernetes ${version.major}.${version.minor}: ok`);
     }
     out(`namespace:   ${namespace}; file transfer: ${needs.transfers.join(', ')}`);
     for (const p of requiredPermissions(needs)) {
