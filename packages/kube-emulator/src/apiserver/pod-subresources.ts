@@ -59,6 +59,9 @@ export function podLog(ctx: ServerContext, scope: RequestScope, name: string): v
         `parsing time "${sinceTimeText}" as "2006-01-02T15:04:05Z07:00": cannot parse "${sinceTimeText}" as "2006"`,
       );
     }
+    // kube-apiserver passes sinceTime on to the kubelet formatted as RFC3339, without the
+    // fraction: the kubelet filters from the start of that second.
+    sinceTime = new Date(Math.floor(sinceTime.getTime() / 1000) * 1000);
   }
   const errors: FieldError[] = [];
   if (tailLines !== undefined && tailLines < 0)

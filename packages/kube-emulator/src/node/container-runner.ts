@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject, NodeOptions, StoredImage } from '../contracts.js';
+import type { KubeObject, LogClockSettings, NodeOptions, StoredImage } from '../contracts.js';
 import { kubeTime } from './clock.js';
 import { resolveEnv } from './env.js';
 import type { ContainerEnvSpec } from './env.js';
@@ -67,6 +67,7 @@ export interface RunningInstance {
 export interface PodRuntime {
   readonly pod: KubeObject;
   readonly options: NodeOptions;
+  readonly logClock: LogClockSettings;
   readonly podDir: string;
   /** Aborted when the pod stops running containers (deletion, deadline, eviction, terminal). */
   readonly signal: AbortSignal;
@@ -366,7 +367,7 @@ async function startAndWait(
     ...('stored' in pulled ? { rootfs: pulled.stored.rootfs } : {}),
     ...(memory !== undefined ? { memoryLimitBytes: memory } : {}),
   });
-  const writer = createLogWriter(join(logDir, `${status.restartCount}.log`));
+  const writer = createLogWriter(join(logDir, `${status.restartCount}.log`), rt.logClock);
   writer.attach(sandbox.stdout, 'stdout');
   writer.attach(sandbox.stderr, 'stderr');
   rt.registerLog(containerID, writer.file);

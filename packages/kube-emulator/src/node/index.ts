@@ -5,7 +5,16 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, PodrunError } from '@podrun/core';
-import type { ExecRequest, KubeObject, LogRequest, Node, NodeFaults, NodeOptions, StoreEvent } from '../contracts.js';
+import type {
+  ExecRequest,
+  KubeObject,
+  LogClockSettings,
+  LogRequest,
+  Node,
+  NodeFaults,
+  NodeOptions,
+  StoreEvent,
+} from '../contracts.js';
 import { dateNanos, kubeTime, nowNanos } from './clock.js';
 import { execTarget, logTarget } from './check.js';
 import { finishWithStatus, runExec } from './exec.js';
@@ -38,8 +47,10 @@ export function createNode(input: NodeOptions): Node {
   let stopped = false;
   let template: Promise<{ template: string } | { problem: string }> | undefined;
 
+  const logClock: LogClockSettings = { granularityMs: 0, stderrLagMs: 0 };
   const host: WorkerHost = {
     options,
+    logClock,
     sandbox() {
       template ??= (async () => {
         const problem = sandboxUnsupportedReason(options.stateDir);
@@ -241,6 +252,9 @@ export function createNode(input: NodeOptions): Node {
     },
     cutExecAfterBytes(bytes, count) {
       execCut = bytes === undefined ? undefined : { bytes, remaining: count };
+    },
+    setLogClock(settings) {
+      Object.assign(logClock, settings);
     },
   };
 
