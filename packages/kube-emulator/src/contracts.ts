@@ -190,12 +190,14 @@ export interface Node {
    * closes with code 1000.
    */
   serveExec(request: ExecRequest, socket: WebSocket): void;
+  /** Runs an attach session (`request.command` is empty) the same way, ending when the container's output does. */
+  serveAttach(request: ExecRequest, socket: WebSocket): void;
   /** Checks that exec/log into this pod/container is possible now; returns a 400 message if not. */
   checkContainer(
     namespace: string,
     pod: string,
     container: string,
-    purpose: 'exec' | 'log' | 'log-previous',
+    purpose: 'exec' | 'attach' | 'log' | 'log-previous',
   ): string | undefined;
   readonly faults: NodeFaults;
   /** Kills every process and releases sandboxes. */

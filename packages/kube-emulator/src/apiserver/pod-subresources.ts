@@ -119,13 +119,17 @@ export function negotiateProtocol(header: string | undefined, minor: number): st
   return offered.find((p) => served.includes(p));
 }
 
-/** pods/exec (GET with a WebSocket upgrade); `upgrade` is set when the request is an upgrade. */
+/**
+ * pods/exec and pods/attach (GET with a WebSocket upgrade); `upgrade` is set when the request is an
+ * upgrade. Attach takes no command and joins the container's own stdin/stdout/stderr.
+ */
 export function podExec(
   ctx: ServerContext,
   scope: RequestScope,
   name: string,
   upgrade: { socket: Duplex; head: Buffer; wss: WebSocketServer } | undefined,
   onUpgraded: () => void,
+  kind: 'exec' | 'attach' = 'exec',
 ): void {
   const params = scope.url.searchParams;
   const stdin = flag(params, 'stdin');
@@ -135,8 +139,10 @@ export function podExec(
   const stderr = flag(params, 'stderr') && !tty;
   if (!stdin && !stdout && !flag(params, 'stderr'))
     throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
-  const command = params.getAll('command');
-  if (command.length === 0) throw badRequest('you must specify at least one command for the container');
+  const command = kind === 'exec' ? params.getAll('command') : [];
+  if (kind === 'exec' && command.length === 0)
+    throw badRequest('you must specify at least one command for the container');
+  if (kind === 'attach' && tty) throw badRequest('attach with a TTY is not supported by the podrun kube-emulator');
 
   if (ctx.execRequiresCreate) {
     const attrs = { ...scope.info, verb: 'create', user: scope.user };
@@ -156,7 +162,7 @@ export function podExec(
       `unable to upgrade: no supported subprotocol offered (supported: ${servedExecProtocols(ctx.version.minor).join(', ')})`,
     );
   }
-  const problem = ctx.node.checkContainer(scope.info.namespace, name, container, 'exec');
+  const problem = ctx.node.checkContainer(scope.info.namespace, name, container, kind);
   if (problem) throw badRequest(problem);
 
   const request: ExecRequest = {
@@ -172,6 +178,7 @@ export function podExec(
   };
   onUpgraded();
   upgrade.wss.handleUpgrade(scope.req, upgrade.socket, upgrade.head, (ws) => {
-    ctx.node.serveExec(request, ws);
+    if (kind === 'exec') ctx.node.serveExec(request, ws);
+    else ctx.node.serveAttach(request, ws);
   });
 }

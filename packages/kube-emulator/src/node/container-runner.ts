@@ -40,6 +40,10 @@ export interface ContainerSpec extends ContainerEnvSpec {
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   terminationMessagePath?: string;
   terminationMessagePolicy?: string;
+  /** Keep a stdin open for attach; `stdinOnce` closes it after the first attach session. */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
   securityContext?: {
     runAsUser?: number;
     runAsGroup?: number;
@@ -61,6 +65,8 @@ export interface RunningInstance {
   readonly identity: ContainerIdentity;
   /** Set by the OOM fault before it kills, so the exit is reported as OOMKilled. */
   oomRequested: boolean;
+  /** `stdinOnce`: the container's stdin closes when the first attach session's stdin does. */
+  readonly stdinOnce: boolean;
 }
 
 /** What the pod worker offers each of its containers. */
@@ -366,6 +372,7 @@ async function startAndWait(
     identity: prepared.identity,
     ...('stored' in pulled ? { rootfs: pulled.stored.rootfs } : {}),
     ...(memory !== undefined ? { memoryLimitBytes: memory } : {}),
+    ...(spec.stdin ? { stdin: true } : {}),
   });
   const writer = createLogWriter(join(logDir, `${status.restartCount}.log`), rt.logClock);
   writer.attach(sandbox.stdout, 'stdout');
@@ -380,6 +387,7 @@ async function startAndWait(
     workingDir: prepared.workingDir,
     identity: prepared.identity,
     oomRequested: false,
+    stdinOnce: spec.stdinOnce === true,
   };
   rt.setRunning(spec.name, instance);
   if (rt.signal.aborted) sandbox.signal('SIGKILL');
