@@ -4,11 +4,17 @@
 // makes one final read once the container has ended.
 import type { LogCollector, LogCursor, LogSink, LogTarget } from '@podrun/core';
 
-/** Sortable form of an RFC3339 timestamp: fraction padded to nine digits. */
-const sortKey = (ts: string): string =>
-  ts.replace(/(?:\.(\d+))?Z$/, (_m, f: string | undefined) => `.${(f ?? '').padEnd(9, '0')}Z`);
+/** The whole second of an RFC3339 UTC timestamp, as `sinceTime` reaches the kubelet, minus `back` seconds. */
+const secondOf = (ts: string, back = 0): string =>
+  new Date(Date.parse(ts.replace(/\.\d+Z$/, 'Z')) - back * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
 
-/** Reads one stream to its end, delivering the lines that come after `cursor`. */
+/**
+ * Reads one stream to its end, delivering the lines that come after `cursor`. The cursor is a
+ * position: a read from `since` returns, first, the `linesSince` lines already delivered (stamps
+ * of stdout and stderr can be equal or out of order, so comparing stamps would lose lines).
+ * `since` stays where the first line was: simple, but every reconnect re-reads the whole log; the
+ * built-in collector (@podrun/logs-follow) moves it forward.
+ */
 async function readStream(
   target: LogTarget,
   sink: LogSink,
@@ -20,26 +26,27 @@ async function readStream(
   const stream = await target.kube.podLogs(
     target.namespace,
     target.podName,
-    // sinceTime is honoured to the second by some servers: ask from the cursor's second and skip.
-    {
-      container: target.container,
-      timestamps: true,
-      follow,
-      ...(cursor && { sinceTime: cursor.timestamp.replace(/\.\d+Z$/, 'Z') }),
-    },
+    { container: target.container, timestamps: true, follow, ...(cursor?.since && { sinceTime: cursor.since }) },
     signal,
   );
-  let skip = cursor ? cursor.linesAtTimestamp : 0;
+  let skip = cursor?.linesSince ?? 0;
   let pending = Buffer.alloc(0);
   const deliver = async (raw: Buffer) => {
     const text = raw.toString('utf8'); // whole lines only, so a split UTF-8 character is never decoded in halves
     const space = text.indexOf(' ');
     const timestamp = text.slice(0, space);
-    const order = cursor ? sortKey(timestamp).localeCompare(sortKey(cursor.timestamp)) : 1;
-    if (order < 0 || (order === 0 && skip-- > 0)) return; // already delivered before
+    if (skip > 0) return void skip--; // already delivered before
     await sink.line({ container: target.container, timestamp, text: text.slice(space + 1) });
-    cursor = { timestamp, linesAtTimestamp: order === 0 ? cursor!.linesAtTimestamp + 1 : 1 };
-    skip = 0;
+    // A second of slack: a stderr line written later may be stamped a little earlier.
+    const since = cursor?.since ?? secondOf(timestamp, 1);
+    const counted = secondOf(timestamp) >= since; // a read from `since` returns only these
+    const same = cursor?.timestamp === timestamp;
+    cursor = {
+      timestamp,
+      linesAtTimestamp: same ? cursor!.linesAtTimestamp + 1 : 1,
+      since,
+      linesSince: (cursor?.linesSince ?? 0) + (counted ? 1 : 0),
+    };
     onCursor?.(cursor);
   };
   try {

@@ -80,6 +80,9 @@ async function startEmbedded(env: NodeJS.ProcessEnv): Promise<ConformanceCluster
     imageArchives: testImageArchives(env),
     ...(version ? { kubernetesVersion: version } : {}),
   });
+  // As harsh as a busy node: stderr stamped before it is written and a coarse clock, so log
+  // collectors meet equal and out-of-order stamps across stdout and stderr.
+  cluster.faults.logClock({ granularityMs: 100, stderrLagMs: 500 });
   const kube = createKubePort({
     kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
   });

@@ -124,12 +124,21 @@ export interface FileTransfer {
   release(ctx: TransferContext): Promise<void>;
 }
 
-/** A log position for one container: resume after `timestamp`, skipping `linesAtTimestamp` lines at it. */
+/**
+ * A log position for one container. A read resumes from `since` and skips the `linesSince` lines
+ * it repeats (position, not stamp order: stdout and stderr are stamped independently, so stamps
+ * can be equal or out of order). Cursors without `since` (written by older podrun versions) resume
+ * after `timestamp`, skipping `linesAtTimestamp` lines at it.
+ */
 export interface LogCursor {
   /** RFC3339Nano timestamp of the last delivered line, as the server sent it. */
   timestamp: string;
-  /** How many lines with exactly that timestamp were already delivered. */
+  /** How many lines with exactly that timestamp were delivered in a row. */
   linesAtTimestamp: number;
+  /** `sinceTime` of the next read (RFC3339, whole seconds, a little before `timestamp`). */
+  since?: string;
+  /** How many delivered lines a read from `since` returns first. */
+  linesSince?: number;
 }
 
 /** The container whose logs are collected, with its live lifecycle. */

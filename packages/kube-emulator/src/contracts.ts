@@ -144,6 +144,18 @@ export interface ExecRequest {
   protocol: string;
 }
 
+/**
+ * How container log lines are stamped. Like a CRI runtime, each stream is stamped on its own when
+ * its output is read (every line of one read shares the stamp), so stamps of stdout and stderr
+ * interleave freely; these settings make that harsher, as busy or coarse-clocked nodes do.
+ */
+export interface LogClockSettings {
+  /** Stamps are rounded down to this many milliseconds (0: nanoseconds), so many lines share one. */
+  granularityMs: number;
+  /** stderr lines are stamped this long before they are written, so they land out of order. */
+  stderrLagMs: number;
+}
+
 /** Faults the node can inject (the API server exposes them through the fault API). */
 export interface NodeFaults {
   /** Pods stay Pending (PodScheduled=False Unschedulable) until resumed. */
@@ -160,6 +172,8 @@ export interface NodeFaults {
   evict(namespace: string, pod: string, message?: string): void;
   /** Cuts each exec WebSocket after it has sent this many bytes of stdout (undefined: off). */
   cutExecAfterBytes(bytes: number | undefined, count?: number): void;
+  /** Changes how log lines are stamped from now on (see {@link LogClockSettings}). */
+  setLogClock(settings: Partial<LogClockSettings>): void;
 }
 
 /**
@@ -176,12 +190,14 @@ export interface Node {
    * closes with code 1000.
    */
   serveExec(request: ExecRequest, socket: WebSocket): void;
+  /** Runs an attach session (`request.command` is empty) the same way, ending when the container's output does. */
+  serveAttach(request: ExecRequest, socket: WebSocket): void;
   /** Checks that exec/log into this pod/container is possible now; returns a 400 message if not. */
   checkContainer(
     namespace: string,
     pod: string,
     container: string,
-    purpose: 'exec' | 'log' | 'log-previous',
+    purpose: 'exec' | 'attach' | 'log' | 'log-previous',
   ): string | undefined;
   readonly faults: NodeFaults;
   /** Kills every process and releases sandboxes. */

@@ -22,6 +22,7 @@ export type {
   LogRequest,
   ExecRequest,
   NodeFaults,
+  LogClockSettings,
   Node,
   NodeOptions,
   ImageStore,

@@ -93,6 +93,45 @@ describe.skipIf(!kubectlPath)('kubectl end to end', () => {
     expect(failed.stderr).toContain('command terminated with exit code 3');
   });
 
+  it('run -i --rm and attach: stdin reaches the container, output streams back, stdinOnce closes it', async () => {
+    const run = await kubectl(
+      kc,
+      [
+        'run',
+        'attach-run',
+        '--image=busybox',
+        '--restart=Never',
+        '--rm',
+        '-i',
+        '--',
+        'sh',
+        '-c',
+        'read x; echo "got:$x"; exit 3',
+      ],
+      { input: 'hello\n' },
+    );
+    expect(run.stdout).toContain('got:hello');
+    expect(run.stderr).not.toContain('falling back to streaming logs');
+    expect(run.code).toBe(3);
+
+    const file = join(cluster.stateDir, 'attach-me.json');
+    const pod = JSON.parse(podYaml('attach-me', 'while read l; do echo "echo:$l"; done; echo bye'));
+    Object.assign(pod.spec.containers[0], { stdin: true, stdinOnce: true });
+    writeFileSync(file, JSON.stringify(pod));
+    await kubectl(kc, ['create', '-f', file]);
+    await waitRunning('attach-me');
+    const attached = await kubectl(kc, ['attach', '-i', 'attach-me'], { input: 'a\nb\n' });
+    expect(attached.stdout).toBe('echo:a\necho:b\nbye\n');
+    expect(attached.code).toBe(0);
+    const phase = await kubectl(kc, [
+      'wait',
+      '--for=jsonpath={.status.phase}=Succeeded',
+      'pod/attach-me',
+      '--timeout=60s',
+    ]);
+    expect(phase.code).toBe(0);
+  });
+
   it('cp copies a tree with a large file into the pod and back unchanged', async () => {
     const source = join(cluster.stateDir, 'cp-src');
     mkdirSync(join(source, 'nested', 'deeper'), { recursive: true });

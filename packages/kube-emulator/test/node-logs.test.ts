@@ -43,6 +43,27 @@ describe('pods/log', () => {
     });
   });
 
+  it('stamps stdout and stderr on their own: equal and out-of-order stamps reach the file, and sinceTime filters by stamp', async () => {
+    h.node.faults.setLogClock({ granularityMs: 1000, stderrLagMs: 5000 });
+    try {
+      h.createPod('skewed', {
+        containers: [sh('main', 'printf "o1\\no2\\n"; sleep 0.3; echo e1 >&2; sleep 0.3; echo o3')],
+      });
+      await h.phase('skewed', 'Succeeded');
+    } finally {
+      h.node.faults.setLogClock({ granularityMs: 0, stderrLagMs: 0 });
+    }
+    const lines = (await h.logs('skewed', { timestamps: true })).body.trimEnd().split('\n');
+    const stamp = (text: string): string => lines.find((l) => l.endsWith(` ${text}`))!.split(' ')[0]!;
+    expect(lines.map((l) => l.split(' ')[1])).toEqual(['o1', 'o2', 'e1', 'o3']);
+    expect(stamp('o1')).toBe(stamp('o2')); // one read, one stamp
+    expect(stamp('o1')).toMatch(/\.000000000Z$/);
+    // e1 was written after o2 but is stamped earlier (the stderr lag).
+    expect(Date.parse(stamp('e1'))).toBeLessThan(Date.parse(stamp('o2')));
+    const since = (await h.logs('skewed', { sinceTime: stamp('o1').replace(/\.\d+Z$/, 'Z') })).body;
+    expect(since).toBe('o1\no2\no3\n');
+  });
+
   it('applies tailLines, limitBytes, sinceTime and sinceSeconds', async () => {
     const tail = (await h.logs('chatty', { tailLines: 2 })).body;
     expect(tail.split('\n')).toHaveLength(3);

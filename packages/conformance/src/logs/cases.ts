@@ -69,6 +69,25 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    name: 'no line is lost or repeated when streams break among interleaved stdout and stderr with equal and out-of-order stamps',
+    async run({ env, pod }) {
+      // A node stamps stdout and stderr apart (the embedded cluster of the suite stamps stderr
+      // late and on a coarse clock), so a reconnect lands among equal and out-of-order stamps.
+      env.faults.cutLogStreams(48 * 1024, 4);
+      const script = `i=1; while [ $i -le 1500 ]; do echo "o $i"; echo "e $i" >&2; [ $((i % 100)) -ne 0 ] || sleep 0.3; i=$((i+1)); done`;
+      const p = await pod('interleaved', { main: script });
+      const { sink } = await p.collect('main');
+      expect(
+        env.faults.fired.logCuts > 0 || env.faults.fired.logStreams > 3,
+        'the log was read in one unbroken stream',
+      ).toBe(true);
+      const texts = sink.texts();
+      expect(texts.filter((t) => t.startsWith('o '))).toEqual(expected('o', 1500));
+      expect(texts.filter((t) => t.startsWith('e '))).toEqual(expected('e', 1500));
+      expect(texts).toHaveLength(3000);
+    },
+  },
+  {
     name: 'UTF-8 characters split across chunks stay intact',
     async run({ env, pod }) {
       env.faults.rechunkLogs(1);

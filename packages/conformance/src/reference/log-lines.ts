@@ -47,11 +47,23 @@ export function timestampKey(timestamp: string): string {
   return m ? `${m[1]}.${(m[2] ?? '').padEnd(9, '0')}` : timestamp;
 }
 
-/** Decides which lines are new relative to a cursor, and moves the cursor as lines are taken. */
+/** The whole second of an RFC3339 UTC timestamp (as `sinceTime` reaches the kubelet), minus `back` seconds. */
+function secondOf(timestamp: string, back = 0): string {
+  const millis = Date.parse(timestamp.replace(/\.\d+Z$/, 'Z'));
+  return Number.isNaN(millis) ? timestamp : new Date(millis - back * 1000).toISOString().replace(/\.\d+Z$/, 'Z');
+}
+
+/**
+ * Decides which lines are new relative to a cursor, and moves the cursor as lines are taken. The
+ * cursor is a position, not a stamp: a read starts at `since` (a second before the newest stamp)
+ * and the first `linesSince` lines it returns were delivered before. Stamps of stdout and stderr
+ * may be equal or out of order, so comparing them would lose lines; counting cannot.
+ */
 export class CursorTracker {
   #cursor: LogCursor | undefined;
-  #seenAt = 0;
-  #seenKey = '';
+  #toSkip = 0;
+  /** Delivered lines per second, for seconds at or after `since` (rebuilt by every read). */
+  #perSecond = new Map<string, number>();
 
   constructor(cursor?: LogCursor) {
     this.#cursor = cursor && { ...cursor };
@@ -61,38 +73,45 @@ export class CursorTracker {
     return this.#cursor && { ...this.#cursor };
   }
 
-  /** Starts a new read: lines at the cursor's timestamp are counted again from zero. */
+  /** Starts a new read from {@link sinceTime}: its first lines repeat the delivered ones. */
   beginRead(): void {
-    this.#seenAt = 0;
-    this.#seenKey = '';
+    this.#toSkip = this.#cursor?.linesSince ?? 0;
+    this.#perSecond.clear();
   }
 
   /** True when the line was not delivered before; the caller then delivers it and calls `take`. */
   isNew(line: TimedLine): boolean {
-    const key = timestampKey(line.timestamp);
-    if (!this.#cursor) return true;
-    const at = timestampKey(this.#cursor.timestamp);
-    if (key < at) return false;
-    if (key > at) return true;
-    if (this.#seenKey !== key) {
-      this.#seenKey = key;
-      this.#seenAt = 0;
-    }
-    this.#seenAt++;
-    return this.#seenAt > this.#cursor.linesAtTimestamp;
+    if (this.#toSkip === 0) return true;
+    this.#toSkip--;
+    this.#count(secondOf(line.timestamp));
+    return false;
   }
 
   /** Records a delivered line. */
   take(line: TimedLine): LogCursor {
+    const second = secondOf(line.timestamp);
+    this.#count(second);
+    const newest = secondOf(line.timestamp, 1);
+    const old = this.#cursor?.since;
+    const since = old !== undefined && old > newest ? old : newest;
+    let linesSince = 0;
+    for (const [s, n] of this.#perSecond) if (s >= since) linesSince += n;
     const same = this.#cursor && timestampKey(this.#cursor.timestamp) === timestampKey(line.timestamp);
-    this.#cursor = { timestamp: line.timestamp, linesAtTimestamp: same ? this.#cursor!.linesAtTimestamp + 1 : 1 };
-    this.#seenKey = timestampKey(line.timestamp);
-    this.#seenAt = this.#cursor.linesAtTimestamp;
+    this.#cursor = {
+      timestamp: line.timestamp,
+      linesAtTimestamp: same ? this.#cursor!.linesAtTimestamp + 1 : 1,
+      since,
+      linesSince,
+    };
     return { ...this.#cursor };
   }
 
-  /** The `sinceTime` to read from: the cursor's own timestamp (lines at it are skipped by count). */
+  #count(second: string): void {
+    this.#perSecond.set(second, (this.#perSecond.get(second) ?? 0) + 1);
+  }
+
+  /** The `sinceTime` to read from. */
   sinceTime(): string | undefined {
-    return this.#cursor?.timestamp;
+    return this.#cursor?.since;
   }
 }

@@ -1,6 +1,6 @@
 // The fault API: programmatic (`cluster.faults`) and over HTTP (`POST /podrun-admin/faults/<name>`
 // with a JSON body, system:masters only).
-import type { NodeFaults } from '../contracts.js';
+import type { LogClockSettings, NodeFaults } from '../contracts.js';
 import { failure, badRequest } from './status.js';
 import type { KubeStatus } from './status.js';
 import type { ApiObjectStore } from './store.js';
@@ -36,6 +36,8 @@ export interface ClusterFaults {
   autoscaler(mode: 'off' | 'scale-up' | 'no-scale-up'): void;
   oomKill(namespace: string, pod: string, container?: string): void;
   evict(namespace: string, pod: string, message?: string): void;
+  /** Stamps log lines more harshly (coarse clock, stderr stamped before it is written), as busy nodes do. */
+  logClock(settings: Partial<LogClockSettings>): void;
   /** Closes the listener and every connection, then listens again on the same port. */
   restartApiServer(): Promise<void>;
   /** Forgets pending failNext entries. */
@@ -119,6 +121,7 @@ export function createFaults(deps: {
     autoscaler: (mode) => deps.node().setAutoscaler(mode),
     oomKill: (namespace, pod, container) => deps.node().oomKill(namespace, pod, container),
     evict: (namespace, pod, message) => deps.node().evict(namespace, pod, message),
+    logClock: (settings) => deps.node().setLogClock(settings),
     restartApiServer: () => deps.restart(),
     clearFailures() {
       pending.length = 0;
@@ -167,6 +170,11 @@ export function createFaults(deps: {
           return faults.oomKill(String(body.namespace ?? 'default'), String(body.pod ?? ''), str(body.container));
         case 'evict':
           return faults.evict(String(body.namespace ?? 'default'), String(body.pod ?? ''), str(body.message));
+        case 'logClock':
+          return faults.logClock({
+            ...(num(body.granularityMs) !== undefined ? { granularityMs: num(body.granularityMs) } : {}),
+            ...(num(body.stderrLagMs) !== undefined ? { stderrLagMs: num(body.stderrLagMs) } : {}),
+          });
         case 'restartApiServer':
           return faults.restartApiServer();
         case 'clearFailures':

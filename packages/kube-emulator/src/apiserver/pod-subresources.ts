@@ -59,6 +59,9 @@ export function podLog(ctx: ServerContext, scope: RequestScope, name: string): v
         `parsing time "${sinceTimeText}" as "2006-01-02T15:04:05Z07:00": cannot parse "${sinceTimeText}" as "2006"`,
       );
     }
+    // kube-apiserver passes sinceTime on to the kubelet formatted as RFC3339, without the
+    // fraction: the kubelet filters from the start of that second.
+    sinceTime = new Date(Math.floor(sinceTime.getTime() / 1000) * 1000);
   }
   const errors: FieldError[] = [];
   if (tailLines !== undefined && tailLines < 0)
@@ -116,13 +119,17 @@ export function negotiateProtocol(header: string | undefined, minor: number): st
   return offered.find((p) => served.includes(p));
 }
 
-/** pods/exec (GET with a WebSocket upgrade); `upgrade` is set when the request is an upgrade. */
+/**
+ * pods/exec and pods/attach (GET with a WebSocket upgrade); `upgrade` is set when the request is an
+ * upgrade. Attach takes no command and joins the container's own stdin/stdout/stderr.
+ */
 export function podExec(
   ctx: ServerContext,
   scope: RequestScope,
   name: string,
   upgrade: { socket: Duplex; head: Buffer; wss: WebSocketServer } | undefined,
   onUpgraded: () => void,
+  kind: 'exec' | 'attach' = 'exec',
 ): void {
   const params = scope.url.searchParams;
   const stdin = flag(params, 'stdin');
@@ -132,8 +139,10 @@ export function podExec(
   const stderr = flag(params, 'stderr') && !tty;
   if (!stdin && !stdout && !flag(params, 'stderr'))
     throw badRequest('you must specify at least 1 of stdin, stdout, stderr');
-  const command = params.getAll('command');
-  if (command.length === 0) throw badRequest('you must specify at least one command for the container');
+  const command = kind === 'exec' ? params.getAll('command') : [];
+  if (kind === 'exec' && command.length === 0)
+    throw badRequest('you must specify at least one command for the container');
+  if (kind === 'attach' && tty) throw badRequest('attach with a TTY is not supported by the podrun kube-emulator');
 
   if (ctx.execRequiresCreate) {
     const attrs = { ...scope.info, verb: 'create', user: scope.user };
@@ -153,7 +162,7 @@ export function podExec(
       `unable to upgrade: no supported subprotocol offered (supported: ${servedExecProtocols(ctx.version.minor).join(', ')})`,
     );
   }
-  const problem = ctx.node.checkContainer(scope.info.namespace, name, container, 'exec');
+  const problem = ctx.node.checkContainer(scope.info.namespace, name, container, kind);
   if (problem) throw badRequest(problem);
 
   const request: ExecRequest = {
@@ -169,6 +178,7 @@ export function podExec(
   };
   onUpgraded();
   upgrade.wss.handleUpgrade(scope.req, upgrade.socket, upgrade.head, (ws) => {
-    ctx.node.serveExec(request, ws);
+    if (kind === 'exec') ctx.node.serveExec(request, ws);
+    else ctx.node.serveAttach(request, ws);
   });
 }

@@ -115,16 +115,9 @@ export async function serveResource(
       podExec(ctx, scope, name, upgrade, onUpgraded);
       return;
     case 'pods/attach':
-      mustGet(ctx, scope, name);
-      throw new ApiStatusError({
-        kind: 'Status',
-        apiVersion: 'v1',
-        metadata: {},
-        status: 'Failure',
-        message: 'attach is not supported by the podrun kube-emulator; use exec',
-        reason: 'BadRequest',
-        code: 400,
-      });
+      if (method !== 'GET' && method !== 'POST') throw methodNotAllowed();
+      podExec(ctx, scope, name, upgrade, onUpgraded, 'attach');
+      return;
     case 'serviceaccounts/token':
       if (method !== 'POST') throw methodNotAllowed();
       await createToken(ctx, scope, name);

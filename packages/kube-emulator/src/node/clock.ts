@@ -2,14 +2,10 @@
 // wall clock is sampled once and advanced with the monotonic high-resolution timer.
 const originNs = BigInt(Date.now()) * 1_000_000n;
 const originHr = process.hrtime.bigint();
-let last = 0n;
 
-/** Nanoseconds since the epoch, strictly increasing within this process. */
+/** Nanoseconds since the epoch (never decreasing; two readings may be equal, as on a real node). */
 export function nowNanos(): bigint {
-  let now = originNs + (process.hrtime.bigint() - originHr);
-  if (now <= last) now = last + 1n;
-  last = now;
-  return now;
+  return originNs + (process.hrtime.bigint() - originHr);
 }
 
 /** RFC3339Nano with always nine fractional digits (`RFC3339NanoFixed`), e.g. `…T00:17:09.669794202Z`. */

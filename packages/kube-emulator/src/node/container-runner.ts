@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fstatSync, mkdirSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { KubeObject, NodeOptions, StoredImage } from '../contracts.js';
+import type { KubeObject, LogClockSettings, NodeOptions, StoredImage } from '../contracts.js';
 import { kubeTime } from './clock.js';
 import { resolveEnv } from './env.js';
 import type { ContainerEnvSpec } from './env.js';
@@ -40,6 +40,10 @@ export interface ContainerSpec extends ContainerEnvSpec {
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   terminationMessagePath?: string;
   terminationMessagePolicy?: string;
+  /** Keep a stdin open for attach; `stdinOnce` closes it after the first attach session. */
+  stdin?: boolean;
+  stdinOnce?: boolean;
+  tty?: boolean;
   securityContext?: {
     runAsUser?: number;
     runAsGroup?: number;
@@ -61,12 +65,15 @@ export interface RunningInstance {
   readonly identity: ContainerIdentity;
   /** Set by the OOM fault before it kills, so the exit is reported as OOMKilled. */
   oomRequested: boolean;
+  /** `stdinOnce`: the container's stdin closes when the first attach session's stdin does. */
+  readonly stdinOnce: boolean;
 }
 
 /** What the pod worker offers each of its containers. */
 export interface PodRuntime {
   readonly pod: KubeObject;
   readonly options: NodeOptions;
+  readonly logClock: LogClockSettings;
   readonly podDir: string;
   /** Aborted when the pod stops running containers (deletion, deadline, eviction, terminal). */
   readonly signal: AbortSignal;
@@ -365,8 +372,9 @@ async function startAndWait(
     identity: prepared.identity,
     ...('stored' in pulled ? { rootfs: pulled.stored.rootfs } : {}),
     ...(memory !== undefined ? { memoryLimitBytes: memory } : {}),
+    ...(spec.stdin ? { stdin: true } : {}),
   });
-  const writer = createLogWriter(join(logDir, `${status.restartCount}.log`));
+  const writer = createLogWriter(join(logDir, `${status.restartCount}.log`), rt.logClock);
   writer.attach(sandbox.stdout, 'stdout');
   writer.attach(sandbox.stderr, 'stderr');
   rt.registerLog(containerID, writer.file);
@@ -379,6 +387,7 @@ async function startAndWait(
     workingDir: prepared.workingDir,
     identity: prepared.identity,
     oomRequested: false,
+    stdinOnce: spec.stdinOnce === true,
   };
   rt.setRunning(spec.name, instance);
   if (rt.signal.aborted) sandbox.signal('SIGKILL');

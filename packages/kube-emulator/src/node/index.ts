@@ -5,10 +5,21 @@ import { join, resolve } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { WebSocket } from 'ws';
 import { ErrorCodes, PodrunError } from '@podrun/core';
-import type { ExecRequest, KubeObject, LogRequest, Node, NodeFaults, NodeOptions, StoreEvent } from '../contracts.js';
+import type {
+  ExecRequest,
+  KubeObject,
+  LogClockSettings,
+  LogRequest,
+  Node,
+  NodeFaults,
+  NodeOptions,
+  StoreEvent,
+} from '../contracts.js';
 import { dateNanos, kubeTime, nowNanos } from './clock.js';
 import { execTarget, logTarget } from './check.js';
 import { finishWithStatus, runExec } from './exec.js';
+import { runAttach } from './attach.js';
+import type { RunningInstance } from './container-runner.js';
 import { streamLog } from './log-serve.js';
 import type { LogFile } from './log-store.js';
 import { PodWorker } from './pod-worker.js';
@@ -38,8 +49,10 @@ export function createNode(input: NodeOptions): Node {
   let stopped = false;
   let template: Promise<{ template: string } | { problem: string }> | undefined;
 
+  const logClock: LogClockSettings = { granularityMs: 0, stderrLagMs: 0 };
   const host: WorkerHost = {
     options,
+    logClock,
     sandbox() {
       template ??= (async () => {
         const problem = sandboxUnsupportedReason(options.stateDir);
@@ -225,6 +238,27 @@ export function createNode(input: NodeOptions): Node {
     return worker;
   }
 
+  /** The running container an exec/attach session is for; answers the socket with a 400 Status if none. */
+  function sessionTarget(request: ExecRequest, socket: WebSocket): RunningInstance | undefined {
+    const pod = store.get('pods', request.namespace, request.pod);
+    const target = pod
+      ? execTarget(pod, request.container)
+      : { kind: 'error' as const, message: `pods "${request.pod}" not found` };
+    const instance =
+      target.kind === 'container' ? workers.get(pod?.metadata.uid ?? '')?.instance(target.name) : undefined;
+    if (!instance) {
+      const message = target.kind === 'error' ? target.message : `container not found ("${request.container}")`;
+      finishWithStatus(socket, request.protocol, {
+        metadata: {},
+        status: 'Failure',
+        message,
+        reason: 'BadRequest',
+        code: 400,
+      });
+    }
+    return instance;
+  }
+
   const faults: NodeFaults = {
     setSchedulingStopped(value) {
       schedulingStopped = value;
@@ -242,6 +276,9 @@ export function createNode(input: NodeOptions): Node {
     cutExecAfterBytes(bytes, count) {
       execCut = bytes === undefined ? undefined : { bytes, remaining: count };
     },
+    setLogClock(settings) {
+      Object.assign(logClock, settings);
+    },
   };
 
   const unsubscribe = store.subscribe((event) => {
@@ -257,7 +294,9 @@ export function createNode(input: NodeOptions): Node {
       const pod = store.get('pods', namespace, podName);
       if (!pod) return `pods "${podName}" not found`;
       const target =
-        purpose === 'exec' ? execTarget(pod, container) : logTarget(pod, container, purpose === 'log-previous');
+        purpose === 'exec' || purpose === 'attach'
+          ? execTarget(pod, container)
+          : logTarget(pod, container, purpose === 'log-previous');
       return target.kind === 'error' ? target.message : undefined;
     },
     serveLogs(request: LogRequest, req: IncomingMessage, res: ServerResponse) {
@@ -316,29 +355,18 @@ export function createNode(input: NodeOptions): Node {
       );
     },
     serveExec(request: ExecRequest, socket: WebSocket) {
-      const pod = store.get('pods', request.namespace, request.pod);
-      const target = pod
-        ? execTarget(pod, request.container)
-        : { kind: 'error' as const, message: `pods "${request.pod}" not found` };
-      const instance =
-        target.kind === 'container' ? workers.get(pod?.metadata.uid ?? '')?.instance(target.name) : undefined;
-      if (!instance) {
-        const message = target.kind === 'error' ? target.message : `container not found ("${request.container}")`;
-        finishWithStatus(socket, request.protocol, {
-          metadata: {},
-          status: 'Failure',
-          message,
-          reason: 'BadRequest',
-          code: 400,
-        });
-        return;
-      }
+      const instance = sessionTarget(request, socket);
+      if (!instance) return;
       let cutAfter: number | undefined;
       if (execCut) {
         cutAfter = execCut.bytes;
         if (execCut.remaining !== undefined && --execCut.remaining <= 0) execCut = undefined;
       }
       runExec(request, socket, instance, cutAfter);
+    },
+    serveAttach(request: ExecRequest, socket: WebSocket) {
+      const instance = sessionTarget(request, socket);
+      if (instance) runAttach(request, socket, instance);
     },
     async stop() {
       if (stopped) return;

@@ -1,10 +1,13 @@
 // Container output in the CRI log format the kubelet reads (`<RFC3339Nano> stdout|stderr F|P <text>`),
 // one file per container instance so that `previous` can serve the instance before a restart.
+// Each stream is stamped on its own when a read returns (as conmon does; containerd stamps each
+// line as it reads it), so stamps across the two streams may be equal or out of order in the file.
 // Readers are told about appends and the final close through an in-process emitter: the writer
 // lives in the same process, so there is nothing to poll and no inotify to trust.
 import { EventEmitter, once } from 'node:events';
 import { createWriteStream } from 'node:fs';
 import type { Readable } from 'node:stream';
+import type { LogClockSettings } from '../contracts.js';
 import { formatNanos, nowNanos } from './clock.js';
 
 /** containerd splits lines longer than this into partial (`P`) entries. */
@@ -28,8 +31,19 @@ export interface LogWriter {
   close(): Promise<void>;
 }
 
-/** Creates (appends to) the log file at `path`. */
-export function createLogWriter(path: string): LogWriter {
+/** The stamp of a read from `stream` now. */
+function stampOf(stream: 'stdout' | 'stderr', clock: LogClockSettings): bigint {
+  let ns = nowNanos();
+  if (stream === 'stderr') ns -= BigInt(Math.round(clock.stderrLagMs * 1e6));
+  const grain = BigInt(Math.round(clock.granularityMs * 1e6));
+  return grain > 0n ? ns - (ns % grain) : ns;
+}
+
+/** Creates (appends to) the log file at `path`; `clock` is read at each stamp. */
+export function createLogWriter(
+  path: string,
+  clock: LogClockSettings = { granularityMs: 0, stderrLagMs: 0 },
+): LogWriter {
   const events = new EventEmitter();
   events.setMaxListeners(0);
   const out = createWriteStream(path, { flags: 'a', mode: 0o600 });
@@ -40,8 +54,8 @@ export function createLogWriter(path: string): LogWriter {
   let closing: Promise<void> | undefined;
   let draining = false;
 
-  const writeEntry = (stream: string, tag: 'F' | 'P', text: Buffer): void => {
-    const head = Buffer.from(`${formatNanos(nowNanos())} ${stream} ${tag} `);
+  const writeEntry = (stamp: string, stream: string, tag: 'F' | 'P', text: Buffer): void => {
+    const head = Buffer.from(`${stamp} ${stream} ${tag} `);
     const ok = out.write(Buffer.concat([head, text, Buffer.from('\n')]), () => events.emit('append'));
     if (!ok && !draining) {
       // The disk is slower than the container: stop reading its pipes until the file catches up.
@@ -61,14 +75,15 @@ export function createLogWriter(path: string): LogWriter {
       sources.add(stream);
       let pending = Buffer.alloc(0);
       stream.on('data', (chunk: Buffer) => {
+        const stamp = formatNanos(stampOf(name, clock));
         let data = pending.length > 0 ? Buffer.concat([pending, chunk]) : chunk;
         let newline: number;
         while ((newline = data.indexOf(0x0a)) >= 0) {
-          writeEntry(name, 'F', data.subarray(0, newline));
+          writeEntry(stamp, name, 'F', data.subarray(0, newline));
           data = data.subarray(newline + 1);
         }
         while (data.length >= maxLineBytes) {
-          writeEntry(name, 'P', data.subarray(0, maxLineBytes));
+          writeEntry(stamp, name, 'P', data.subarray(0, maxLineBytes));
           data = data.subarray(maxLineBytes);
         }
         pending = Buffer.from(data);
@@ -81,7 +96,7 @@ export function createLogWriter(path: string): LogWriter {
             done = true;
             sources.delete(stream);
             // A last line without a newline is still a full line (the reader adds the newline).
-            if (pending.length > 0) writeEntry(name, 'F', pending);
+            if (pending.length > 0) writeEntry(formatNanos(stampOf(name, clock)), name, 'F', pending);
             pending = Buffer.alloc(0);
             resolve();
           };

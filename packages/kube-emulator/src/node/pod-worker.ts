@@ -4,7 +4,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import type { KubeObject, NodeOptions } from '../contracts.js';
+import type { KubeObject, LogClockSettings, NodeOptions } from '../contracts.js';
 import { kubeTime } from './clock.js';
 import { runContainer } from './container-runner.js';
 import type { ContainerSpec, PodAddresses, PodRuntime, RunningInstance } from './container-runner.js';
@@ -20,6 +20,8 @@ import type { PreparedVolume } from './volumes.js';
 /** What the node gives each pod worker. */
 export interface WorkerHost {
   readonly options: NodeOptions;
+  /** How log lines are stamped (changed by the logClock fault). */
+  readonly logClock: LogClockSettings;
   /** The sandbox template directory, built once per node, or why sandboxes cannot be made. */
   sandbox(): Promise<{ template: string } | { problem: string }>;
   registerLog(podUid: string, containerID: string, file: LogFile): void;
@@ -103,6 +105,9 @@ export class PodWorker implements PodRuntime {
 
   get options(): NodeOptions {
     return this.host.options;
+  }
+  get logClock(): LogClockSettings {
+    return this.host.logClock;
   }
   get signal(): AbortSignal {
     return this.controller.signal;

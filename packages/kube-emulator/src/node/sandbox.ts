@@ -12,7 +12,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { createMemoryCgroup } from './cgroup.js';
 import type { MemoryCgroup } from './cgroup.js';
 import { launcherScript, shellQuote, startErrorMessage } from './launcher.js';
@@ -48,6 +48,8 @@ export interface SandboxSpec {
   identity?: ContainerIdentity;
   /** The pod's network namespace file (see network.ts); the host network when undefined. */
   netnsPath?: string;
+  /** `stdin: true` in the container spec: its stdin is a pipe the node holds open for attach. */
+  stdin?: boolean;
 }
 
 /** How the start went. */
@@ -58,6 +60,8 @@ export type StartResult =
 
 /** A running (or finished) sandbox. */
 export interface Sandbox {
+  /** The container's stdin, when its spec asks for one (`stdin: true`). */
+  readonly stdin: Writable | undefined;
   readonly stdout: Readable;
   readonly stderr: Readable;
   /** Settles once the command runs, or failed to. */
@@ -223,7 +227,7 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
   const setpriv = findTool('setpriv');
   const argv = setpriv ? [setpriv, '--pdeathsig', 'SIGKILL', ...unshare] : unshare;
   const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
-    stdio: ['ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+    stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
     env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
     cwd: '/',
   });
@@ -277,7 +281,10 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
     return { exitCode, oomKilled: (cgroup?.oomKills() ?? 0) > 0 };
   });
 
+  const stdin = spec.stdin ? (child.stdio[0] as Writable) : undefined;
+  stdin?.on('error', () => undefined);
   return {
+    stdin,
     stdout,
     stderr,
     started,

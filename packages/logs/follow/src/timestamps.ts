@@ -33,6 +33,12 @@ export function compareTimestamps(a: string, b: string): number {
   return x.seconds - y.seconds || x.nanos - y.nanos;
 }
 
+/** The whole epoch second a timestamp falls in (the precision `sinceTime` reaches the kubelet with). */
+export function epochSecondOf(timestamp: string): number | undefined {
+  const instant = parseInstant(timestamp);
+  return instant ? Math.floor(instant.seconds) : undefined;
+}
+
 /**
  * The `sinceTime` to ask for when resuming after `timestamp`. Kubernetes parses sinceTime with
  * second precision on some versions, so podrun asks from the start of that second and drops the

@@ -23,23 +23,71 @@ describe('timestamps', () => {
 
 describe('CursorTracker', () => {
   const t = (n: number): string => `2024-01-01T00:00:0${n}.000000000Z`;
+  const at = (second: number, nanos = 0): string =>
+    new Date(Date.UTC(2024, 0, 1, 0, 0, second))
+      .toISOString()
+      .replace(/\.\d{3}Z$/, `.${String(nanos).padStart(9, '0')}Z`);
 
-  it('delivers every line once across overlapping reads, counting lines that share a timestamp', () => {
-    const tracker = new CursorTracker();
-    tracker.beginRead();
-    expect([t(1), t(2), t(2)].map((ts) => tracker.accept(ts))).toEqual([true, true, true]);
-    expect(tracker.cursor).toEqual({ timestamp: t(2), linesAtTimestamp: 2 });
-    // A reconnect replays from the start of the second: the first two lines at t(2) are known.
-    tracker.beginRead();
-    expect([t(1), t(2), t(2), t(2), t(3)].map((ts) => tracker.accept(ts))).toEqual([false, false, false, true, true]);
-    expect(tracker.cursor).toEqual({ timestamp: t(3), linesAtTimestamp: 1 });
+  /** A log as a node writes it: stdout and stderr stamped apart, so stamps repeat and go back. */
+  const file: { ts: string; text: string }[] = [];
+  for (let i = 0; i < 60; i++) {
+    const second = 10 + Math.floor(i / 6);
+    file.push({ ts: at(second, 5), text: `out ${i}` }, { ts: at(second, 5), text: `out ${i}b` });
+    // stderr read a moment before it was written: stamped up to a second earlier.
+    file.push({ ts: at(second - (i % 3 === 0 ? 1 : 0), 999_000_000), text: `err ${i}` });
+  }
+  /** The kubelet's answer to a read: lines stamped at or after sinceTime (whole seconds), in file order. */
+  const read = (since: string | undefined) =>
+    file.filter((l) => since === undefined || compareTimestamps(l.ts, since) >= 0);
+
+  it('delivers every line once across reads cut anywhere, with equal and out-of-order stamps', () => {
+    for (const cutEvery of [1, 2, 5, 7, 13, 50]) {
+      const tracker = new CursorTracker();
+      const delivered: string[] = [];
+      for (let reads = 0; delivered.length < file.length && reads < file.length; reads++) {
+        tracker.beginRead();
+        let fresh = 0;
+        for (const line of read(tracker.sinceTime())) {
+          if (fresh === cutEvery) break; // the stream is cut here
+          if (tracker.accept(line.ts)) {
+            delivered.push(line.text);
+            fresh++;
+          }
+        }
+      }
+      expect(delivered, `cut every ${cutEvery} lines`).toEqual(file.map((l) => l.text));
+    }
   });
 
-  it('resumes from a persisted cursor', () => {
+  it('resumes from a persisted cursor (a new process) without losing or repeating a line', () => {
+    const first = new CursorTracker();
+    first.beginRead();
+    const delivered = read(undefined)
+      .slice(0, 97)
+      .filter((l) => first.accept(l.ts))
+      .map((l) => l.text);
+    const persisted = JSON.parse(JSON.stringify(first.cursor));
+    expect(persisted.since).toMatch(/^2024-01-01T00:00:\d\dZ$/);
+    const second = new CursorTracker(persisted);
+    second.beginRead();
+    for (const line of read(second.sinceTime())) if (second.accept(line.ts)) delivered.push(line.text);
+    expect(delivered).toEqual(file.map((l) => l.text));
+  });
+
+  it('keeps the read window and the counts small on a long log', () => {
+    const tracker = new CursorTracker();
+    tracker.beginRead();
+    for (const line of file) tracker.accept(line.ts);
+    expect(tracker.sinceTime()).toBe(at(19 - 1).replace(/\.\d+Z$/, 'Z'));
+    expect(tracker.cursor?.linesSince).toBe(read(tracker.sinceTime()).length);
+  });
+
+  it('resumes from a cursor written before `since` existed by the old rule', () => {
     const tracker = new CursorTracker({ timestamp: t(5), linesAtTimestamp: 1 });
     tracker.beginRead();
     expect(tracker.sinceTime()).toBe('2024-01-01T00:00:05Z');
-    expect([t(4), t(5), t(5), t(6)].map((ts) => tracker.accept(ts))).toEqual([false, false, true, true]);
+    expect([t(5), t(5), t(6)].map((ts) => tracker.accept(ts))).toEqual([false, true, true]);
+    expect(tracker.cursor).toMatchObject({ timestamp: t(6), since: '2024-01-01T00:00:05Z', linesSince: 3 });
   });
 });
 
