@@ -192,6 +192,20 @@ describe('validation', () => {
     });
   });
 
+  it('allows container restartPolicy Always on init containers only (native sidecars)', async () => {
+    const regular = pod('sidecar-bad');
+    (regular.spec!.containers[0] as Record<string, unknown>).restartPolicy = 'Always';
+    const failure = await failureOf(api.createNamespacedPod({ namespace: 'default', body: regular }));
+    expect(failure.body.message).toBe(
+      'Pod "sidecar-bad" is invalid: spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers',
+    );
+    const init = pod('sidecar-never');
+    init.spec!.initContainers = [{ name: 'side', image: 'busybox', restartPolicy: 'Never' }];
+    expect((await failureOf(api.createNamespacedPod({ namespace: 'default', body: init }))).body.message).toBe(
+      'Pod "sidecar-never" is invalid: spec.initContainers[0].restartPolicy: Unsupported value: "Never": supported values: "Always"',
+    );
+  });
+
   it('checks names, labels, container names, volume mounts and restartPolicy', async () => {
     const body: k8s.V1Pod = {
       metadata: { name: 'Bad_Name', labels: { 'bad key!': 'v', ok: 'bad value!' } },

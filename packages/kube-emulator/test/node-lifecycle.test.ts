@@ -76,6 +76,37 @@ describe('pod lifecycle', () => {
     expect((await h.logs('init', { container: 'main' })).body).toBe('one\ntwo\n');
   });
 
+  it('runs native sidecars (restartPolicy Always init containers) beside the app, then stops them', async () => {
+    const mount = { volumeMounts: [{ name: 'w', mountPath: '/w' }] };
+    h.createPod('sidecar', {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 5,
+      initContainers: [
+        sh('proxy', "trap 'echo stopping; exit 0' TERM; echo up > /w/proxy; while true; do sleep 0.1; done", {
+          ...mount,
+          restartPolicy: 'Always',
+        }),
+        sh('setup', 'cat /w/proxy > /w/seen-by-setup', mount),
+      ],
+      containers: [sh('main', 'cat /w/seen-by-setup; until [ -f /w/go ]; do sleep 0.05; done; echo main done', mount)],
+      volumes: [{ name: 'w', emptyDir: {} }],
+    });
+    const running = await h.waitFor('sidecar', (p) => status(p)?.containerStatuses?.[0]?.state?.running !== undefined);
+    const s = status(running);
+    expect(s.phase).toBe('Running');
+    expect(s.initContainerStatuses[0]).toMatchObject({ name: 'proxy', ready: true, started: true });
+    expect(s.initContainerStatuses[0].state.running).toBeDefined();
+    expect(s.initContainerStatuses[1].state.terminated.reason).toBe('Completed');
+    expect(s.conditions.find((c: any) => c.type === 'Initialized').status).toBe('True');
+    expect(s.conditions.find((c: any) => c.type === 'Ready').status).toBe('True');
+    await h.exec('sidecar', ['touch', '/w/go'], { container: 'main' });
+    const done = await h.phase('sidecar', 'Succeeded');
+    expect(status(done).initContainerStatuses[0].state.terminated).toBeDefined();
+    expect((await h.logs('sidecar', { container: 'main' })).body).toBe('up\nmain done\n');
+    expect((await h.logs('sidecar', { container: 'proxy' })).body).toBe('stopping\n');
+    expect(h.events.some((e) => e.reason === 'Killing' && e.message === 'Stopping container proxy')).toBe(true);
+  });
+
   it('fails the pod when an init container fails (restartPolicy Never)', async () => {
     h.createPod('init-fail', { initContainers: [sh('setup', 'exit 3')], containers: [sh('main', 'echo never')] });
     const failed = await h.phase('init-fail', 'Failed');

@@ -147,6 +147,13 @@ function validateContainers(
     asArr(container.env).forEach((env, j) => {
       if (!env.name) errs.push(fe.required(`${path}.env[${j}].name`));
     });
+    // Container restartPolicy marks a native sidecar: init containers only, and only Always.
+    if (container.restartPolicy !== undefined) {
+      if (field !== 'spec.initContainers')
+        errs.push(fe.forbidden(`${path}.restartPolicy`, 'may not be set for non-init containers'));
+      else if (container.restartPolicy !== 'Always')
+        errs.push(fe.notSupported(`${path}.restartPolicy`, container.restartPolicy, ['Always']));
+    }
   });
   return errs;
 }

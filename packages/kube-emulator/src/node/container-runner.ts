@@ -40,6 +40,8 @@ export interface ContainerSpec extends ContainerEnvSpec {
   volumeMounts?: { name: string; mountPath: string; readOnly?: boolean; subPath?: string }[];
   terminationMessagePath?: string;
   terminationMessagePolicy?: string;
+  /** `Always` on an init container makes it a native sidecar (Kubernetes 1.29+). */
+  restartPolicy?: string;
   /** Keep a stdin open for attach; `stdinOnce` closes it after the first attach session. */
   stdin?: boolean;
   stdinOnce?: boolean;
@@ -74,6 +76,8 @@ export interface PodRuntime {
   readonly pod: KubeObject;
   readonly options: NodeOptions;
   readonly logClock: LogClockSettings;
+  /** Aborted once the regular containers are done for good: native sidecars stop restarting. */
+  readonly sidecarStop: AbortController;
   readonly podDir: string;
   /** Aborted when the pod stops running containers (deletion, deadline, eviction, terminal). */
   readonly signal: AbortSignal;
@@ -133,7 +137,11 @@ export async function runContainer(
   const restartPolicy = ((rt.pod.spec as { restartPolicy?: string } | undefined)?.restartPolicy ?? 'Always') as string;
   const ref = { name: spec.name, init };
   let backoff = restartBackoff.initialMs;
+  const sidecar = init && spec.restartPolicy === 'Always';
+  // A sidecar waiting to restart stops waiting when the regular containers are done.
+  const restartWait = sidecar ? AbortSignal.any([rt.signal, rt.sidecarStop.signal]) : rt.signal;
   for (;;) {
+    if (sidecar && rt.sidecarStop.signal.aborted) return 'aborted';
     const pulled = rt.signal.aborted ? undefined : await pullImage(rt, spec, init);
     if (!pulled) return 'aborted';
     const prepared = await prepare(rt, spec, init, pulled);
@@ -155,9 +163,12 @@ export async function runContainer(
     }
     if (rt.signal.aborted) return 'aborted';
     const success = outcome.exitCode === 0;
-    const restart = init
-      ? !success && restartPolicy !== 'Never'
-      : restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && !success);
+    if (sidecar && rt.sidecarStop.signal.aborted) return success ? 'succeeded' : 'failed';
+    const restart = sidecar
+      ? true
+      : init
+        ? !success && restartPolicy !== 'Never'
+        : restartPolicy === 'Always' || (restartPolicy === 'OnFailure' && !success);
     if (!restart) return success ? 'succeeded' : 'failed';
     const seconds = Math.round(backoff / 1000);
     const podName = `${rt.pod.metadata.name}_${rt.pod.metadata.namespace ?? 'default'}(${rt.pod.metadata.uid ?? ''})`;
@@ -173,7 +184,7 @@ export async function runContainer(
     status.started = false;
     rt.changed();
     rt.event('Warning', 'BackOff', `Back-off restarting failed container ${spec.name} in pod ${podName}`, ref);
-    await delay(backoff, rt.signal);
+    await delay(backoff, restartWait);
     backoff = Math.min(backoff * 2, restartBackoff.maxMs);
   }
 }
@@ -401,7 +412,8 @@ async function startAndWait(
     status.image = image.fullName;
     status.imageID = image.imageID;
     status.started = true;
-    status.ready = !init;
+    // No probes: a regular container or a sidecar is ready once it runs.
+    status.ready = !init || spec.restartPolicy === 'Always';
     rt.changed();
     rt.event('Normal', 'Started', `Started container ${spec.name}`, { name: spec.name, init });
   }
@@ -441,7 +453,7 @@ async function startAndWait(
   status.containerID = containerID;
   status.image = image.fullName;
   status.imageID = image.imageID;
-  status.ready = init && terminated.exitCode === 0;
+  status.ready = init && spec.restartPolicy !== 'Always' && terminated.exitCode === 0;
   status.started = false;
   rt.changed();
   await sandbox.release();

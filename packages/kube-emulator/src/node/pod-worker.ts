@@ -53,6 +53,9 @@ export class PodWorker implements PodRuntime {
   /** podIP stays empty until the pod's network namespace exists, as the kubelet reports it. */
   readonly addresses: PodAddresses;
   private readonly controller = new AbortController();
+  /** Aborted once the regular containers are done for good: sidecars are no longer restarted. */
+  readonly sidecarStop = new AbortController();
+  private readonly statusWaiters = new Set<() => void>();
   private readonly statuses: ContainerStatusModel[];
   private readonly conditions = new Conditions();
   private readonly running = new Map<string, RunningInstance>();
@@ -87,6 +90,7 @@ export class PodWorker implements PodRuntime {
     const model = (c: ContainerSpec, init: boolean): ContainerStatusModel => ({
       name: c.name,
       init,
+      ...(init && c.restartPolicy === 'Always' ? { sidecar: true } : {}),
       state: { waiting: { reason: waiting } },
       lastState: {},
       ready: false,
@@ -181,6 +185,7 @@ export class PodWorker implements PodRuntime {
 
   /** Recomputes phase and conditions and publishes the status (coalesced per tick). */
   changed(): void {
+    for (const waiter of [...this.statusWaiters]) waiter();
     if (this.terminalPhase === undefined) {
       const phase = this.override ? 'Failed' : computePhase(this.statuses, this.spec().restartPolicy ?? 'Always');
       if (phase === 'Succeeded' || phase === 'Failed') {
@@ -274,11 +279,58 @@ export class PodWorker implements PodRuntime {
     this.writePodFiles();
     this.conditions.set('PodReadyToStartContainers', true);
     this.changed();
+    const sidecars: Promise<unknown>[] = [];
     for (const init of spec.initContainers ?? []) {
+      if (init.restartPolicy === 'Always') {
+        // A native sidecar: started in order, kept running (restarted whenever it exits) beside
+        // the regular containers; the next init container starts once it has started.
+        sidecars.unshift(runContainer(this, init, true));
+        const status = this.status(init.name, true);
+        await Promise.race([
+          sidecars[0],
+          this.waitFor(() => Boolean(status.state.running || status.lastState.terminated)),
+        ]);
+        if (this.signal.aborted) return;
+        continue;
+      }
       const outcome = await runContainer(this, init, true);
       if (outcome !== 'succeeded') return;
     }
     await Promise.all((spec.containers ?? []).map((c) => runContainer(this, c, false)));
+    if (sidecars.length === 0) return;
+    // The regular containers are done for good: the sidecars are stopped, last started first.
+    this.sidecarStop.abort();
+    await this.stopSidecars(spec);
+    await Promise.all(sidecars);
+  }
+
+  /** SIGTERM to each running sidecar in reverse start order, SIGKILL after the grace period. */
+  private async stopSidecars(spec: PodSpecLike): Promise<void> {
+    const grace = spec.terminationGracePeriodSeconds ?? 30;
+    const sidecars = (spec.initContainers ?? []).filter((c) => c.restartPolicy === 'Always').reverse();
+    for (const sidecar of sidecars) {
+      const instance = this.running.get(sidecar.name);
+      if (!instance?.init) continue;
+      this.event('Normal', 'Killing', `Stopping container ${sidecar.name}`, { name: sidecar.name, init: true });
+      instance.sandbox.signal('SIGTERM');
+      const timer = setTimeout(() => instance.sandbox.signal('SIGKILL'), grace * 1000);
+      await instance.sandbox.exited;
+      clearTimeout(timer);
+    }
+  }
+
+  /** Resolves once `check()` holds (re-checked on every status change) or the pod stops. */
+  private waitFor(check: () => boolean): Promise<void> {
+    return new Promise((resolveWait) => {
+      const poll = (): void => {
+        if (check() || this.signal.aborted) {
+          this.statusWaiters.delete(poll);
+          resolveWait();
+        }
+      };
+      this.statusWaiters.add(poll);
+      poll();
+    });
   }
 
   private writePodFiles(): void {

@@ -21,6 +21,8 @@ export interface ContainerState {
 export interface ContainerStatusModel {
   name: string;
   init: boolean;
+  /** A native sidecar: an init container with `restartPolicy: Always` (Kubernetes 1.29+). */
+  sidecar?: boolean;
   state: ContainerState;
   lastState: ContainerState;
   ready: boolean;
@@ -48,10 +50,10 @@ export function computePhase(
   statuses: ContainerStatusModel[],
   restartPolicy: RestartPolicy,
 ): 'Pending' | 'Running' | 'Succeeded' | 'Failed' {
-  const init = statuses.filter((s) => s.init);
+  const init = statuses.filter((s) => s.init && !s.sidecar);
   const failedInit = init.some((s) => s.state.terminated && s.state.terminated.exitCode !== 0);
   if (failedInit && restartPolicy === 'Never') return 'Failed';
-  const initDone = init.every((s) => s.state.terminated?.exitCode === 0);
+  const initDone = init.every((s) => s.state.terminated?.exitCode === 0) && statuses.every(sidecarStarted);
   if (!initDone) return 'Pending';
   let running = 0;
   let stopped = 0;
@@ -66,7 +68,8 @@ export function computePhase(
     else waiting++;
   }
   if (waiting > 0) return 'Pending';
-  if (running > 0) return 'Running';
+  // Sidecars still running (being stopped after the regular containers ended) keep the pod Running.
+  if (running > 0 || statuses.some((s) => s.sidecar && s.state.running)) return 'Running';
   if (stopped > 0) {
     if (restartPolicy === 'Always') return 'Running';
     if (stopped === succeeded) return 'Succeeded';
@@ -74,6 +77,11 @@ export function computePhase(
     return 'Running';
   }
   return 'Pending';
+}
+
+/** A sidecar counts as initialized once it has started (running now, or ran before a restart). */
+function sidecarStarted(s: ContainerStatusModel): boolean {
+  return !s.sidecar || Boolean(s.state.running || s.state.terminated || s.lastState.terminated);
 }
 
 /** Tracks conditions and keeps lastTransitionTime stable while a condition's status does not change. */
@@ -117,7 +125,9 @@ export class Conditions {
 
 /** Updates Initialized / ContainersReady / Ready from container statuses and the phase. */
 export function updateReadiness(conditions: Conditions, statuses: ContainerStatusModel[], phase: string): void {
-  const pendingInit = statuses.filter((s) => s.init && s.state.terminated?.exitCode !== 0).map((s) => s.name);
+  const pendingInit = statuses
+    .filter((s) => (s.sidecar ? !sidecarStarted(s) : s.init && s.state.terminated?.exitCode !== 0))
+    .map((s) => s.name);
   if (pendingInit.length === 0) conditions.set('Initialized', true);
   else
     conditions.set(
@@ -131,7 +141,8 @@ export function updateReadiness(conditions: Conditions, statuses: ContainerStatu
     conditions.set('Ready', false, 'PodCompleted');
     return;
   }
-  const unready = statuses.filter((s) => !s.init && !s.ready).map((s) => s.name);
+  // Sidecars' readiness counts toward the pod's, as for regular containers.
+  const unready = statuses.filter((s) => (!s.init || s.sidecar) && !s.ready).map((s) => s.name);
   if (unready.length === 0) {
     conditions.set('ContainersReady', true);
     conditions.set('Ready', true);
