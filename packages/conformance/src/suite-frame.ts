@@ -3,7 +3,7 @@
 // and capability-gated cases. Each suite adds only its environment and its case kit.
 import { randomBytes } from 'node:crypto';
 import type { KubePort, PodSelector } from '@podrun/core';
-import { afterAll, afterEach, beforeAll, describe, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, it } from './vitest-api.js';
 import { conformanceSkipReason, type ConformanceCluster } from './environment.js';
 import { withFaults, type PortFaults } from './faults.js';
 

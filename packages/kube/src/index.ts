@@ -10,7 +10,7 @@
  *
  * @packageDocumentation
  */
-export { createKubeConfig, DEFAULT_MASTER_URL } from './connection/create.js';
+export { createKubeConfig, DEFAULT_MASTER_URL, toPodrunKubeConfig } from './connection/create.js';
 export { PodrunKubeConfig } from './connection/kubeconfig.js';
 export type { PodrunKubeConfigInit } from './connection/kubeconfig.js';
 export { SERVICE_ACCOUNT_ROOT } from './connection/discover.js';

@@ -1,6 +1,6 @@
 // The log collector cases. Containers print known lines; the collected lines must match exactly.
 import { parseLogProtocolLine, type LogCollectorCapabilities, type LogCursor } from '@podrun/core';
-import { expect } from 'vitest';
+import { expect } from '../vitest-api.js';
 import { RecordingLogSink, type LogEnv, type LogPod } from './run.js';
 
 /** What a case gets. */

@@ -1,7 +1,7 @@
 // The file-transfer cases. Each builds its own task run; contents are compared byte for byte
 // (small files) or by sha256 and size (large, generated ones).
 import { ErrorCodes, PodrunError, type TransferCapabilities } from '@podrun/core';
-import { expect } from 'vitest';
+import { expect } from '../vitest-api.js';
 import { RecordingSink, fileEntry, generatedDigest, generatedEntry, missingEntry, roundTripTree } from './fixtures.js';
 import type { RunSpec, TransferEnv, TransferRun } from './run.js';
 

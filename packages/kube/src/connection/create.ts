@@ -1,5 +1,5 @@
 // Connection (the reference runner's `config`) -> a working client-node KubeConfig.
-import type { Cluster, Context, User } from '@kubernetes/client-node';
+import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
 import { ErrorCodes, PodrunError } from '@podrun/core';
 import {
   describeUser,
@@ -248,5 +248,40 @@ export function createKubeConfig(
     currentContext: built.currentContext,
   });
   if (built.tokenSource) kc.addAuthenticator(tokenSourceAuthenticator(built.tokenSource));
+  return kc;
+}
+
+/**
+ * Adopts a plain client-node `KubeConfig` (e.g. one loaded from the emulator's
+ * `cluster.kubeconfig`, or an application's own) as a {@link PodrunKubeConfig}: same clusters,
+ * users and contexts, plus podrun's shared agents. A `PodrunKubeConfig` is returned as is.
+ *
+ * Checked structurally, not with `instanceof`: the caller's client-node may be another copy.
+ */
+export function toPodrunKubeConfig(kubeConfig: KubeConfig): PodrunKubeConfig {
+  if (kubeConfig instanceof PodrunKubeConfig) return kubeConfig;
+  const plain = kubeConfig as Partial<KubeConfig> | null | undefined;
+  if (typeof plain?.getCurrentCluster !== 'function' || !Array.isArray(plain.clusters)) {
+    throw fieldError('kubeConfig', 'expected a KubeConfig from createKubeConfig or @kubernetes/client-node');
+  }
+  if (!kubeConfig.getCurrentCluster()) {
+    throw fieldError(
+      'kubeConfig',
+      `its current context "${kubeConfig.currentContext}" names no cluster; load a kubeconfig first`,
+    );
+  }
+  const context = kubeConfig.getContextObject(kubeConfig.currentContext);
+  const kc = new PodrunKubeConfig({
+    source: 'kubeconfig',
+    namespace: context?.namespace || 'default',
+    verifyHostname: true,
+    credentials: describeUser(kubeConfig.getCurrentUser(), 'KubeConfig object'),
+  });
+  kc.loadFromOptions({
+    clusters: kubeConfig.clusters,
+    users: kubeConfig.users,
+    contexts: kubeConfig.contexts,
+    currentContext: kubeConfig.currentContext,
+  });
   return kc;
 }

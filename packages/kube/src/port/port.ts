@@ -1,8 +1,8 @@
 // createKubePort: the typed port over the API that everything above @podrun/kube uses.
-import type { CoreV1Event, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig, V1PersistentVolumeClaim } from '@kubernetes/client-node';
 import { KubeApiError, silentLogger } from '@podrun/core';
 import type { KubePort, Logger, PodChange, PodSelector } from '@podrun/core';
-import type { PodrunKubeConfig } from '../connection/kubeconfig.js';
+import { toPodrunKubeConfig } from '../connection/create.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry.js';
 import { Transport } from '../http/transport.js';
 import { runExec, type ExecTuning } from './exec.js';
@@ -14,8 +14,12 @@ import { waitForPod } from './wait.js';
 
 /** Options of {@link createKubePort}. */
 export interface KubePortOptions {
-  /** From `createKubeConfig`. The port shares its agents; `close()` closes them. */
-  kubeConfig: PodrunKubeConfig;
+  /**
+   * From `createKubeConfig`, or any client-node `KubeConfig` (such as one loaded from the
+   * emulator's `cluster.kubeconfig`), which is adopted with its clusters, users and contexts.
+   * The port shares its agents; `close()` closes them.
+   */
+  kubeConfig: KubeConfig;
   /** Overrides the kubeconfig's namespace as `defaultNamespace`. */
   namespace?: string;
   /** Retries of transient failures (429, 5xx, dropped connections). */
@@ -43,7 +47,7 @@ const keyOf = (s: PodSelector) => `${s.namespace}\u0000${s.labelSelector ?? ''}`
  * watches are multiplexed through one informer per (namespace, labelSelector) for all callers.
  */
 export function createKubePort(options: KubePortOptions): PodrunKubePort {
-  const kc = options.kubeConfig;
+  const kc = toPodrunKubeConfig(options.kubeConfig);
   const logger = options.logger ?? silentLogger;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const t = new Transport(kc, policy, logger, options.requestTimeoutMs);
