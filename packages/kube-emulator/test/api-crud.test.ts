@@ -194,7 +194,7 @@ describe('validation', () => {
 
   it('allows container restartPolicy Always on init containers only (native sidecars)', async () => {
     const regular = pod('sidecar-bad');
-    (regular.spec!.containers[0] as Record<string, unknown>).restartPolicy = 'Always';
+    regular.spec!.containers[0]!.restartPolicy = 'Always';
     const failure = await failureOf(api.createNamespacedPod({ namespace: 'default', body: regular }));
     expect(failure.body.message).toBe(
       'Pod "sidecar-bad" is invalid: spec.containers[0].restartPolicy: Forbidden: may not be set for non-init containers',

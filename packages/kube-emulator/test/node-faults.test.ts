@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { memoryLimitsSupported } from '../src/node/cgroup.js';
+import { readFileSync } from 'node:fs';
+import { cpuLimitsSupported, memoryLimitsSupported } from '../src/node/cgroup.js';
 import { eventually, processesWith, sh, startHarness, status } from './node-harness.js';
 import type { Harness } from './node-harness.js';
 
@@ -102,5 +103,27 @@ describe('node faults', () => {
     expect(memoryLine(main.stdout)).toContain('podrun-');
     expect(memoryLine(session.stdout)).toBe(memoryLine(main.stdout));
     h.store.remove('pods', 'default', 'limited');
+  });
+
+  it.skipIf(!cpuLimitsSupported())('enforces CPU limits as a CFS quota: a busy container is throttled', async () => {
+    h.createPod('cpu-capped', {
+      containers: [
+        sh('main', 'echo busy; while :; do :; done # cpu-capped-marker', { resources: { limits: { cpu: '100m' } } }),
+      ],
+    });
+    await running('cpu-capped');
+    const session = await h.exec('cpu-capped', ['cat', '/proc/1/cgroup']);
+    // On the host, the container's cgroup for the cpu controller (v1) or its unified one (v2).
+    const lines = session.stdout.split('\n');
+    const line = lines.find((l) => /^\d+:([^:]*,)?cpu(,[^:]*)?:/.test(l)) ?? lines.find((l) => l.startsWith('0::'))!;
+    const path = line.split(':')[2]!;
+    const v1 = !line.startsWith('0::');
+    const dir = v1 ? `/sys/fs/cgroup/cpu${path}` : `/sys/fs/cgroup${path}`;
+    expect(path).toContain('podrun-');
+    if (v1) expect(readFileSync(`${dir}/cpu.cfs_quota_us`, 'utf8').trim()).toBe('10000');
+    else expect(readFileSync(`${dir}/cpu.max`, 'utf8').trim()).toBe('10000 100000');
+    const throttled = (): number => Number(/nr_throttled (\d+)/.exec(readFileSync(`${dir}/cpu.stat`, 'utf8'))?.[1]);
+    await eventually(() => throttled() > 0);
+    h.store.remove('pods', 'default', 'cpu-capped');
   });
 });

@@ -1,80 +1,131 @@
-// Memory limits through the kernel's memory cgroup (v2 `memory.max` or v1 `memory.limit_in_bytes`),
-// nested under the emulator's own cgroup. The kernel OOM-kills inside it; the oom_kill counter
-// tells the node to report OOMKilled.
+// Container limits through the kernel's cgroups, nested under the emulator's own cgroup, as the
+// kubelet and runc set them: memory (v2 `memory.max`, v1 `memory.limit_in_bytes`; the kernel
+// OOM-kills inside it and the oom_kill counter tells the node to report OOMKilled) and CPU (v2
+// `cpu.max`, v1 `cpu.cfs_quota_us`: the limit in millicores times the 100 ms CFS period).
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
-/** One container's memory cgroup. */
-export interface MemoryCgroup {
-  /** File a process writes `0` to in order to join. */
-  readonly procsFile: string;
+/** One container's cgroups (one directory on v2, one per controller on v1). */
+export interface ContainerCgroup {
+  /** Files a process writes `0` to in order to join (each of them). */
+  readonly procsFiles: string[];
   /** How many processes the kernel OOM-killed in it so far. */
   oomKills(): number;
-  /** Removes the (empty) cgroup; ignores failures. */
+  /** Removes the (empty) cgroups; ignores failures. */
   remove(): void;
 }
 
-interface CgroupRoot {
-  version: 1 | 2;
-  dir: string;
+/** The limits to apply; an absent one is not limited. */
+export interface ContainerLimits {
+  memoryBytes?: number;
+  /** CPU cores (a limit of `500m` is 0.5). */
+  cpuCores?: number;
 }
 
-let detected: CgroupRoot | null | undefined;
+type Controller = 'memory' | 'cpu';
 
-function detect(): CgroupRoot | null {
-  if (detected !== undefined) return detected;
-  detected = null;
+/** The kubelet's CFS period and its smallest quota (runc refuses less than 1 ms). */
+const cfsPeriodUs = 100_000;
+const minQuotaUs = 1_000;
+
+const detected = new Map<Controller, { version: 1 | 2; dir: string } | null>();
+
+/** Where a controller's child cgroups go, or null when this machine cannot give them. */
+function rootOf(controller: Controller): { version: 1 | 2; dir: string } | null {
+  if (detected.has(controller)) return detected.get(controller)!;
+  let root: { version: 1 | 2; dir: string } | null = null;
   try {
-    const lines = readFileSync('/proc/self/cgroup', 'utf8').split('\n');
-    const v1 = lines.map((l) => l.split(':')).find((p) => p[1]?.split(',').includes('memory'));
-    if (v1 && existsSync('/sys/fs/cgroup/memory/cgroup.procs')) {
-      detected = { version: 1, dir: join('/sys/fs/cgroup/memory', v1[2] ?? '/') };
+    const lines = readFileSync('/proc/self/cgroup', 'utf8')
+      .split('\n')
+      .map((l) => l.split(':'));
+    const v1 = lines.find((p) => p[1]?.split(',').includes(controller));
+    const mount = `/sys/fs/cgroup/${controller}`;
+    if (v1 && existsSync(join(mount, 'cgroup.procs'))) {
+      root = { version: 1, dir: join(mount, v1[2] ?? '/') };
     } else {
-      const v2 = lines.map((l) => l.split(':')).find((p) => p[0] === '0' && p[1] === '');
+      const v2 = lines.find((p) => p[0] === '0' && p[1] === '');
       const controllers = readFileSync('/sys/fs/cgroup/cgroup.controllers', 'utf8');
-      if (v2 && controllers.split(/\s+/).includes('memory')) {
+      if (v2 && controllers.split(/\s+/).includes(controller)) {
         const dir = join('/sys/fs/cgroup', v2[2] ?? '/');
-        // Children of a cgroup get the memory controller only if the parent delegates it; that
-        // fails when the parent itself holds processes (the "no internal processes" rule).
-        writeFileSync(join(dir, 'cgroup.subtree_control'), '+memory');
-        detected = { version: 2, dir };
+        // Children of a cgroup get a controller only if the parent delegates it; that fails when
+        // the parent itself holds processes (the "no internal processes" rule).
+        writeFileSync(join(dir, 'cgroup.subtree_control'), `+${controller}`);
+        root = { version: 2, dir };
       }
     }
   } catch {
-    detected = null;
+    root = null;
   }
-  return detected;
+  detected.set(controller, root);
+  return root;
 }
 
-/** Creates a memory cgroup limited to `limitBytes`, or undefined where the kernel/permissions do not allow it. */
-export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgroup | undefined {
-  const root = detect();
-  if (!root) return undefined;
-  const dir = join(root.dir, name);
-  const limit = String(Math.max(4096, Math.floor(limitBytes)));
+function removeDir(dir: string): void {
   try {
-    mkdirSync(dir);
-    if (root.version === 1) {
-      writeFileSync(join(dir, 'memory.limit_in_bytes'), limit);
+    rmdirSync(dir);
+  } catch {
+    // Still populated for a moment after the last exit, or already gone.
+  }
+}
+
+/** The files one limit is written to, with their values. */
+function limitFiles(controller: Controller, version: 1 | 2, dir: string, limits: ContainerLimits): [string, string][] {
+  if (controller === 'memory') {
+    const limit = String(Math.max(4096, Math.floor(limits.memoryBytes!)));
+    if (version === 1) {
       // Without a swap limit the kernel would swap instead of OOM-killing (when swap exists).
-      if (existsSync(join(dir, 'memory.memsw.limit_in_bytes')))
-        writeFileSync(join(dir, 'memory.memsw.limit_in_bytes'), limit);
-    } else {
-      writeFileSync(join(dir, 'memory.max'), limit);
-      if (existsSync(join(dir, 'memory.swap.max'))) writeFileSync(join(dir, 'memory.swap.max'), '0');
+      const swap = join(dir, 'memory.memsw.limit_in_bytes');
+      return [
+        [join(dir, 'memory.limit_in_bytes'), limit],
+        ...(existsSync(swap) ? [[swap, limit] as [string, string]] : []),
+      ];
+    }
+    const swap = join(dir, 'memory.swap.max');
+    return [[join(dir, 'memory.max'), limit], ...(existsSync(swap) ? [[swap, '0'] as [string, string]] : [])];
+  }
+  const quota = String(Math.max(minQuotaUs, Math.round(limits.cpuCores! * cfsPeriodUs)));
+  if (version === 1)
+    return [
+      [join(dir, 'cpu.cfs_period_us'), String(cfsPeriodUs)],
+      [join(dir, 'cpu.cfs_quota_us'), quota],
+    ];
+  return [[join(dir, 'cpu.max'), `${quota} ${cfsPeriodUs}`]];
+}
+
+/**
+ * Creates the cgroups that enforce `limits`, or undefined when nothing is limited or the
+ * kernel/permissions do not allow it (then the container runs unlimited, and a limit it asked for
+ * is not enforced).
+ */
+export function createContainerCgroup(name: string, limits: ContainerLimits): ContainerCgroup | undefined {
+  const wanted: Controller[] = [];
+  if (limits.memoryBytes !== undefined) wanted.push('memory');
+  if (limits.cpuCores !== undefined) wanted.push('cpu');
+  const dirs = new Map<string, 1 | 2>();
+  let memoryDir: { dir: string; version: 1 | 2 } | undefined;
+  try {
+    for (const controller of wanted) {
+      const root = rootOf(controller);
+      if (!root) continue;
+      const dir = join(root.dir, name);
+      if (!dirs.has(dir)) {
+        mkdirSync(dir);
+        dirs.set(dir, root.version);
+      }
+      for (const [file, value] of limitFiles(controller, root.version, dir, limits)) writeFileSync(file, value);
+      if (controller === 'memory') memoryDir = { dir, version: root.version };
     }
   } catch {
-    try {
-      rmdirSync(dir);
-    } catch {
-      // Never created.
-    }
+    for (const dir of dirs.keys()) removeDir(dir);
     return undefined;
   }
-  const counterFile = join(dir, root.version === 1 ? 'memory.oom_control' : 'memory.events');
+  if (dirs.size === 0) return undefined;
+  const counterFile =
+    memoryDir && join(memoryDir.dir, memoryDir.version === 1 ? 'memory.oom_control' : 'memory.events');
   return {
-    procsFile: join(dir, 'cgroup.procs'),
+    procsFiles: [...dirs.keys()].map((dir) => join(dir, 'cgroup.procs')),
     oomKills() {
+      if (!counterFile) return 0;
       try {
         const match = /^oom_kill (\d+)$/m.exec(readFileSync(counterFile, 'utf8'));
         return match ? Number(match[1]) : 0;
@@ -83,18 +134,23 @@ export function createMemoryCgroup(name: string, limitBytes: number): MemoryCgro
       }
     },
     remove() {
-      try {
-        rmdirSync(dir);
-      } catch {
-        // Still populated for a moment after the last exit, or already gone.
-      }
+      for (const dir of dirs.keys()) removeDir(dir);
     },
   };
 }
 
-/** Whether container memory limits are enforced on this machine (a memory cgroup can be created). */
-export function memoryLimitsSupported(): boolean {
-  const probe = createMemoryCgroup(`podrun-probe-${process.pid}`, 64 * 1024 * 1024);
+function limitSupported(limits: ContainerLimits): boolean {
+  const probe = createContainerCgroup(`podrun-probe-${process.pid}`, limits);
   probe?.remove();
   return probe !== undefined;
+}
+
+/** Whether container memory limits are enforced on this machine (a memory cgroup can be created). */
+export function memoryLimitsSupported(): boolean {
+  return limitSupported({ memoryBytes: 64 * 1024 * 1024 });
+}
+
+/** Whether container CPU limits are enforced on this machine (a CPU cgroup can be created). */
+export function cpuLimitsSupported(): boolean {
+  return limitSupported({ cpuCores: 1 });
 }

@@ -363,6 +363,7 @@ async function startAndWait(
   const terminationLog = join(dir, 'termination-log');
   writeFileSync(terminationLog, '', { mode: 0o666 });
   const memory = containerLimit(spec, 'memory');
+  const cpu = containerLimit(spec, 'cpu');
   const sandbox = startSandbox({
     dir,
     hostname: rt.addresses.hostname,
@@ -383,6 +384,7 @@ async function startAndWait(
     identity: prepared.identity,
     ...('stored' in pulled ? { rootfs: pulled.stored.rootfs } : {}),
     ...(memory !== undefined ? { memoryLimitBytes: memory } : {}),
+    ...(cpu !== undefined ? { cpuLimitCores: cpu } : {}),
     ...(spec.stdin ? { stdin: true } : {}),
   });
   const writer = createLogWriter(join(logDir, `${status.restartCount}.log`), rt.logClock);

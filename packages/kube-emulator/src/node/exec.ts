@@ -94,10 +94,20 @@ export function runExec(
     tty ? request.command.map(shellQuote).join(' ') : 'direct',
     ...request.command,
   ];
-  // Joining the container's memory cgroup first keeps exec'd processes under its limit.
-  const argv = instance.sandbox.cgroupProcs
-    ? ['/bin/sh', '-c', 'echo 0 > "$1" 2>/dev/null; shift; exec "$@"', 'sh', instance.sandbox.cgroupProcs, ...nsenter]
-    : nsenter;
+  // Joining the container's cgroups first keeps exec'd processes under its limits.
+  const procs = instance.sandbox.cgroupProcs;
+  const argv =
+    procs.length > 0
+      ? [
+          '/bin/sh',
+          '-c',
+          'while [ "$1" != -- ]; do echo 0 > "$1" 2>/dev/null; shift; done; shift; exec "$@"',
+          'sh',
+          ...procs,
+          '--',
+          ...nsenter,
+        ]
+      : nsenter;
   const wantStderr = request.stderr && !tty;
   const child = spawn(argv[0]!, argv.slice(1), {
     stdio: [

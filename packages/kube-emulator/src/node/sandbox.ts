@@ -13,8 +13,8 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { createMemoryCgroup } from './cgroup.js';
-import type { MemoryCgroup } from './cgroup.js';
+import { createContainerCgroup } from './cgroup.js';
+import type { ContainerCgroup } from './cgroup.js';
 import { launcherScript, shellQuote, startErrorMessage } from './launcher.js';
 import { signalPid, signalTree } from './process-tree.js';
 import { findTool } from './sandbox-template.js';
@@ -40,6 +40,8 @@ export interface SandboxSpec {
   command: string[];
   workingDir: string;
   memoryLimitBytes?: number;
+  /** `resources.limits.cpu` in cores, enforced as a CFS quota. */
+  cpuLimitCores?: number;
   /** The node's sandbox template (see sandbox-template.ts). */
   template: string;
   /** The image's unpacked root filesystem; undefined runs the host's root filesystem (the catalogue fallback). */
@@ -73,7 +75,7 @@ export interface Sandbox {
   /** The container's root (the overlay mount point) as seen from its mount namespace. */
   readonly root: string;
   /** Joins `0` to this file to share the container's memory limit (exec sessions). */
-  readonly cgroupProcs: string | undefined;
+  readonly cgroupProcs: string[];
   /** Signals the container's PID 1 (SIGKILL ends the whole PID namespace). */
   signal(signal: NodeJS.Signals): void;
   /** Removes the instance directory and cgroup (call after `exited`). */
@@ -139,7 +141,7 @@ function mountBatches(mounts: SandboxMount[]): SandboxMount[][] {
   return batches;
 }
 
-function setupScript(spec: SandboxSpec, cgroup: MemoryCgroup | undefined): string {
+function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): string {
   const q = shellQuote;
   const merged = join(spec.dir, 'merged');
   const lines = [
@@ -149,7 +151,7 @@ function setupScript(spec: SandboxSpec, cgroup: MemoryCgroup | undefined): strin
     'read -r podrun_pid podrun_rest < /proc/self/stat',
     'printf "pid %s\\n" "$podrun_pid" >&3',
   ];
-  if (cgroup) lines.push(`echo 0 > ${q(cgroup.procsFile)}`);
+  for (const procs of cgroup?.procsFiles ?? []) lines.push(`echo 0 > ${q(procs)}`);
   // unshare made every mount private already: nothing below propagates to the host. The host's
   // filesystem (catalogue fallback) gets the template's masks over its private paths.
   if (spec.rootfs === undefined)
@@ -204,10 +206,10 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
   // users can traverse it (the instance directory above stays private to the host's root).
   for (const sub of ['upper', 'work', 'merged'])
     mkdirSync(join(spec.dir, sub), { mode: sub === 'upper' ? 0o755 : 0o700 });
-  const cgroup =
-    spec.memoryLimitBytes !== undefined
-      ? createMemoryCgroup(`podrun-${spec.dir.split('/').slice(-2).join('-')}`, spec.memoryLimitBytes)
-      : undefined;
+  const cgroup = createContainerCgroup(`podrun-${spec.dir.split('/').slice(-2).join('-')}`, {
+    ...(spec.memoryLimitBytes !== undefined ? { memoryBytes: spec.memoryLimitBytes } : {}),
+    ...(spec.cpuLimitCores !== undefined ? { cpuCores: spec.cpuLimitCores } : {}),
+  });
   const scriptPath = join(spec.dir, 'setup.sh');
   writeFileSync(scriptPath, setupScript(spec, cgroup), { mode: 0o700 });
   const unshare = [
@@ -291,7 +293,7 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
     exited,
     initPid: () => pid,
     root: join(spec.dir, 'merged'),
-    cgroupProcs: cgroup?.procsFile,
+    cgroupProcs: cgroup?.procsFiles ?? [],
     signal(sig) {
       if (pid !== undefined) signalPid(pid, sig);
       else if (child.pid !== undefined) signalTree(child.pid, sig);
