@@ -1,5 +1,4 @@
 import {
-  ConfigError,
   KUBERNETES_RUNNER_TYPE,
   silentLogger,
   type FileTransfer,
@@ -12,6 +11,7 @@ import {
 import { createFollowLogCollector } from '@podrun/logs-follow';
 import { MANAGED_BY_LABEL } from '@podrun/pod-spec';
 import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
+import { checkStrategyChoice } from './strategy-choice.js';
 import { TaskRun, type RunEnvironment } from './task-run.js';
 
 /** Options of {@link createKubernetesRunner}. */
@@ -20,9 +20,12 @@ export interface KubernetesRunnerOptions {
   kube: KubePort;
   /** The parsed runner configuration (`parseRunnerConfig` of @podrun/core). */
   config: KubernetesRunnerConfig;
-  /** File transfer strategy; default exec-tar, as `config.fileTransfer` says. */
+  /**
+   * File transfer strategy; built in: exec-tar. Pass it when `config.fileTransfer.type` names
+   * another (its `name` must match the type; a custom one needs the default type).
+   */
   transfer?: FileTransfer;
-  /** Log collector; default follow, as `config.logCollector` says. */
+  /** Log collector; built in: follow. Same rule as `transfer` with `config.logCollector.type`. */
   logs?: LogCollector;
   /** The runner's own diagnostics when a run context gives none. */
   logger?: Logger;
@@ -44,28 +47,16 @@ export interface KubernetesRunnerOptions {
 export function createKubernetesRunner(options: KubernetesRunnerOptions): TaskRunner {
   const { kube, config } = options;
   const logger = options.logger ?? silentLogger;
-  if (!options.transfer && config.fileTransfer.type !== 'exec-tar') {
-    throw new ConfigError(
-      [
-        {
-          path: 'taskRunner.fileTransfer.type',
-          message: `"${config.fileTransfer.type}" needs its strategy passed as \`transfer\` (e.g. from the host's registry); only exec-tar is built in`,
-        },
-      ],
-      { component: 'kubernetes-runner' },
-    );
-  }
-  if (!options.logs && config.logCollector.type !== 'follow') {
-    throw new ConfigError(
-      [
-        {
-          path: 'taskRunner.logCollector.type',
-          message: `"${config.logCollector.type}" needs its collector passed as \`logs\`; only follow is built in`,
-        },
-      ],
-      { component: 'kubernetes-runner' },
-    );
-  }
+  checkStrategyChoice(
+    { path: 'taskRunner.fileTransfer.type', option: 'transfer', builtIn: 'exec-tar' },
+    config.fileTransfer.type,
+    options.transfer,
+  );
+  checkStrategyChoice(
+    { path: 'taskRunner.logCollector.type', option: 'logs', builtIn: 'follow' },
+    config.logCollector.type,
+    options.logs,
+  );
   const env: RunEnvironment = {
     kube,
     config,
