@@ -15,6 +15,7 @@ import { createMetrics } from './apiserver/metrics.js';
 import type { ApiMetrics } from './apiserver/metrics.js';
 import { createAuthorizer } from './apiserver/rbac.js';
 import { startApiServer } from './apiserver/server.js';
+import { setClaimProvisioning } from './apiserver/strategy.js';
 import type { ApiServer } from './apiserver/server.js';
 import { createObjectStore } from './apiserver/store.js';
 import { createClusterCa } from './apiserver/tls.js';
@@ -183,6 +184,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     serverAddress: () => `127.0.0.1:${server?.port ?? 0}`,
     images: imageStore,
     version,
+    claimProvisioning: { held: false },
   };
   const stopControllers = startControllers(ctx);
   if (network.fallbackReason !== undefined) {
@@ -210,7 +212,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     network,
   });
 
-  const faults = createFaults({ store, watches, node: () => ctx.node.faults, restart: () => server!.restart() });
+  const faults = createFaults({
+    store,
+    watches,
+    node: () => ctx.node.faults,
+    restart: () => server!.restart(),
+    claimProvisioning: (held) => setClaimProvisioning(ctx, held),
+  });
   const metrics = createMetrics();
   const plain = options.plainHttp === true;
   try {

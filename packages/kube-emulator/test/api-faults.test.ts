@@ -89,6 +89,39 @@ describe('node faults through the API server', () => {
     await waitForPod('held', (p) => p.status?.phase === 'Running');
   });
 
+  it('claimProvisioning held: claims stay Pending and their pods Unschedulable until provisioned', async () => {
+    cluster.faults.claimProvisioning('held');
+    try {
+      await api.createNamespacedPersistentVolumeClaim({
+        namespace: 'default',
+        body: {
+          metadata: { name: 'slow-claim' },
+          spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '1Gi' } } },
+        },
+      });
+      expect(
+        (await api.readNamespacedPersistentVolumeClaim({ namespace: 'default', name: 'slow-claim' })).status?.phase,
+      ).toBe('Pending');
+      const body = pod('claims', {}, ['sh', '-c', 'ls /data && echo mounted']);
+      body.spec!.volumes = [{ name: 'data', persistentVolumeClaim: { claimName: 'slow-claim' } }];
+      body.spec!.containers[0]!.volumeMounts = [{ name: 'data', mountPath: '/data' }];
+      await api.createNamespacedPod({ namespace: 'default', body });
+      const waiting = await waitForPod(
+        'claims',
+        (p) => !!p.status?.conditions?.some((c) => c.type === 'PodScheduled' && c.status === 'False'),
+      );
+      expect(waiting.status?.conditions?.find((c) => c.type === 'PodScheduled')?.message).toBe(
+        '0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.',
+      );
+    } finally {
+      cluster.faults.claimProvisioning('immediate');
+    }
+    const claim = await api.readNamespacedPersistentVolumeClaim({ namespace: 'default', name: 'slow-claim' });
+    expect(claim.status?.phase).toBe('Bound');
+    expect(claim.spec?.volumeName).toMatch(/^pvc-/);
+    await waitForPod('claims', (p) => p.status?.phase === 'Succeeded');
+  });
+
   it('oomKill and evict fail running pods with the kubelet reasons', async () => {
     cluster.faults.oomKill('default', 'held');
     const killed = await waitForPod('held', (p) => p.status?.phase === 'Failed');

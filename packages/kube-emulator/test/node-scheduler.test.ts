@@ -86,7 +86,7 @@ describe('scheduler filters', () => {
     allocatable: { cpu: '2', memory: '1Gi', pods: '2' },
     assigned: [],
     stopped: false,
-    claimExists: () => true,
+    claimPhase: () => 'Bound',
   };
   const pod = (spec: Record<string, unknown>) => ({
     apiVersion: 'v1',

@@ -29,6 +29,8 @@ export interface ServerContext {
   version: ServedVersion;
   /** The cluster's image store (the image admin endpoint imports and lists through it). */
   images: ImageStore;
+  /** The volume provisioner: while `held`, new claims stay Pending (the claimProvisioning fault). */
+  claimProvisioning: { held: boolean };
 }
 
 /** One resource request. */

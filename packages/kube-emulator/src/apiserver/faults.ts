@@ -36,6 +36,12 @@ export interface ClusterFaults {
   autoscaler(mode: 'off' | 'scale-up' | 'no-scale-up'): void;
   oomKill(namespace: string, pod: string, container?: string): void;
   evict(namespace: string, pod: string, message?: string): void;
+  /**
+   * `held`: new claims stay Pending, as while a slow provisioner works (pods using them are
+   * Unschedulable: "pod has unbound immediate PersistentVolumeClaims"); `immediate` (the default)
+   * provisions and binds every Pending claim now and new ones at once.
+   */
+  claimProvisioning(mode: 'held' | 'immediate'): void;
   /** Stamps log lines more harshly (coarse clock, stderr stamped before it is written), as busy nodes do. */
   logClock(settings: Partial<LogClockSettings>): void;
   /** Closes the listener and every connection, then listens again on the same port. */
@@ -100,6 +106,7 @@ export function createFaults(deps: {
   watches: WatchRegistry;
   node: () => NodeFaults;
   restart: () => Promise<void>;
+  claimProvisioning: (held: boolean) => void;
 }): FaultController {
   const pending: PendingFailure[] = [];
   const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
@@ -122,6 +129,7 @@ export function createFaults(deps: {
     oomKill: (namespace, pod, container) => deps.node().oomKill(namespace, pod, container),
     evict: (namespace, pod, message) => deps.node().evict(namespace, pod, message),
     logClock: (settings) => deps.node().setLogClock(settings),
+    claimProvisioning: (mode) => deps.claimProvisioning(mode === 'held'),
     restartApiServer: () => deps.restart(),
     clearFailures() {
       pending.length = 0;
@@ -170,6 +178,12 @@ export function createFaults(deps: {
           return faults.oomKill(String(body.namespace ?? 'default'), String(body.pod ?? ''), str(body.container));
         case 'evict':
           return faults.evict(String(body.namespace ?? 'default'), String(body.pod ?? ''), str(body.message));
+        case 'claimProvisioning': {
+          const mode = String(body.mode ?? 'immediate');
+          if (mode !== 'held' && mode !== 'immediate')
+            throw new Error(`claimProvisioning mode must be held or immediate, not ${JSON.stringify(mode)}`);
+          return faults.claimProvisioning(mode);
+        }
         case 'logClock':
           return faults.logClock({
             ...(num(body.granularityMs) !== undefined ? { granularityMs: num(body.granularityMs) } : {}),

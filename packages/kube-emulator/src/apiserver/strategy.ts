@@ -44,6 +44,50 @@ function secretData(object: KubeObject): void {
   if (!o.type) o.type = 'Opaque';
 }
 
+/** Binds a claim to a freshly provisioned volume, as the PV controller does after provisioning. */
+function bind(claim: KubeObject): KubeObject {
+  const o = claim as Obj;
+  return {
+    ...claim,
+    metadata: {
+      ...claim.metadata,
+      annotations: {
+        ...claim.metadata.annotations,
+        'pv.kubernetes.io/bind-completed': 'yes',
+        'pv.kubernetes.io/bound-by-controller': 'yes',
+      },
+    },
+    spec: { ...o.spec, volumeName: `pvc-${claim.metadata.uid}` },
+    status: {
+      phase: 'Bound',
+      accessModes: o.spec.accessModes,
+      capacity: { storage: o.spec.resources?.requests?.storage },
+    },
+  } as KubeObject;
+}
+
+/**
+ * The claimProvisioning fault: while held, new claims stay Pending (pods using them are
+ * Unschedulable, "pod has unbound immediate PersistentVolumeClaims"); released, every Pending
+ * claim is provisioned and bound.
+ */
+export function setClaimProvisioning(ctx: ServerContext, held: boolean): void {
+  ctx.claimProvisioning.held = held;
+  if (held) return;
+  for (const claim of ctx.store.list('persistentvolumeclaims')) {
+    if ((claim as Obj).status?.phase !== 'Pending') continue;
+    const { namespace, name } = claim.metadata;
+    ctx.store.update('persistentvolumeclaims', namespace, name, bind);
+    ctx.recordEvent({
+      namespace: namespace!,
+      involvedObject: { kind: 'PersistentVolumeClaim', name, namespace: namespace!, uid: claim.metadata.uid },
+      type: 'Normal',
+      reason: 'ProvisioningSucceeded',
+      message: `Successfully provisioned volume pvc-${claim.metadata.uid}`,
+    });
+  }
+}
+
 const claimStrategy: Strategy = {
   nameRule: 'subdomain',
   hasStatus: true,
@@ -53,19 +97,12 @@ const claimStrategy: Strategy = {
     o.spec ??= {};
     o.spec.volumeMode ??= 'Filesystem';
     o.spec.storageClassName ??= 'standard';
+    if (ctx.claimProvisioning.held) {
+      o.status = { phase: 'Pending' };
+      return;
+    }
     // Bound at once, like a default StorageClass with Immediate binding and a fast provisioner.
-    o.spec.volumeName = `pvc-${claim.metadata.uid}`;
-    claim.metadata.annotations = {
-      ...claim.metadata.annotations,
-      'pv.kubernetes.io/bind-completed': 'yes',
-      'pv.kubernetes.io/bound-by-controller': 'yes',
-    };
-    o.status = {
-      phase: 'Bound',
-      accessModes: o.spec.accessModes,
-      capacity: { storage: o.spec.resources?.requests?.storage },
-    };
-    void ctx;
+    Object.assign(claim, bind(claim));
   },
   validate: validateClaimSpec,
   afterCreate(ctx, claim) {

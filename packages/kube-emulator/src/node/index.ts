@@ -154,7 +154,10 @@ export function createNode(input: NodeOptions): Node {
         allocatable: options.allocatable,
         assigned: [...workers.values()].filter((w) => !w.isTerminal).map((w) => w.pod),
         stopped: schedulingStopped,
-        claimExists: (ns, name) => store.get('persistentvolumeclaims', ns, name) !== undefined,
+        claimPhase: (ns, name) => {
+          const claim = store.get('persistentvolumeclaims', ns, name);
+          return claim ? (((claim as { status?: { phase?: string } }).status?.phase ?? 'Bound') as string) : undefined;
+        },
       });
       if (reason) {
         if (lastUnschedulable.get(uid) === reason) continue;

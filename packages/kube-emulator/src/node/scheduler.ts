@@ -12,7 +12,8 @@ export interface SchedulingInput {
   assigned: KubeObject[];
   /** The "scheduling stopped" fault: the node behaves as cordoned. */
   stopped: boolean;
-  claimExists(namespace: string, name: string): boolean;
+  /** The claim's phase (`Bound`, `Pending`, ...), or undefined when it does not exist. */
+  claimPhase(namespace: string, name: string): string | undefined;
 }
 
 interface Requirement {
@@ -30,9 +31,13 @@ export function unschedulableReason(input: SchedulingInput): string | undefined 
   const namespace = input.pod.metadata.namespace ?? 'default';
   for (const volume of spec.volumes ?? []) {
     const claim = volume.persistentVolumeClaim?.claimName;
-    if (claim && !input.claimExists(namespace, claim)) {
+    if (!claim) continue;
+    const phase = input.claimPhase(namespace, claim);
+    if (phase === undefined)
       return `0/1 nodes are available: persistentvolumeclaim "${claim}" not found. ${notHelpful}`;
-    }
+    // The VolumeBinding plugin's PreFilter, for claims of an Immediate-binding storage class.
+    if (phase !== 'Bound')
+      return `0/1 nodes are available: pod has unbound immediate PersistentVolumeClaims. ${notHelpful}`;
   }
   if (input.stopped) return `0/1 nodes are available: 1 node(s) were unschedulable. ${notHelpful}`;
   if (!matchesNode(spec, input.nodeLabels)) {
