@@ -12,7 +12,6 @@ import type { Flow, Host, RunnerConfig, RunnerRegistry, WorkerGroupProbe } from 
 import type { HostConfig } from './host-config.js';
 import type { ClusterChoice } from './cluster.js';
 import type { CliIo } from './io.js';
-import { cliStrategies } from './strategies.js';
 
 /** The runner for tasks that name none: podrun runs tasks in pods. */
 export const DEFAULT_RUNNER: RunnerConfig = { type: KUBERNETES_RUNNER_TYPE };
@@ -20,7 +19,7 @@ export const DEFAULT_RUNNER: RunnerConfig = { type: KUBERNETES_RUNNER_TYPE };
 /** The registry of the CLI: the Kubernetes and Process runners (and their reference aliases). */
 export function createCliRegistry(): RunnerRegistry {
   const registry = createRunnerRegistry();
-  registerKubernetesRunner(registry, cliStrategies);
+  registerKubernetesRunner(registry);
   registerProcessRunner(registry);
   return registry;
 }

@@ -12,6 +12,7 @@ import type {
 import { canonicalJson } from './cache.js';
 import type { RunnerConfig, RunnerEnvironment, RunnerRegistry } from './registry.js';
 import type { HostTaskRunner, WorkingPaths } from './runner-paths.js';
+import { installedStrategies } from './installed-strategies.js';
 
 /** podrun's type name of the Kubernetes runner. */
 export const KUBERNETES_RUNNER_TYPE = 'io.podrun.kubernetes';
@@ -36,7 +37,10 @@ interface KubeModule {
 
 /**
  * Strategy factories by `fileTransfer.type` / `logCollector.type`, for strategies the runner does
- * not build in (it builds exec-tar and follow). Integrators pass e.g. `{ transfers: { pvc: ... } }`.
+ * not build in (it builds exec-tar and follow). Without one, pvc, object-storage and poll are built
+ * from their installed packages (`@podrun/transfer-pvc`, `@podrun/transfer-object-storage`,
+ * `@podrun/logs-poll`); a missing package is a `ConfigError` saying what to install. Integrators
+ * may override a type, e.g. `{ transfers: { pvc: ... } }`.
  */
 export interface KubernetesStrategies {
   transfers?: Record<
@@ -87,8 +91,10 @@ export function registerKubernetesRunner(registry: RunnerRegistry, options: Kube
         },
         (port) => port.close(),
       );
-      const transfer = options.transfers?.[parsed.fileTransfer.type];
-      const logs = options.collectors?.[parsed.logCollector.type];
+      const transfer =
+        options.transfers?.[parsed.fileTransfer.type] ?? installedStrategies.transfers[parsed.fileTransfer.type];
+      const logs =
+        options.collectors?.[parsed.logCollector.type] ?? installedStrategies.collectors[parsed.logCollector.type];
       const runner = runnerModule.createKubernetesRunner({
         kube,
         config: parsed,
