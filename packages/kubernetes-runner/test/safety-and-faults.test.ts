@@ -63,10 +63,19 @@ describe('faults do not lose a task that could succeed', () => {
   it('watches dropped and resourceVersions expired mid-run', async () => {
     const { ctx, result } = start('watch-faults', task);
     await ctx.waitForLine('started');
+    const watches = (): number => env.cluster.metrics.requestCount({ verb: 'WATCH', resource: 'pods' });
+    const lists = (): number => env.cluster.metrics.requestCount({ verb: 'LIST', resource: 'pods' });
+    const before = { watches: watches(), lists: lists() };
     env.cluster.faults.dropWatches();
     await ctx.waitForLine('line 5');
+    // The dropped watch was opened again from where it stood.
+    expect(watches()).toBeGreaterThan(before.watches);
+    const afterDrop = { watches: watches(), lists: lists() };
     env.cluster.faults.expireResourceVersions();
     const r = await result;
+    // The expired resourceVersion (410) made the shared watch list again, then watch anew.
+    expect(lists()).toBeGreaterThan(afterDrop.lists);
+    expect(watches()).toBeGreaterThan(afterDrop.watches);
     expect(r.exitCode).toBe(0);
     expect(ctx.texts()).toEqual(lines);
     expect(ctx.stored.get('out.txt')!.size).toBe(3_000_000);
@@ -76,8 +85,16 @@ describe('faults do not lose a task that could succeed', () => {
     env.cluster.faults.failNext({ status: 429, retryAfterSeconds: 1, verb: 'create', resource: 'pods' });
     env.cluster.faults.failNext({ status: 503, verb: 'get', resource: 'pods', subresource: 'log' });
     env.cluster.faults.failNext({ status: 503, verb: 'get', resource: 'pods', subresource: 'exec' });
+    env.cluster.metrics.reset();
     const { ctx, result } = start('http-faults', task);
     const r = await result;
+    // Each fault was served once, and the runner went on past it.
+    const answered = (code: number, subresource?: string): number =>
+      env.cluster.metrics.requestCount({ code, resource: 'pods', ...(subresource !== undefined && { subresource }) });
+    expect(answered(429)).toBe(1);
+    expect(answered(503, 'log')).toBe(1);
+    expect(answered(503, 'exec')).toBe(1);
+    expect(env.cluster.metrics.requestCount({ verb: 'POST', resource: 'pods', code: 201 })).toBe(1);
     expect(r.exitCode).toBe(0);
     expect(ctx.texts()).toEqual(lines);
     expect(ctx.stored.get('out.txt')!.size).toBe(3_000_000);
