@@ -291,8 +291,18 @@ export class TaskRun {
     for (const loser of choice.losers) {
       const phase = loser.status?.phase;
       const active = phase === 'Pending' || phase === 'Running' || phase === undefined;
-      if (active || config.delete)
-        await kube.deletePod(selector.namespace, loser.metadata!.name!).catch(() => undefined);
+      if (!active && !config.delete) continue;
+      const name = loser.metadata!.name!;
+      // Transient failures were retried by the port; what is left (403, say) leaves the pod
+      // running beside the new one: say so rather than hide it.
+      await kube
+        .deletePod(selector.namespace, name)
+        .catch((error: unknown) =>
+          this.ctx.logger.warn(
+            `[podrun] [kubernetes-runner] could not delete pod ${name} of an earlier attempt (${error instanceof Error ? error.message : String(error)}); it may still be running: delete it by hand`,
+            { pod: name },
+          ),
+        );
     }
     if (choice.winner) {
       const pod = choice.winner;

@@ -128,7 +128,14 @@ async function startHelper(
 
 /** Deletes a helper pod at once; a missing one is fine. */
 export async function deleteHelper(ctx: Pick<TransferContext, 'kube' | 'namespace'>, name: string): Promise<void> {
-  await ctx.kube.deletePod(ctx.namespace, name, { gracePeriodSeconds: 0 }).catch(() => undefined);
+  // A missing pod is fine and transient failures are retried by the port; anything else (403)
+  // leaves a pod holding the claim, which can keep the task pod from being scheduled.
+  await ctx.kube.deletePod(ctx.namespace, name, { gracePeriodSeconds: 0 }).catch((error: unknown) => {
+    throw new TransferError(
+      `could not delete the helper pod ${name} (${error instanceof Error ? error.message : String(error)}); it keeps the claim mounted: check that the runner may delete pods, and delete it by hand`,
+      { component: COMPONENT, cause: error, details: { retriable: false } },
+    );
+  });
 }
 
 /** Stages the inputs into the claim through an input helper; exec-tar writes the ready marker. */

@@ -192,8 +192,11 @@ export function createPvcTransfer(options: PvcTransferOptions = {}): FileTransfe
     async release(ctx) {
       staged.delete(runKey(ctx));
       const l = layout(ctx);
-      await deleteHelper(ctx, helperName(l, 'in'));
-      await deleteHelper(ctx, helperName(l, 'out'));
+      const helpers = await Promise.allSettled([
+        deleteHelper(ctx, helperName(l, 'in')),
+        deleteHelper(ctx, helperName(l, 'out')),
+      ]);
+      const failed = helpers.find((h): h is PromiseRejectedResult => h.status === 'rejected');
       try {
         if (l.ownClaim) await ctx.kube.deletePersistentVolumeClaim(ctx.namespace, l.claimName);
         else if (shared) await removeRunDir(hostDir(ctx).dir);
@@ -207,6 +210,7 @@ export function createPvcTransfer(options: PvcTransferOptions = {}): FileTransfe
           },
         );
       }
+      if (failed) throw failed.reason;
     },
   };
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { existsSync } from 'node:fs';
-import { ErrorCodes, ConfigError, type ExecOptions, type KubePort } from '@podrun/core';
+import { ErrorCodes, ConfigError, KubeApiError, TransferError, type ExecOptions, type KubePort } from '@podrun/core';
 import {
   RecordingSink,
   SUITE_LABEL,
@@ -43,25 +43,32 @@ function recordingExec(kube: KubePort, pods: string[]): KubePort {
   });
 }
 
-async function roundTrip(kube: KubePort, transfer: ReturnType<typeof createPvcTransfer>, label: string) {
+/** A task run of this file's own cases on `kube`. */
+function transferRun(
+  kube: KubePort,
+  transfer: ReturnType<typeof createPvcTransfer>,
+  spec: ConstructorParameters<typeof TransferRun>[1],
+): TransferRun {
   const { faults } = withFaults(kube);
-  const run = new TransferRun(
-    {
-      kube,
-      faults,
-      transfer,
-      namespace: cluster.namespace,
-      image: cluster.image,
-      selector: { namespace: cluster.namespace, labelSelector: `${SUITE_LABEL}=pvc-own` },
-      suiteId: 'pvc-own',
-    },
-    {
-      label,
-      inputs: [fileEntry('data.txt', 'hello pvc\n')],
-      script: 'cp data.txt out.txt',
-      select: { globs: ['out.txt'] },
-    },
-  );
+  const env = {
+    kube,
+    faults,
+    transfer,
+    namespace: cluster.namespace,
+    image: cluster.image,
+    selector: { namespace: cluster.namespace, labelSelector: `${SUITE_LABEL}=pvc-own` },
+    suiteId: 'pvc-own',
+  };
+  return new TransferRun(env, spec);
+}
+
+async function roundTrip(kube: KubePort, transfer: ReturnType<typeof createPvcTransfer>, label: string) {
+  const run = transferRun(kube, transfer, {
+    label,
+    inputs: [fileEntry('data.txt', 'hello pvc\n')],
+    script: 'cp data.txt out.txt',
+    select: { globs: ['out.txt'] },
+  });
   await run.runToEnd();
   const sink = new RecordingSink();
   await run.download(sink);
@@ -110,6 +117,39 @@ describe('pvc transfer', () => {
     await run.dispose();
     expect(existsSync(`${claimDir}/${mount.subPath}`)).toBe(false);
     expect(await cluster.kube.getPersistentVolumeClaim(cluster.namespace, 'shared-files')).toBeDefined();
+  });
+
+  it('reports a helper pod it may not delete instead of leaving it behind silently', async () => {
+    const forbidden = new Proxy(cluster.kube, {
+      get(target, prop) {
+        if (prop === 'deletePod') {
+          return async (ns: string, name: string, options?: { gracePeriodSeconds?: number }) => {
+            if (name.startsWith('podrun-pvc-'))
+              throw new KubeApiError(`pods "${name}" is forbidden: User "runner" cannot delete resource "pods"`, {
+                status: 403,
+                reason: 'Forbidden',
+              });
+            return target.deletePod(ns, name, options);
+          };
+        }
+        const value: unknown = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+      },
+    });
+    const run = transferRun(forbidden, createPvcTransfer({}), {
+      label: 'forbidden',
+      inputs: [fileEntry('data.txt', 'x')],
+      script: 'true',
+      select: { globs: [] },
+    });
+    const error = await run.runToEnd().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(TransferError);
+    expect((error as Error).message).toMatch(
+      /could not delete the helper pod podrun-pvc-.* it keeps the claim mounted/,
+    );
+    for (const pod of await cluster.kube.listPods(cluster.namespace, 'transfer.podrun.io/pvc-helper=true'))
+      await cluster.kube.deletePod(cluster.namespace, pod.metadata!.name!, { gracePeriodSeconds: 0 });
+    await run.dispose().catch(() => undefined);
   });
 
   it('rejects a sub path or host path that could escape', () => {
