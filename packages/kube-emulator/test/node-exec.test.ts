@@ -1,3 +1,4 @@
+import { EventEmitter } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, processesWith, sh, startHarness } from './node-harness.js';
 import type { Harness } from './node-harness.js';
@@ -50,6 +51,30 @@ describe('exec (v5)', () => {
     expect(result.stdout).toBe('hello world\ndone\n');
     expect(result.statuses).toEqual([{ metadata: {}, status: 'Success' }]);
     expect(result.closeCode).toBe(1000);
+  });
+
+  it('holds a flood of stdin frames for a slow reader with one drain wait (no listener leak)', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    // A second drain listener on the process's stdin is already one too many.
+    const defaultMax = EventEmitter.defaultMaxListeners;
+    EventEmitter.defaultMaxListeners = 1;
+    try {
+      const chunk = Buffer.alloc(16 * 1024, 0x61);
+      const result = await h.exec('box', ['sh', '-c', 'sleep 0.5; wc -c'], {
+        container: 'prep',
+        stdin: Array.from({ length: 400 }, () => chunk),
+        closeStdin: true,
+      });
+      expect(result.stdout.trim(), JSON.stringify([result.statuses, result.closeCode, result.stderr])).toBe(
+        String(400 * chunk.length),
+      );
+    } finally {
+      EventEmitter.defaultMaxListeners = defaultMax;
+      process.off('warning', onWarning);
+    }
+    expect(warnings.map((w) => w.message).filter((m) => m.includes(' drain listeners '))).toEqual([]);
   });
 
   it('accepts stdin in text frames as kube-apiserver does', async () => {

@@ -170,15 +170,21 @@ export function runExec(
 
   const stdin = child.stdin as Writable | null;
   stdin?.on('error', () => undefined);
+  // Frames already parsed still arrive after socket.pause(): one drain wait at a time.
+  let awaitingDrain = false;
   socket.on('message', (data: Buffer) => {
     // kube-apiserver reads every message into bytes, text frames included (the Python client sends stdin as text).
     if (data.length === 0) return;
     const channel = data[0];
     if (channel === 0) {
-      if (stdin && !stdin.writableEnded && !stdin.write(data.subarray(1))) {
+      if (stdin && !stdin.writableEnded && !stdin.write(data.subarray(1)) && !awaitingDrain) {
         // Back-pressure towards the client: stop reading frames until the process catches up.
+        awaitingDrain = true;
         socket.pause();
-        stdin.once('drain', () => socket.resume());
+        stdin.once('drain', () => {
+          awaitingDrain = false;
+          socket.resume();
+        });
       }
     } else if (channel === 255 && v5) {
       if (data.length !== 2) {
