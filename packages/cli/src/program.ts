@@ -1,12 +1,9 @@
 import { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import type { CliIo } from './io.js';
-import { clusterStartCommand } from './commands/cluster.js';
-import { imageImportCommand, imageListCommand } from './commands/images.js';
-import { doctorCommand } from './commands/doctor.js';
-import { rbacCommand } from './commands/rbac.js';
-import { resumeCommand, runCommand } from './commands/run.js';
-import { validateCommand } from './commands/validate.js';
+
+// Each command's module is imported when that command runs: `podrun --version` or `podrun run` never
+// load what other commands need (the Kubernetes client alone takes most of a second).
 
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -51,17 +48,23 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       .argument('<flow>', 'flow YAML file')
       .option('-i, --input <name=value>', 'flow input; name=@path for FILE inputs (repeatable)', collect)
       .option('--execution-id <id>', 'execution id; an existing one is resumed'),
-  ).action(async (flow: string, flags) => setCode(await runCommand(flow, flags, io)));
+  ).action(async (flow: string, flags) =>
+    setCode(await (await import('./commands/run.js')).runCommand(flow, flags, io)),
+  );
 
   runOptions(
     program.command('resume').description('resume an interrupted execution').argument('<execution-id>'),
-  ).action(async (id: string, flags) => setCode(await resumeCommand(id, flags, io)));
+  ).action(async (id: string, flags) =>
+    setCode(await (await import('./commands/run.js')).resumeCommand(id, flags, io)),
+  );
 
   program
     .command('validate')
     .description('check flow files: every problem with its path and line')
     .argument('<flow...>')
-    .action(async (files: string[]) => setCode(await validateCommand(files, io)));
+    .action(async (files: string[]) =>
+      setCode(await (await import('./commands/validate.js')).validateCommand(files, io)),
+    );
 
   program
     .command('rbac')
@@ -70,7 +73,9 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .option('--namespace <ns>', 'namespace of the role', 'default')
     .option('--service-account <name>', 'service account name', 'podrun')
     .option('--transfer <type>', 'file transfer strategy: exec-tar, pvc, object-storage (repeatable)', collect)
-    .action(async (flows: string[], flags) => setCode(await rbacCommand(flows, flags, io)));
+    .action(async (flows: string[], flags) =>
+      setCode(await (await import('./commands/rbac.js')).rbacCommand(flows, flags, io)),
+    );
 
   clusterOptions(
     program
@@ -78,7 +83,9 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       .description('check connection, server version, exec protocol and permissions')
       .argument('[flow...]', 'flows whose Kubernetes tasks decide the strategies')
       .option('--transfer <type>', 'file transfer strategy: exec-tar, pvc, object-storage (repeatable)', collect),
-  ).action(async (flows: string[], flags) => setCode(await doctorCommand(flows, flags, io)));
+  ).action(async (flows: string[], flags) =>
+    setCode(await (await import('./commands/doctor.js')).doctorCommand(flows, flags, io)),
+  );
 
   const cluster = program.command('cluster').description('the embedded Kubernetes cluster');
   cluster
@@ -90,7 +97,7 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .option('--no-pod-network', 'pods share the host network instead of each getting a namespace and IP')
     .option('--kubernetes-version <version>', 'serve as this Kubernetes version, e.g. 1.29 (exec v4 before 1.30)')
     .option('--image <archive>', 'import an image archive at start (repeatable)', (v, all: string[]) => [...all, v], [])
-    .action(async (flags) => setCode(await clusterStartCommand(flags, io)));
+    .action(async (flags) => setCode(await (await import('./commands/cluster.js')).clusterStartCommand(flags, io)));
 
   const image = cluster.command('image').description("the embedded cluster's images (what pods can pull)");
   image
@@ -99,12 +106,14 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
     .argument('<archive...>')
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (the one `podrun cluster start` printed)')
     .option('--name <image>', "name the image instead of the archive's own name")
-    .action(async (files: string[], flags) => setCode(await imageImportCommand(files, flags, io)));
+    .action(async (files: string[], flags) =>
+      setCode(await (await import('./commands/images.js')).imageImportCommand(files, flags, io)),
+    );
   image
     .command('ls')
     .description('list the images of a running embedded cluster')
     .option('--kubeconfig <file>', 'kubeconfig of the cluster (the one `podrun cluster start` printed)')
-    .action(async (flags) => setCode(await imageListCommand(flags, io)));
+    .action(async (flags) => setCode(await (await import('./commands/images.js')).imageListCommand(flags, io)));
 
   return program;
 }
