@@ -63,7 +63,7 @@ describe('exec (v5)', () => {
     try {
       const chunk = Buffer.alloc(16 * 1024, 0x61);
       const result = await h.exec('box', ['sh', '-c', 'sleep 0.5; wc -c'], {
-        container: 'prep',
+        container: 'main',
         stdin: Array.from({ length: 400 }, () => chunk),
         closeStdin: true,
       });
