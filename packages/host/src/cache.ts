@@ -95,9 +95,9 @@ export function createTaskCache(options: { dir: string; storage: LocalStorage })
     },
     async put(scope, entry) {
       const file = fileOf(scope, entry.key);
-      await mkdir(join(file, '..'), { recursive: true });
+      await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
       const temp = `${file}.${randomUUID()}.tmp`;
-      await writeFile(temp, JSON.stringify(entry, null, 2));
+      await writeFile(temp, JSON.stringify(entry, null, 2), { mode: 0o600 });
       await rename(temp, file);
     },
   };

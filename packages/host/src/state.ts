@@ -99,9 +99,10 @@ export function createStateStore(options: { dir: string }): StateStore {
     const text = JSON.stringify(record, null, 2);
     const file = fileOf(record.id);
     const write = async () => {
-      await mkdir(join(file, '..'), { recursive: true });
+      // Inputs and outputs can be private: only the user running podrun may read its state.
+      await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
       const temp = `${file}.${randomUUID()}.tmp`;
-      await writeFile(temp, text);
+      await writeFile(temp, text, { mode: 0o600 });
       await rename(temp, file);
     };
     queue = queue.then(write, write);

@@ -92,10 +92,11 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
   const put = async (segments: string[], content: Readable): Promise<string> => {
     const uri = formatStorageUri(segments);
     const target = pathOf(uri);
-    await mkdir(dirname(target), { recursive: true });
+    // Files may be private: only the user running podrun may read its storage.
+    await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     const temp = `${target}.${randomUUID()}.part`;
     try {
-      await pipeline(content, createWriteStream(temp));
+      await pipeline(content, createWriteStream(temp, { mode: 0o600 }));
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });

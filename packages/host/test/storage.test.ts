@@ -1,10 +1,10 @@
-import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, stat, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes, isPodrunError } from '@podrun/core';
-import { createLocalStorage, formatStorageUri, isStorageUri, parseStorageUri } from '@podrun/host';
+import { createLocalStorage, createStateStore, formatStorageUri, isStorageUri, parseStorageUri } from '@podrun/host';
 
 let dir: string;
 beforeAll(async () => {
@@ -56,6 +56,26 @@ describe('storage', () => {
     expect(uri).toBe('podrun:///ns/f/e/t/r/dir/out.txt');
     expect(await text((await storage.open(uri.replace('podrun:', 'kestra:'))).content)).toBe('hello');
     expect(await storage.size(uri)).toBe(5);
+    // Private to the user running podrun: inputs and outputs can hold secrets.
+    expect((await stat(join(dir, 's1/ns/f/e/t/r/dir/out.txt'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 's1/ns/f/e/t/r/dir'))).mode & 0o777).toBe(0o700);
+  });
+
+  it('keeps execution state readable by its owner only', async () => {
+    const store = createStateStore({ dir: join(dir, 'state') });
+    await store.save({
+      version: 1,
+      id: 'e1',
+      namespace: 'ns',
+      flowId: 'f',
+      flowSource: 'id: f',
+      inputs: { password: 'not for others' },
+      status: 'RUNNING',
+      startedAt: new Date().toISOString(),
+      tasks: {},
+    } as Parameters<typeof store.save>[0]);
+    expect((await stat(join(dir, 'state/executions/e1/state.json'))).mode & 0o777).toBe(0o600);
+    expect((await stat(join(dir, 'state/executions/e1'))).mode & 0o777).toBe(0o700);
   });
 
   it('rejects missing files with PODRUN_STORAGE and unsafe output names', async () => {
