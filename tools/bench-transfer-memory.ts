@@ -3,37 +3,18 @@
 // cluster runs in a child process so only the runner side is measured. Not a test: run it by hand.
 //
 //   TSX_TSCONFIG_PATH=tsconfig.dev.json node --import tsx tools/bench-transfer-memory.ts [MiB]
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { defaultPodPaths, parseRunnerConfig, silentLogger, type OutputSink, type TaskRunIdentity } from '@podrun/core';
 import { createKubeConfig, createKubePort } from '@podrun/kube';
 import { MANAGED_BY_LABEL, buildPod } from '@podrun/pod-spec';
 import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
+import { startClusterProcess } from './bench/cluster-process.js';
 
 const MiB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 1024) * MiB;
-const root = fileURLToPath(new URL('..', import.meta.url));
 
-const child = spawn(
-  process.execPath,
-  ['--import', 'tsx', fileURLToPath(new URL('./bench/start-cluster.ts', import.meta.url))],
-  {
-    cwd: root,
-    env: { ...process.env, TSX_TSCONFIG_PATH: `${root}tsconfig.dev.json` },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  },
-);
-const kubeconfigPath = await new Promise<string>((resolve, reject) => {
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => {
-    out += d.toString();
-    const m = /KUBECONFIG (\S+)/.exec(out);
-    if (m) resolve(m[1]!);
-  });
-  child.on('exit', () => reject(new Error('the cluster process exited')));
-});
+const { child, kubeconfig: kubeconfigPath } = await startClusterProcess();
 
 let peak = 0;
 const sample = () => (peak = Math.max(peak, process.memoryUsage().rss));

@@ -5,13 +5,14 @@
 // Medians of several alternating runs; the cluster runs in its own process. Not a test.
 //
 //   npm run bench -- [--runs N] [--mb SIZE]
-import { execFile, spawn, type ChildProcess } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { startClusterProcess } from './bench/cluster-process.js';
 import { buildTestImages } from './test-images/build.js';
 
 const { values } = parseArgs({ options: { runs: { type: 'string' }, mb: { type: 'string' } } });
@@ -38,24 +39,6 @@ async function timed(file: string, args: string[], env?: NodeJS.ProcessEnv): Pro
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-async function startClusterProcess(images: string): Promise<{ child: ChildProcess; kubeconfig: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'tools/bench/start-cluster.ts')], {
-    cwd: root,
-    env: { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.dev.json'), PODRUN_TEST_IMAGES: images },
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const kubeconfig = await new Promise<string>((resolve, reject) => {
-    let out = '';
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      const match = /KUBECONFIG (\S+)/.exec(out);
-      if (match) resolve(match[1]!);
-    });
-    child.on('exit', () => reject(new Error('the cluster process exited')));
-  });
-  return { child, kubeconfig };
-}
-
 function sha256(path: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const hash = createHash('sha256');
@@ -67,7 +50,10 @@ function sha256(path: string): Promise<string> {
 }
 
 const images = await buildTestImages();
-const { child, kubeconfig } = await startClusterProcess(images.archives.join(','));
+const { child, kubeconfig } = await startClusterProcess({
+  ...process.env,
+  PODRUN_TEST_IMAGES: images.archives.join(','),
+});
 const env = { ...process.env, KUBECONFIG: kubeconfig };
 const kubectl = 'kubectl';
 
