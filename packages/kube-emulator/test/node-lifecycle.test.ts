@@ -107,6 +107,18 @@ describe('pod lifecycle', () => {
     expect(h.events.some((e) => e.reason === 'Killing' && e.message === 'Stopping container proxy')).toBe(true);
   });
 
+  it('stops the sidecars when a later init container fails the pod', async () => {
+    h.createPod('sidecar-fail', {
+      restartPolicy: 'Never',
+      terminationGracePeriodSeconds: 2,
+      initContainers: [sh('proxy', 'exec sleep 876.5', { restartPolicy: 'Always' }), sh('setup', 'exit 3')],
+      containers: [sh('main', 'echo never')],
+    });
+    const failed = await h.phase('sidecar-fail', 'Failed');
+    expect(status(failed).initContainerStatuses[1].state.terminated.exitCode).toBe(3);
+    await eventually(() => processesWith('sleep 876.5').length === 0);
+  });
+
   it('fails the pod when an init container fails (restartPolicy Never)', async () => {
     h.createPod('init-fail', { initContainers: [sh('setup', 'exit 3')], containers: [sh('main', 'echo never')] });
     const failed = await h.phase('init-fail', 'Failed');

@@ -280,28 +280,33 @@ export class PodWorker implements PodRuntime {
     this.conditions.set('PodReadyToStartContainers', true);
     this.changed();
     const sidecars: Promise<unknown>[] = [];
-    for (const init of spec.initContainers ?? []) {
-      if (init.restartPolicy === 'Always') {
-        // A native sidecar: started in order, kept running (restarted whenever it exits) beside
-        // the regular containers; the next init container starts once it has started.
-        sidecars.unshift(runContainer(this, init, true));
-        const status = this.status(init.name, true);
-        await Promise.race([
-          sidecars[0],
-          this.waitFor(() => Boolean(status.state.running || status.lastState.terminated)),
-        ]);
-        if (this.signal.aborted) return;
-        continue;
+    try {
+      for (const init of spec.initContainers ?? []) {
+        if (init.restartPolicy === 'Always') {
+          // A native sidecar: started in order, kept running (restarted whenever it exits) beside
+          // the regular containers; the next init container starts once it has started.
+          sidecars.unshift(runContainer(this, init, true));
+          const status = this.status(init.name, true);
+          await Promise.race([
+            sidecars[0],
+            this.waitFor(() => Boolean(status.state.running || status.lastState.terminated)),
+          ]);
+          if (this.signal.aborted) return;
+          continue;
+        }
+        const outcome = await runContainer(this, init, true);
+        if (outcome !== 'succeeded') return;
       }
-      const outcome = await runContainer(this, init, true);
-      if (outcome !== 'succeeded') return;
+      await Promise.all((spec.containers ?? []).map((c) => runContainer(this, c, false)));
+    } finally {
+      // The regular containers are done for good (or a later init container failed): the
+      // sidecars are stopped, last started first.
+      if (sidecars.length > 0) {
+        this.sidecarStop.abort();
+        await this.stopSidecars(spec);
+        await Promise.all(sidecars);
+      }
     }
-    await Promise.all((spec.containers ?? []).map((c) => runContainer(this, c, false)));
-    if (sidecars.length === 0) return;
-    // The regular containers are done for good: the sidecars are stopped, last started first.
-    this.sidecarStop.abort();
-    await this.stopSidecars(spec);
-    await Promise.all(sidecars);
   }
 
   /** SIGTERM to each running sidecar in reverse start order, SIGKILL after the grace period. */
