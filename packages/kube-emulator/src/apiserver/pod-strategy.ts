@@ -3,7 +3,7 @@
 import type { KubeObject } from '../contracts.js';
 import { ApiStatusError, failure } from './status.js';
 import { kubeTimestamp } from './store.js';
-import type { Strategy } from './strategy.js';
+import type { Strategy } from './strategy-contract.js';
 import { validatePodSpec, validatePodSpecUpdate } from './validation.js';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
