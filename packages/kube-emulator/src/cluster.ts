@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, PodrunError } from '@podrun/core';
-import type { Node, StoredImage } from './contracts.js';
+import type { StoredImage } from './contracts.js';
 import { createAuthenticator } from './apiserver/auth.js';
 import type { BasicAuthUser, StaticToken } from './apiserver/auth.js';
 import type { ServerContext } from './apiserver/context.js';
@@ -169,11 +169,21 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
     throw error;
   }
+  // The node runs pods from the store; it is complete before the API server's context names it.
+  const node = createNode({
+    store,
+    stateDir,
+    nodeName,
+    nodeLabels: options.nodeLabels ?? {},
+    allocatable,
+    images: [...defaultImageCatalogue, ...(options.images ?? [])],
+    imageStore,
+    recordEvent,
+    network,
+  });
   const ctx: ServerContext = {
     store,
-    // The node needs the recorder and store made here; it is assigned right below, before any
-    // request can arrive.
-    node: undefined as unknown as Node,
+    node,
     authorizer: createAuthorizer(store),
     tokens,
     watches,
@@ -200,22 +210,12 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
         `podrun kube-emulator: pods share the host network: ${network.fallbackReason}`,
       );
   }
-  ctx.node = createNode({
-    store,
-    stateDir,
-    nodeName,
-    nodeLabels: options.nodeLabels ?? {},
-    allocatable,
-    images: [...defaultImageCatalogue, ...(options.images ?? [])],
-    imageStore,
-    recordEvent,
-    network,
-  });
 
   const faults = createFaults({
     store,
     watches,
-    node: () => ctx.node.faults,
+    node: node.faults,
+    // The server needs the faults to start; the restart fault can only fire once it listens.
     restart: () => server!.restart(),
     claimProvisioning: (held) => setClaimProvisioning(ctx, held),
   });
@@ -239,7 +239,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
       port: options.port ?? 0,
     });
   } catch (error) {
-    await ctx.node.stop();
+    await node.stop();
     await network.stop();
     stopControllers();
     if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
@@ -303,7 +303,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     stop() {
       stopped ??= (async () => {
         await server!.close();
-        await ctx.node.stop();
+        await node.stop();
         await network.stop();
         stopControllers();
         store.clear();

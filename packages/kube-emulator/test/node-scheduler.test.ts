@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { unschedulableReason } from '../src/node/scheduler.js';
+import { unschedulableReason } from '../src/node/fit.js';
 import { sh, startHarness, status } from './node-harness.js';
 import type { Harness } from './node-harness.js';
 

@@ -12,7 +12,7 @@ import type { WatchServer } from './watch.js';
 /** Cluster-wide services shared by all handlers. */
 export interface ServerContext {
   store: ApiObjectStore;
-  /** The node; set once it is created (right after the store). */
+  /** The node (created before the context). */
   node: Node;
   authorizer: Authorizer;
   tokens: ServiceAccountTokens;

@@ -104,7 +104,7 @@ function statusFor(entry: PendingFailure): { status: KubeStatus; headers: Record
 export function createFaults(deps: {
   store: ApiObjectStore;
   watches: WatchRegistry;
-  node: () => NodeFaults;
+  node: NodeFaults;
   restart: () => Promise<void>;
   claimProvisioning: (held: boolean) => void;
 }): FaultController {
@@ -118,17 +118,17 @@ export function createFaults(deps: {
       if (![429, 500, 503].includes(options.status)) throw badRequest('failNext status must be 429, 500 or 503');
       pending.push({ ...options, remaining: options.count ?? 1 });
     },
-    cutExecAfterBytes: (bytes, count) => deps.node().cutExecAfterBytes(bytes, count),
+    cutExecAfterBytes: (bytes, count) => deps.node.cutExecAfterBytes(bytes, count),
     expireResourceVersions() {
       deps.store.expireAll();
       deps.watches.closeAll();
     },
-    stopScheduling: () => deps.node().setSchedulingStopped(true),
-    resumeScheduling: () => deps.node().setSchedulingStopped(false),
-    autoscaler: (mode) => deps.node().setAutoscaler(mode),
-    oomKill: (namespace, pod, container) => deps.node().oomKill(namespace, pod, container),
-    evict: (namespace, pod, message) => deps.node().evict(namespace, pod, message),
-    logClock: (settings) => deps.node().setLogClock(settings),
+    stopScheduling: () => deps.node.setSchedulingStopped(true),
+    resumeScheduling: () => deps.node.setSchedulingStopped(false),
+    autoscaler: (mode) => deps.node.setAutoscaler(mode),
+    oomKill: (namespace, pod, container) => deps.node.oomKill(namespace, pod, container),
+    evict: (namespace, pod, message) => deps.node.evict(namespace, pod, message),
+    logClock: (settings) => deps.node.setLogClock(settings),
     claimProvisioning: (mode) => deps.claimProvisioning(mode === 'held'),
     restartApiServer: () => deps.restart(),
     clearFailures() {

@@ -4,8 +4,11 @@
 import { once } from 'node:events';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Writable } from 'node:stream';
-import { parseNanos } from './clock.js';
+import type { KubeObject, LogRequest } from '../contracts.js';
+import { logTarget } from './check.js';
+import { dateNanos, nowNanos, parseNanos } from './clock.js';
 import type { LogFile } from './log-store.js';
 
 /** Options of one read, already validated. */
@@ -133,4 +136,70 @@ async function tailOffset(handle: FileHandle, lines: number): Promise<number> {
     end = start;
   }
   return 0;
+}
+
+/**
+ * Answers a pods/log request for `pod` (undefined when it does not exist): a Status for a bad
+ * container, an empty body for an instance that never wrote a log, else the stream.
+ */
+export function serveLogRequest(
+  request: LogRequest,
+  pod: KubeObject | undefined,
+  logFile: (containerID: string) => LogFile | undefined,
+  req: IncomingMessage,
+  res: ServerResponse,
+): void {
+  const target = pod
+    ? logTarget(pod, request.container, request.previous)
+    : { kind: 'error' as const, message: `pods "${request.pod}" not found` };
+  if (target.kind === 'error') {
+    const code = pod ? 400 : 404;
+    res.writeHead(code, { 'Content-Type': 'application/json' });
+    res.end(
+      JSON.stringify({
+        kind: 'Status',
+        apiVersion: 'v1',
+        metadata: {},
+        status: 'Failure',
+        message: target.message,
+        reason: pod ? 'BadRequest' : 'NotFound',
+        code,
+      }),
+    );
+    return;
+  }
+  res.writeHead(200, { 'Content-Type': 'text/plain' });
+  const file = target.kind === 'container' ? logFile(target.containerID) : undefined;
+  if (!file) {
+    res.end();
+    return;
+  }
+  if (request.follow) {
+    res.flushHeaders();
+    res.socket?.setNoDelay(true);
+  }
+  const abort = new AbortController();
+  req.on('close', () => abort.abort());
+  res.on('close', () => abort.abort());
+  const sinceNs =
+    request.sinceTime !== undefined
+      ? dateNanos(request.sinceTime)
+      : request.sinceSeconds !== undefined
+        ? nowNanos() - BigInt(request.sinceSeconds) * 1_000_000_000n
+        : undefined;
+  streamLog(
+    file,
+    {
+      follow: request.follow,
+      timestamps: request.timestamps,
+      ...(sinceNs !== undefined ? { sinceNs } : {}),
+      ...(request.tailLines !== undefined ? { tailLines: request.tailLines } : {}),
+      ...(request.limitBytes !== undefined ? { limitBytes: request.limitBytes } : {}),
+    },
+    res,
+    abort.signal,
+  ).then(
+    () => res.end(),
+    () => res.destroy(),
+  );
 }

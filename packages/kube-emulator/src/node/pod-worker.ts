@@ -6,6 +6,7 @@ import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { KubeObject, LogClockSettings, NodeOptions } from '../contracts.js';
 import { kubeTime } from './clock.js';
+import type { PodEvents } from './events.js';
 import { runContainer } from './container-runner.js';
 import type { ContainerSpec, PodAddresses, PodRuntime, RunningInstance } from './container-runner.js';
 import type { LogFile } from './log-store.js';
@@ -22,6 +23,8 @@ export interface WorkerHost {
   readonly options: NodeOptions;
   /** How log lines are stamped (changed by the logClock fault). */
   readonly logClock: LogClockSettings;
+  /** Where the worker's Events go. */
+  readonly events: PodEvents;
   /** The sandbox template directory, built once per node, or why sandboxes cannot be made. */
   sandbox(): Promise<{ template: string } | { problem: string }>;
   registerLog(podUid: string, containerID: string, file: LogFile): void;
@@ -167,20 +170,7 @@ export class PodWorker implements PodRuntime {
     message: string,
     container?: { name: string; init: boolean },
   ): void {
-    const namespace = this.pod.metadata.namespace ?? 'default';
-    const involvedObject: Parameters<NodeOptions['recordEvent']>[0]['involvedObject'] = {
-      kind: 'Pod',
-      name: this.pod.metadata.name,
-      namespace,
-      uid: this.uid,
-    };
-    if (container)
-      involvedObject.fieldPath = `spec.${container.init ? 'initContainers' : 'containers'}{${container.name}}`;
-    try {
-      this.host.options.recordEvent({ namespace, involvedObject, type, reason, message });
-    } catch {
-      // Events are best effort, as on a real node.
-    }
+    this.host.events.record(this.pod, type, reason, message, container);
   }
 
   /** Recomputes phase and conditions and publishes the status (coalesced per tick). */

@@ -165,3 +165,32 @@ export function sandboxUnsupportedReason(stateDir: string): string | undefined {
   }
   return undefined;
 }
+
+/** The node's sandbox template: built on first use, once, and removed with the node. */
+export interface SandboxTemplateCache {
+  /** The template directory, or why sandboxes cannot be made on this machine. */
+  get(): Promise<{ template: string } | { problem: string }>;
+  /** Waits for a build under way, then removes the template. */
+  remove(): Promise<void>;
+}
+
+/** A lazily built template under `<stateDir>/sandbox-template`. */
+export function createSandboxTemplateCache(stateDir: string): SandboxTemplateCache {
+  const dir = join(stateDir, 'sandbox-template');
+  let built: Promise<{ template: string } | { problem: string }> | undefined;
+  return {
+    get() {
+      built ??= (async () => {
+        const problem = sandboxUnsupportedReason(stateDir);
+        if (problem) return { problem };
+        const failed = await buildSandboxTemplate(dir, [stateDir]);
+        return failed ? { problem: failed } : { template: dir };
+      })();
+      return built;
+    },
+    async remove() {
+      await built;
+      await rm(dir, { recursive: true, force: true }).catch(() => undefined);
+    },
+  };
+}
