@@ -21,8 +21,8 @@ import { createObjectStore } from './apiserver/store.js';
 import { createClusterCa } from './apiserver/tls.js';
 import { createServiceAccountTokens } from './apiserver/tokens.js';
 import { createWatchServer } from './apiserver/watch.js';
-import { buildKubeconfig } from './kubeconfig.js';
-import type { KubeconfigCredentials } from './kubeconfig.js';
+import { kubeconfigIssuer } from './kubeconfig.js';
+import type { KubeconfigIdentity } from './kubeconfig.js';
 import { createNode } from './node/index.js';
 import { createImageStore } from './node/image-store.js';
 import { defaultImageCatalogue } from './node/images.js';
@@ -112,9 +112,7 @@ export interface EmbeddedCluster {
   /** The imported images. */
   images(): StoredImage[];
   /** A kubeconfig for another identity: a client certificate for `user`/`groups`, or a token, or basic auth. */
-  kubeconfigFor(
-    identity: { user: string; groups?: string[] } | { token: string } | { username: string; password: string },
-  ): string;
+  kubeconfigFor(identity: KubeconfigIdentity): string;
   /** Stops the API server and the node (every pod process is killed) and removes a temporary state dir. */
   stop(): Promise<void>;
 }
@@ -149,7 +147,6 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     ['localhost', 'kubernetes', 'kubernetes.default', 'kubernetes.default.svc'],
     ['127.0.0.1', '::1'],
   );
-  const admin = ca.issueClientCertificate('podrun-admin', ['system:masters']);
   const adminToken = randomBytes(24).toString('base64url');
   const store = createObjectStore({ historySize: options.watchHistorySize ?? 2000 });
   const nodeName = 'podrun-node';
@@ -253,35 +250,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     );
   }
   const url = `${plain ? 'http' : 'https'}://127.0.0.1:${server.port}`;
-  const kubeconfigFor = (identity: Parameters<EmbeddedCluster['kubeconfigFor']>[0]): string => {
-    let credentials: KubeconfigCredentials;
-    let userName: string;
-    if ('user' in identity) {
-      const pair = ca.issueClientCertificate(identity.user, identity.groups ?? []);
-      credentials = { clientCertificatePem: pair.certPem, clientKeyPem: pair.keyPem };
-      userName = identity.user;
-    } else if ('token' in identity) {
-      credentials = identity;
-      userName = 'token-user';
-    } else {
-      credentials = identity;
-      userName = identity.username;
-    }
-    return buildKubeconfig({ server: url, caCertPem: plain ? undefined : ca.certPem, userName, credentials });
-  };
+  const issuer = kubeconfigIssuer({ server: url, ca, tls: !plain });
   const kubeconfig = plain
-    ? buildKubeconfig({
-        server: url,
-        caCertPem: undefined,
-        userName: 'podrun-admin',
-        credentials: { token: adminToken },
-      })
-    : buildKubeconfig({
-        server: url,
-        caCertPem: ca.certPem,
-        userName: 'podrun-admin',
-        credentials: { clientCertificatePem: admin.certPem, clientKeyPem: admin.keyPem },
-      });
+    ? issuer.kubeconfig({ token: adminToken }, 'podrun-admin')
+    : issuer.kubeconfig({ user: 'podrun-admin', groups: ['system:masters'] });
   const kubeconfigPath = join(stateDir, 'kubeconfig');
   writeFileSync(kubeconfigPath, kubeconfig, { mode: 0o600 });
 
@@ -297,7 +269,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     faults,
     metrics,
     restartApiServer: () => server!.restart(),
-    kubeconfigFor,
+    kubeconfigFor: (identity) => issuer.kubeconfig(identity),
     importImage: (archive, name) => imageStore.importArchive({ path: archive }, name),
     images: () => imageStore.list(),
     stop() {

@@ -10,7 +10,7 @@ export type { ClusterFaults, FailNextOptions } from './apiserver/faults.js';
 export type { ApiMetrics, RequestFilter, RequestLabels } from './apiserver/metrics.js';
 export type { StaticToken, BasicAuthUser } from './apiserver/auth.js';
 export { buildKubeconfig } from './kubeconfig.js';
-export type { KubeconfigCredentials } from './kubeconfig.js';
+export type { KubeconfigCredentials, KubeconfigIdentity } from './kubeconfig.js';
 export { createObjectStore } from './apiserver/store.js';
 export type { ApiObjectStore, ObjectStoreOptions, RecordedEvent, HistoryResult } from './apiserver/store.js';
 export { StoreConflictError, claimDirectory } from './contracts.js';

@@ -1,5 +1,6 @@
 // kubeconfig documents for the emulated cluster.
 import { stringify } from 'yaml';
+import type { ClusterCa } from './apiserver/tls.js';
 
 /** The credentials one kubeconfig user entry carries. */
 export type KubeconfigCredentials =
@@ -41,4 +42,39 @@ export function buildKubeconfig(input: {
     users: [{ name: input.userName, user }],
     preferences: {},
   });
+}
+
+/** Who a kubeconfig authenticates as: a client certificate for a user and groups, a token, or basic auth. */
+export type KubeconfigIdentity =
+  | { user: string; groups?: string[] }
+  | { token: string }
+  | { username: string; password: string };
+
+/** Writes kubeconfigs for one server whose client certificates `ca` issues; `tls` says whether clients trust it. */
+export function kubeconfigIssuer(input: { server: string; ca: ClusterCa; tls: boolean }): {
+  kubeconfig(identity: KubeconfigIdentity, userName?: string): string;
+} {
+  return {
+    kubeconfig(identity, userName) {
+      let credentials: KubeconfigCredentials;
+      let name: string;
+      if ('user' in identity) {
+        const pair = input.ca.issueClientCertificate(identity.user, identity.groups ?? []);
+        credentials = { clientCertificatePem: pair.certPem, clientKeyPem: pair.keyPem };
+        name = identity.user;
+      } else if ('token' in identity) {
+        credentials = identity;
+        name = 'token-user';
+      } else {
+        credentials = identity;
+        name = identity.username;
+      }
+      return buildKubeconfig({
+        server: input.server,
+        caCertPem: input.tls ? input.ca.certPem : undefined,
+        userName: userName ?? name,
+        credentials,
+      });
+    },
+  };
 }
