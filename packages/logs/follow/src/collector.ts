@@ -10,8 +10,7 @@ import {
   linkAbort,
   silentLogger,
 } from '@podrun/core';
-import { CursorTracker } from './cursor.js';
-import { LineSplitter, parseTimestampedLine } from './lines.js';
+import { CursorTracker, LineSplitter, parseTimestampedLine } from '@podrun/logs-kit';
 
 /** Options of {@link createFollowLogCollector}. */
 export interface FollowLogCollectorOptions {

@@ -11,7 +11,7 @@ import {
   type LogTarget,
   type Logger,
 } from '@podrun/core';
-import { CursorTracker } from '@podrun/logs-follow';
+import { CursorTracker } from '@podrun/logs-kit';
 import { deliver, readOnce } from './read.js';
 
 /** Options of {@link createPollLogCollector}. */

@@ -3,7 +3,7 @@
 // delivered, because the container may still be writing it.
 import type { Readable } from 'node:stream';
 import type { CollectOptions, LogSink, LogTarget } from '@podrun/core';
-import { LineSplitter, parseTimestampedLine, type CursorTracker } from '@podrun/logs-follow';
+import { LineSplitter, parseTimestampedLine, type CursorTracker } from '@podrun/logs-kit';
 
 /** What one read brought. */
 export interface ReadResult {

@@ -6,10 +6,3 @@
  */
 export { createExecTarTransfer } from './transfer.js';
 export type { ExecTarTransferOptions } from './transfer.js';
-export { selectOutputs } from './selection.js';
-export type { Listing, SelectedFile } from './selection.js';
-export { TarReader } from './tar-reader.js';
-export type { TarConsumer, TarFile } from './tar-reader.js';
-export { uploadArchiveStream } from './tar-writer.js';
-export type { ManifestItem, StagedInput, UploadArchive } from './tar-writer.js';
-export { FILES_VOLUME, INIT_CONTAINER, SIDECAR_CONTAINER } from './pod-state.js';

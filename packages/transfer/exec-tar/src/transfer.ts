@@ -1,49 +1,18 @@
-import type { V1Container, V1Pod, V1VolumeMount } from '@kubernetes/client-node';
-import {
-  ExecError,
-  KubeApiError,
-  silentLogger,
-  type FileTransfer,
-  type Logger,
-  type PodContribution,
-  type TaskFilesPlan,
-  type TransferContext,
-} from '@podrun/core';
-import { pause } from './exec-io.js';
-import { downloadOutputs } from './outputs.js';
-import {
-  FILES_VOLUME,
-  INIT_CONTAINER,
-  SIDECAR_CONTAINER,
-  initSucceeded,
-  selectorOf,
-  sidecarStatus,
-} from './pod-state.js';
-import { INIT_SCRIPT, MARKER_SCRIPT, SIDECAR_SCRIPT } from './scripts.js';
-import { checkInputs, uploadInputs, workingDirOf, type RetryTuning } from './upload.js';
+import type { FileTransfer } from '@podrun/core';
+import { EXEC_TAR_CAPABILITIES, createExecTarChannel, type ExecTarChannelOptions } from '@podrun/transfer-kit';
 
-/** Options of {@link createExecTarTransfer}. */
-export interface ExecTarTransferOptions {
-  /**
-   * Image of the `init-files` and `out-files` containers. Default: none here, so the runner's
-   * `fileSidecar.image` (busybox) applies. It needs sh, tar, find, xargs, sha256sum, readlink, cmp.
-   */
-  image?: string;
-  /** Attempts per transfer before giving up on dropped streams (default 4). */
-  maxAttempts?: number;
-  /** First retry delay, doubled per attempt (default 500 ms). */
-  retryDelayMs?: number;
-  /** Diagnostics. Per-call context loggers are used when given. */
-  logger?: Logger;
-}
+/** Options of {@link createExecTarTransfer}: those of the exec+tar channel it runs on the task pod. */
+export type ExecTarTransferOptions = ExecTarChannelOptions;
 
 /**
  * The reference's file transfer, made reliable: an emptyDir `kestra-files` at the paths' root,
  * an init container `init-files` that waits for the inputs, a sidecar `out-files` that keeps the
- * pod up until the outputs are read. Inputs go in as one streamed tar of announced length over exec stdin (no stdin close needed, so exec v4 works),
- * verified in the pod against a size/sha256 manifest before the ready marker is written; outputs
- * are selected in the pod, streamed out as a tar of exactly those files and verified against the
- * pod's manifest. Both directions retry a dropped stream. A task without files gets nothing.
+ * pod up until the outputs are read. Inputs go in as one streamed tar of announced length over
+ * exec stdin (no stdin close needed, so exec v4 works), verified in the pod against a size/sha256
+ * manifest before the ready marker is written; outputs are selected in the pod, streamed out as a
+ * tar of exactly those files and verified against the pod's manifest. Both directions retry a
+ * dropped stream. A task without files gets nothing. The channel itself is
+ * `@podrun/transfer-kit`'s `createExecTarChannel`; this strategy runs it on the task pod.
  *
  * @example
  * ```ts
@@ -52,99 +21,15 @@ export interface ExecTarTransferOptions {
  * ```
  */
 export function createExecTarTransfer(options: ExecTarTransferOptions = {}): FileTransfer {
-  const tuning: RetryTuning = { maxAttempts: options.maxAttempts ?? 4, retryDelayMs: options.retryDelayMs ?? 500 };
-  const withLogger = (ctx: TransferContext): TransferContext =>
-    ctx.logger === silentLogger && options.logger ? { ...ctx, logger: options.logger } : ctx;
-
+  const channel = createExecTarChannel(options);
   return {
     name: 'exec-tar',
-    capabilities: { needsExec: true, preservesModes: true, recoversDroppedStream: true, syncWorkingDirectory: true },
-
-    contribute(plan: TaskFilesPlan): PodContribution {
-      if (!plan.hasInputs && !plan.hasOutputs) return {};
-      workingDirOf(plan);
-      const { root, workingDir, outputDir } = plan.paths;
-      const mount: V1VolumeMount = { name: FILES_VOLUME, mountPath: root };
-      const container = (name: string, script: string, args: string[]): V1Container => ({
-        name,
-        ...(options.image && { image: options.image }),
-        command: ['sh', '-c', script, name, ...args],
-        volumeMounts: [{ ...mount }],
-      });
-      return {
-        volumes: [{ name: FILES_VOLUME, emptyDir: {} }],
-        initContainers: [
-          container(INIT_CONTAINER, INIT_SCRIPT, [root, workingDir, outputDir, plan.hasInputs ? 'wait' : 'nowait']),
-        ],
-        sidecars: plan.hasOutputs ? [container(SIDECAR_CONTAINER, SIDECAR_SCRIPT, [root])] : [],
-        mainVolumeMounts: [{ ...mount }],
-        reservedContainerNames: [INIT_CONTAINER, SIDECAR_CONTAINER],
-        reservedVolumeNames: [FILES_VOLUME],
-      };
-    },
-
-    prepare: async (ctx, inputs) => {
-      if (inputs.entries.length > 0) await checkInputs(ctx, inputs);
-    },
-
-    uploadInputs: (ctx, inputs, signal) => uploadInputs(withLogger(ctx), inputs, signal, tuning),
-
-    inputsStaged(_ctx: TransferContext, pod: V1Pod): boolean {
-      const init = pod.spec?.initContainers?.find((c) => c.name === INIT_CONTAINER);
-      if (!init || init.command?.at(-1) !== 'wait') return true;
-      if (initSucceeded(pod)) return true;
-      // Past the init phase (main started) the inputs were necessarily there.
-      return pod.status?.containerStatuses?.some((s) => s.state?.running || s.state?.terminated) ?? false;
-    },
-
-    downloadOutputs: (ctx, select, sink, signal) => downloadOutputs(withLogger(ctx), select, sink, signal, tuning),
-
-    async release(ctx: TransferContext): Promise<void> {
-      // The shared informer already holds the pod: no request unless there is a sidecar to stop.
-      const controller = new AbortController();
-      const timer = setTimeout(() => controller.abort(), 10_000);
-      let pod: V1Pod | undefined;
-      try {
-        pod = await ctx.kube.waitForPod(selectorOf(ctx), ctx.podName, () => true, controller.signal);
-      } catch {
-        pod = await ctx.kube.getPod(ctx.namespace, ctx.podName).catch(() => undefined);
-      } finally {
-        clearTimeout(timer);
-      }
-      if (!pod || pod.metadata?.deletionTimestamp) return;
-      if (!pod.spec?.containers?.some((c) => c.name === SIDECAR_CONTAINER)) return;
-      // Only a running sidecar waits for the marker; one still waiting (or gone) ends with the pod.
-      if (!sidecarStatus(pod)?.state?.running) return;
-      const signal = new AbortController();
-      {
-        for (let attempt = 1; attempt <= tuning.maxAttempts; attempt++) {
-          try {
-            await ctx.kube.exec(
-              ctx.namespace,
-              ctx.podName,
-              SIDECAR_CONTAINER,
-              ['sh', '-c', MARKER_SCRIPT, 'podrun-release', `${ctx.paths.root}/ended`],
-              {},
-              signal.signal,
-            );
-            return;
-          } catch (error) {
-            // Gone or no longer running: nothing left to release.
-            if (error instanceof KubeApiError && [400, 404].includes(error.status ?? 0)) return;
-            if (!(error instanceof ExecError || error instanceof KubeApiError) || attempt === tuning.maxAttempts) {
-              ctx.logger.warn(
-                '[podrun] [exec-tar] could not release the file sidecar; the pod ends when deleted or at its deadline',
-                {
-                  pod: ctx.podName,
-                  error: error instanceof Error ? error.message : String(error),
-                },
-              );
-              return;
-            }
-            await pause(tuning.retryDelayMs * attempt, signal.signal);
-          }
-        }
-      }
-    },
+    capabilities: EXEC_TAR_CAPABILITIES,
+    contribute: (plan) => channel.contribute(plan),
+    prepare: (ctx, inputs) => channel.checkInputs(ctx, inputs),
+    uploadInputs: (ctx, inputs, signal) => channel.uploadInputs(ctx, inputs, signal),
+    inputsStaged: (_ctx, pod) => channel.inputsStaged(pod),
+    downloadOutputs: (ctx, select, sink, signal) => channel.downloadOutputs(ctx, select, sink, signal),
+    release: (ctx) => channel.releaseSidecar(ctx),
   };
 }

@@ -12,13 +12,7 @@ import {
   type OutputSink,
   type PodPaths,
 } from '@podrun/core';
-import {
-  selectOutputs,
-  type Listing,
-  type SelectedFile,
-  type TarConsumer,
-  type TarFile,
-} from '@podrun/transfer-exec-tar';
+import { selectOutputs, type Listing, type SelectedFile, type TarConsumer, type TarFile } from '@podrun/transfer-kit';
 
 const COMPONENT = 'object-storage';
 const CONTROL = ['listing', 'list', 'expected'] as const;

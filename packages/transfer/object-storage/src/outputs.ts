@@ -13,7 +13,7 @@ import {
   type TransferContext,
   type TransferReport,
 } from '@podrun/core';
-import { TarReader } from '@podrun/transfer-exec-tar';
+import { TarReader } from '@podrun/transfer-kit';
 import { OutputArchive, SinkFailure } from './archive.js';
 import { s3Error } from './s3.js';
 

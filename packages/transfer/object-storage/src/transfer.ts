@@ -16,7 +16,7 @@ import {
   type TransferContext,
   type TransferReport,
 } from '@podrun/core';
-import { uploadArchiveStream, type StagedInput } from '@podrun/transfer-exec-tar';
+import { uploadArchiveStream, type StagedInput } from '@podrun/transfer-kit';
 import { runKeys } from './keys.js';
 import { PUSH_CONTAINER, downloadOutputs } from './outputs.js';
 import { casePatterns } from './patterns.js';

@@ -1,11 +1,10 @@
-// The helper-pod mode: a short-lived pod mounts the run's directory of the claim, and exec-tar's
-// verified, retried streaming moves the files into or out of it. The task pod is never exec'd
+// The helper-pod mode: a short-lived pod mounts the run's directory of the claim, and the kit's
+// exec+tar channel (verified, retried streaming) moves the files into or out of it. The task pod is never exec'd
 // into; the helper is pinned to the task pod's node so ReadWriteOnce claims work.
 import type { V1Container, V1Pod } from '@kubernetes/client-node';
 import {
   KubeApiError,
   TransferError,
-  type FileTransfer,
   type InputTree,
   type OutputSelection,
   type OutputSink,
@@ -13,10 +12,10 @@ import {
   type TransferContext,
   type TransferReport,
 } from '@podrun/core';
-import { FILES_VOLUME, INIT_CONTAINER, SIDECAR_CONTAINER } from '@podrun/transfer-exec-tar';
+import { FILES_VOLUME, INIT_CONTAINER, SIDECAR_CONTAINER, type ExecTarChannel } from '@podrun/transfer-kit';
 import { MANAGED_LABEL, type RunLayout } from './layout.js';
 
-/** exec-tar's files volume, backed here by the claim. */
+/** The channel's files volume, backed here by the claim. */
 const CLAIM_VOLUME = FILES_VOLUME;
 
 const COMPONENT = 'pvc';
@@ -48,10 +47,10 @@ async function nodeOf(ctx: TransferContext, signal: AbortSignal): Promise<string
   return pod.spec?.nodeName;
 }
 
-/** Creates (or reuses) the helper pod built from exec-tar's contribution, with the claim as its files volume. */
+/** Creates (or reuses) the helper pod built from the channel's contribution, with the claim as its files volume. */
 async function startHelper(
   ctx: TransferContext,
-  execTar: FileTransfer,
+  execTar: ExecTarChannel,
   layout: RunLayout,
   direction: 'in' | 'out',
   image: string,
@@ -138,10 +137,10 @@ export async function deleteHelper(ctx: Pick<TransferContext, 'kube' | 'namespac
   });
 }
 
-/** Stages the inputs into the claim through an input helper; exec-tar writes the ready marker. */
+/** Stages the inputs into the claim through an input helper; the channel writes the ready marker. */
 export async function stageThroughHelper(
   ctx: TransferContext,
-  execTar: FileTransfer,
+  execTar: ExecTarChannel,
   layout: RunLayout,
   image: string,
   inputs: InputTree,
@@ -156,7 +155,7 @@ export async function stageThroughHelper(
 /** Reads the selected outputs from the claim through an output helper, then lets it go. */
 export async function readThroughHelper(
   ctx: TransferContext,
-  execTar: FileTransfer,
+  execTar: ExecTarChannel,
   layout: RunLayout,
   image: string,
   select: OutputSelection,

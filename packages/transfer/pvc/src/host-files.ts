@@ -19,7 +19,7 @@ import {
   type PodPaths,
   type TransferReport,
 } from '@podrun/core';
-import { selectOutputs, type Listing } from '@podrun/transfer-exec-tar';
+import { selectOutputs, type Listing } from '@podrun/transfer-kit';
 import { READY_MARKER } from './layout.js';
 
 const COMPONENT = 'pvc';

@@ -14,7 +14,7 @@ import {
   type TransferContext,
   type TransferReport,
 } from '@podrun/core';
-import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
+import { EXEC_TAR_CAPABILITIES, createExecTarChannel } from '@podrun/transfer-kit';
 import { deleteHelper, helperName, readThroughHelper, removeThroughHelper, stageThroughHelper } from './helper.js';
 import { hostRunDir, inputsReady, readOutputs, removeRunDir, stageInputs } from './host-files.js';
 import { CLAIM_VOLUME, MANAGED_LABEL, READY_MARKER, layoutOf, type RunLayout } from './layout.js';
@@ -89,7 +89,7 @@ export function createPvcTransfer(options: PvcTransferOptions = {}): FileTransfe
   }
   const image = options.helperImage ?? 'busybox';
   const shared = options.hostPath;
-  const execTar = createExecTarTransfer({ image, ...(options.logger && { logger: options.logger }) });
+  const execTar = createExecTarChannel({ image, ...(options.logger && { logger: options.logger }) });
   const layout = (ctx: Pick<TransferContext, 'identity'>): RunLayout => layoutOf(options, ctx.identity);
   const hostDir = (ctx: Pick<TransferContext, 'namespace' | 'identity'>): { claimRoot: string; dir: string } => {
     const l = layout(ctx);
@@ -110,7 +110,7 @@ export function createPvcTransfer(options: PvcTransferOptions = {}): FileTransfe
     name: 'pvc',
     capabilities: shared
       ? { needsExec: false, preservesModes: true, recoversDroppedStream: false, syncWorkingDirectory: true }
-      : { ...execTar.capabilities, needsExec: true },
+      : EXEC_TAR_CAPABILITIES,
 
     async prepare(ctx, inputs, signal) {
       const l = layout(ctx);

@@ -1,11 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  CursorTracker,
-  LineSplitter,
-  compareTimestamps,
-  parseTimestampedLine,
-  sinceTimeFor,
-} from '@podrun/logs-follow';
+import { CursorTracker, LineSplitter, compareTimestamps, parseTimestampedLine, sinceTimeFor } from '@podrun/logs-kit';
 
 describe('timestamps', () => {
   it('orders RFC3339Nano numerically, whatever the precision or offset', () => {

@@ -1,0 +1,162 @@
+// The exec+tar files channel: a files volume shared by an init container (waits for inputs) and a
+// sidecar (keeps the pod up until outputs are read), with files moved as verified tar streams over
+// pods/exec. The exec-tar strategy is this channel on the task pod; pvc uses it on a helper pod.
+import type { V1Container, V1Pod, V1VolumeMount } from '@kubernetes/client-node';
+import {
+  ExecError,
+  KubeApiError,
+  silentLogger,
+  type FileTransfer,
+  type InputTree,
+  type Logger,
+  type PodContribution,
+  type TaskFilesPlan,
+  type TransferContext,
+} from '@podrun/core';
+import { pause } from './exec-io.js';
+import { downloadOutputs } from './outputs.js';
+import {
+  FILES_VOLUME,
+  INIT_CONTAINER,
+  SIDECAR_CONTAINER,
+  initSucceeded,
+  selectorOf,
+  sidecarStatus,
+} from './pod-state.js';
+import { INIT_SCRIPT, MARKER_SCRIPT, SIDECAR_SCRIPT } from './scripts.js';
+import { checkInputs, uploadInputs, workingDirOf, type RetryTuning } from './upload.js';
+
+/** Options of {@link createExecTarChannel}. */
+export interface ExecTarChannelOptions {
+  /**
+   * Image of the `init-files` and `out-files` containers. Default: none, so the runner's
+   * `fileSidecar.image` (busybox) applies. It needs sh, tar, find, xargs, sha256sum, readlink, cmp, head.
+   */
+  image?: string;
+  /** Attempts per transfer before giving up on dropped streams (default 4). */
+  maxAttempts?: number;
+  /** First retry delay, doubled per attempt (default 500 ms). */
+  retryDelayMs?: number;
+  /** Diagnostics. Per-call context loggers are used when given. */
+  logger?: Logger;
+}
+
+/** What the exec+tar channel can do, as a strategy declares it. */
+export const EXEC_TAR_CAPABILITIES: FileTransfer['capabilities'] = {
+  needsExec: true,
+  preservesModes: true,
+  recoversDroppedStream: true,
+  syncWorkingDirectory: true,
+};
+
+/** Files into and out of a pod's `kestra-files` volume over exec; see {@link createExecTarChannel}. */
+export interface ExecTarChannel {
+  /** The files volume, `init-files` and (with outputs) `out-files`; nothing for a task without files. */
+  contribute(plan: TaskFilesPlan): PodContribution;
+  /** Checks the inputs can be staged (paths, working directory) before any pod exists. */
+  checkInputs(ctx: Pick<TransferContext, 'paths'>, inputs: InputTree): Promise<void>;
+  /** Streams the inputs into the pod and writes the ready marker once verified. */
+  uploadInputs: FileTransfer['uploadInputs'];
+  /** Whether the pod is past waiting for its inputs. */
+  inputsStaged(pod: V1Pod): boolean;
+  /** Selects outputs in the pod and streams them to `sink`, verified against the pod's manifest. */
+  downloadOutputs: FileTransfer['downloadOutputs'];
+  /** Lets a running `out-files` sidecar end (the outputs were read); a gone pod is fine. */
+  releaseSidecar(ctx: TransferContext): Promise<void>;
+}
+
+/**
+ * The exec+tar channel: inputs go in as one streamed tar of announced length over exec stdin (no
+ * stdin close needed, so exec v4 works), verified in the pod against a size/sha256 manifest before
+ * the ready marker is written; outputs are selected in the pod, streamed out as a tar of exactly
+ * those files and verified against the pod's manifest. Both directions retry a dropped stream.
+ */
+export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecTarChannel {
+  const tuning: RetryTuning = { maxAttempts: options.maxAttempts ?? 4, retryDelayMs: options.retryDelayMs ?? 500 };
+  const withLogger = (ctx: TransferContext): TransferContext =>
+    ctx.logger === silentLogger && options.logger ? { ...ctx, logger: options.logger } : ctx;
+
+  return {
+    contribute(plan) {
+      if (!plan.hasInputs && !plan.hasOutputs) return {};
+      workingDirOf(plan);
+      const { root, workingDir, outputDir } = plan.paths;
+      const mount: V1VolumeMount = { name: FILES_VOLUME, mountPath: root };
+      const container = (name: string, script: string, args: string[]): V1Container => ({
+        name,
+        ...(options.image && { image: options.image }),
+        command: ['sh', '-c', script, name, ...args],
+        volumeMounts: [{ ...mount }],
+      });
+      return {
+        volumes: [{ name: FILES_VOLUME, emptyDir: {} }],
+        initContainers: [
+          container(INIT_CONTAINER, INIT_SCRIPT, [root, workingDir, outputDir, plan.hasInputs ? 'wait' : 'nowait']),
+        ],
+        sidecars: plan.hasOutputs ? [container(SIDECAR_CONTAINER, SIDECAR_SCRIPT, [root])] : [],
+        mainVolumeMounts: [{ ...mount }],
+        reservedContainerNames: [INIT_CONTAINER, SIDECAR_CONTAINER],
+        reservedVolumeNames: [FILES_VOLUME],
+      };
+    },
+
+    async checkInputs(ctx, inputs) {
+      if (inputs.entries.length > 0) await checkInputs(ctx, inputs);
+    },
+
+    uploadInputs: (ctx, inputs, signal) => uploadInputs(withLogger(ctx), inputs, signal, tuning),
+
+    inputsStaged(pod) {
+      const init = pod.spec?.initContainers?.find((c) => c.name === INIT_CONTAINER);
+      if (!init || init.command?.at(-1) !== 'wait') return true;
+      if (initSucceeded(pod)) return true;
+      // Past the init phase (main started) the inputs were necessarily there.
+      return pod.status?.containerStatuses?.some((s) => s.state?.running || s.state?.terminated) ?? false;
+    },
+
+    downloadOutputs: (ctx, select, sink, signal) => downloadOutputs(withLogger(ctx), select, sink, signal, tuning),
+
+    async releaseSidecar(ctx) {
+      // The shared informer already holds the pod: no request unless there is a sidecar to stop.
+      const controller = new AbortController();
+      const timer = setTimeout(() => controller.abort(), 10_000);
+      let pod: V1Pod | undefined;
+      try {
+        pod = await ctx.kube.waitForPod(selectorOf(ctx), ctx.podName, () => true, controller.signal);
+      } catch {
+        pod = await ctx.kube.getPod(ctx.namespace, ctx.podName).catch(() => undefined);
+      } finally {
+        clearTimeout(timer);
+      }
+      if (!pod || pod.metadata?.deletionTimestamp) return;
+      if (!pod.spec?.containers?.some((c) => c.name === SIDECAR_CONTAINER)) return;
+      // Only a running sidecar waits for the marker; one still waiting (or gone) ends with the pod.
+      if (!sidecarStatus(pod)?.state?.running) return;
+      const signal = new AbortController();
+      for (let attempt = 1; attempt <= tuning.maxAttempts; attempt++) {
+        try {
+          await ctx.kube.exec(
+            ctx.namespace,
+            ctx.podName,
+            SIDECAR_CONTAINER,
+            ['sh', '-c', MARKER_SCRIPT, 'podrun-release', `${ctx.paths.root}/ended`],
+            {},
+            signal.signal,
+          );
+          return;
+        } catch (error) {
+          // Gone or no longer running: nothing left to release.
+          if (error instanceof KubeApiError && [400, 404].includes(error.status ?? 0)) return;
+          if (!(error instanceof ExecError || error instanceof KubeApiError) || attempt === tuning.maxAttempts) {
+            ctx.logger.warn(
+              '[podrun] [exec-tar] could not release the file sidecar; the pod ends when deleted or at its deadline',
+              { pod: ctx.podName, error: error instanceof Error ? error.message : String(error) },
+            );
+            return;
+          }
+          await pause(tuning.retryDelayMs * attempt, signal.signal);
+        }
+      }
+    },
+  };
+}

@@ -1,0 +1,67 @@
+// The kit's tar pieces against each other and against GNU tar: what uploadArchiveStream sends is
+// exactly its announced length, tar extracts it, and TarReader reads back the same bytes.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { describe, expect, it } from 'vitest';
+import { selectOutputs, TarReader, uploadArchiveStream } from '@podrun/transfer-kit';
+
+const sha = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+describe('transfer kit archives', () => {
+  it('sends its announced length, with the manifest of the bytes sent, readable by tar and TarReader', async () => {
+    const files = [
+      { path: 'work/a.txt', data: Buffer.from('hello\n') },
+      { path: 'work/dir/b ü.bin', data: Buffer.alloc(70_000, 7) },
+    ];
+    const archive = uploadArchiveStream({
+      directories: ['work', 'work/dir'],
+      controlDir: '.ctl',
+      files: files.map((f) => ({
+        path: f.path,
+        entry: { path: f.path, size: f.data.length, mode: 0o640, open: () => Readable.from([f.data]) },
+      })),
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive.stream) chunks.push(chunk as Buffer);
+    const tar = Buffer.concat(chunks);
+    expect(tar.length).toBe(archive.length);
+    expect(archive.manifest).toEqual(files.map((f) => ({ size: f.data.length, sha256: sha(f.data) })));
+
+    const dir = mkdtempSync(join(tmpdir(), 'kit-tar-'));
+    writeFileSync(join(dir, 'in.tar'), tar);
+    execFileSync('tar', ['-xf', 'in.tar'], { cwd: dir });
+    for (const f of files) expect(sha(readFileSync(join(dir, f.path)))).toBe(sha(f.data));
+
+    const read = new Map<string, Buffer[]>();
+    let current: Buffer[] = [];
+    const reader = new TarReader({
+      begin: (file) => void read.set(file.path, (current = [])),
+      data: (chunk) => void current.push(chunk),
+      end: () => undefined,
+      link: () => undefined,
+    });
+    for (let i = 0; i < tar.length; i += 1000) await reader.write(tar.subarray(i, i + 1000));
+    expect(reader.atBoundary).toBe(true);
+    for (const f of files) expect(sha(Buffer.concat(read.get(f.path) ?? []))).toBe(sha(f.data));
+  });
+
+  it('selects outputs as the reference does and refuses a link out of the working directory', () => {
+    const listing = {
+      workingDir: '/kestra/work',
+      files: ['out/a.csv', 'out/.hidden', 'out/sub/b.csv', 'c.txt'],
+      links: [{ path: 'escape.csv', target: '/etc/passwd', isFile: true }],
+    };
+    const paths = { workingDir: '/kestra/work', outputDir: '/kestra/work/out' };
+    const names = (globs: string[]) =>
+      selectOutputs(listing, { globs, outputDir: false, syncWorkingDirectory: false }, paths)
+        .map((f) => f.path)
+        .sort();
+    expect(names(['out/*'])).toEqual(['out/.hidden', 'out/a.csv']);
+    expect(names(['out/**/*.csv'])).toEqual(['out/a.csv', 'out/sub/b.csv']);
+    expect(() => names(['*.csv'])).toThrow(/escape\.csv/);
+  });
+});
