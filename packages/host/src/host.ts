@@ -1,47 +1,21 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { ErrorCodes, PodrunError, silentLogger } from '@podrun/core';
-import type { Logger } from '@podrun/core';
 import { createTaskCache } from './cache.js';
 import { parseFlow } from './flow/load.js';
 import { resolveFlowInputs } from './flow/inputs.js';
 import type { InputValues } from './flow/inputs.js';
 import type { Flow } from './flow/schema.js';
+import type { HostOptions } from './host-options.js';
 import type { ExecutionObserver } from './observer.js';
 import { createRunnerPool } from './runner-pool.js';
-import type { ClusterTarget, RunnerConfig, RunnerRegistry } from './registry.js';
 import { createStateStore, safeId } from './state.js';
 import type { ErrorSummary, ExecutionRecord, ExecutionStatus } from './state.js';
 import { createLocalStorage } from './storage.js';
 import type { LocalStorage } from './storage.js';
 import { runTask, summarize } from './task-run.js';
 import { createTemplateRenderer } from './templates.js';
-import type { WorkerGroupProbe, WorkerGroupTarget } from './worker-groups.js';
 import { abortableDelay } from './worker-groups.js';
-
-/** How a host runs flows. Everything from the environment is passed in here. */
-export interface HostOptions {
-  registry: RunnerRegistry;
-  /** Root of execution state, cache and (by default) storage, e.g. `.podrun`. */
-  stateDir: string;
-  /** File storage; default `<stateDir>/storage`. */
-  storage?: LocalStorage;
-  /** The process environment, read once by the caller. */
-  env: Readonly<Record<string, string | undefined>>;
-  /** Scratch directory for runners (the Process runner's working directories). */
-  tempDir: string;
-  /** Cluster used by container runners when no worker group or connection says otherwise. */
-  cluster?: ClusterTarget;
-  /** Runner for tasks without `taskRunner` (and no pluginDefaults); default the Process runner. */
-  defaultRunner?: RunnerConfig;
-  /** Worker groups of the host configuration: key -> cluster context. */
-  workerGroups?: Record<string, WorkerGroupTarget>;
-  workerGroupProbe?: WorkerGroupProbe;
-  /** Namespace files directory for a flow namespace (namespaceFiles: enabled). */
-  namespaceFilesDir?: (namespace: string) => string | undefined;
-  logger?: Logger;
-  now?: () => Date;
-}
 
 /** Arguments of {@link Host.run}. */
 export interface RunFlowParams {

@@ -82,5 +82,6 @@ export { resolveWorkerGroup } from './worker-groups.js';
 export type { WorkerGroupTarget, WorkerGroupProbe, ResolveWorkerGroupOptions } from './worker-groups.js';
 
 export { createHost, newId } from './host.js';
-export type { Host, HostOptions, RunFlowParams, ExecutionResult } from './host.js';
+export type { Host, RunFlowParams, ExecutionResult } from './host.js';
+export type { HostOptions } from './host-options.js';
 export type { ExecutionObserver } from './observer.js';

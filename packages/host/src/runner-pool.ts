@@ -3,7 +3,7 @@ import type { Logger } from '@podrun/core';
 import { canonicalJson } from './cache.js';
 import { taskSchemaFor } from './flow/schema.js';
 import type { FlowTask } from './flow/schema.js';
-import type { HostOptions } from './host.js';
+import type { HostOptions } from './host-options.js';
 import type { ExecutionObserver } from './observer.js';
 import { PROCESS_RUNNER_TYPE } from './process-runner.js';
 import type { ClusterTarget, RunnerConfig, RunnerEnvironment } from './registry.js';
