@@ -131,8 +131,11 @@ export class TarReader {
       }
       return;
     }
+    // node-tar's Header applies a PAX/GNU long path and then still prepends the ustar prefix, and
+    // reads the linkpath field over a long one: the extended values win, as in every tar.
+    const ex = this.#ex;
     this.#ex = undefined;
-    const path = clean(header.path ?? '');
+    const path = clean(ex?.path ?? header.path ?? '');
     if (type === 'File' || type === 'OldFile' || type === 'ContiguousFile') {
       this.#state = { kind: 'file', remaining: size, pad: padded };
       await this.consumer.begin({ path, size, mode: header.mode ?? 0o644 });
@@ -142,7 +145,7 @@ export class TarReader {
       }
       return;
     }
-    if (type === 'Link') await this.consumer.link(path, clean(header.linkpath ?? ''));
+    if (type === 'Link') await this.consumer.link(path, clean(ex?.linkpath ?? header.linkpath ?? ''));
     this.#state = size + padded > 0 ? { kind: 'skip', remaining: size + padded } : { kind: 'header' };
   }
 

@@ -2,7 +2,7 @@
 // exactly its announced length, tar extracts it, and TarReader reads back the same bytes.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -15,7 +15,7 @@ describe('transfer kit archives', () => {
   it('sends its announced length, with the manifest of the bytes sent, readable by tar and TarReader', async () => {
     const files = [
       { path: 'work/a.txt', data: Buffer.from('hello\n') },
-      { path: 'work/dir/b ü.bin', data: Buffer.alloc(70_000, 7) },
+      { path: `work/dir/${'long-name-'.repeat(12)}ü.bin`, data: Buffer.alloc(70_000, 7) },
     ];
     const archive = uploadArchiveStream({
       directories: ['work', 'work/dir'],
@@ -47,6 +47,23 @@ describe('transfer kit archives', () => {
     for (let i = 0; i < tar.length; i += 1000) await reader.write(tar.subarray(i, i + 1000));
     expect(reader.atBoundary).toBe(true);
     for (const f of files) expect(sha(Buffer.concat(read.get(f.path) ?? []))).toBe(sha(f.data));
+  });
+
+  it.each(['gnu', 'posix'])('reads long paths of a pod-made %s tar as written', async (format) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kit-tar-'));
+    const long = `out/${'nested-directory/'.repeat(12)}${'x'.repeat(120)}.txt`;
+    mkdirSync(join(dir, long, '..'), { recursive: true });
+    writeFileSync(join(dir, long), 'deep\n');
+    const tar = execFileSync('tar', [`--format=${format}`, '-cf', '-', long], { cwd: dir });
+    const paths: string[] = [];
+    const reader = new TarReader({
+      begin: (file) => void paths.push(file.path),
+      data: () => undefined,
+      end: () => undefined,
+      link: () => undefined,
+    });
+    await reader.write(tar);
+    expect(paths).toEqual([long]);
   });
 
   it('selects outputs as the reference does and refuses a link out of the working directory', () => {
