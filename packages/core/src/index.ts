@@ -121,3 +121,5 @@ export type {
 } from './config/types.js';
 export { configJsonSchemas } from './json-schema.js';
 export { linkAbort } from './abort.js';
+export { RETRY_POLICIES, backoffDelay, nextRetryDelay, parseRetryAfter, retry, sleep } from './backoff.js';
+export type { BackoffPolicy, RetryOptions, RetryVerdict } from './backoff.js';

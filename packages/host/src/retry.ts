@@ -1,4 +1,5 @@
-import type { RetryPolicy as RetryConfig } from '@podrun/core';
+import { nextRetryDelay } from '@podrun/core';
+import type { BackoffPolicy, RetryPolicy as RetryConfig } from '@podrun/core';
 
 /** What to do after a failed attempt. */
 export type RetryDecision = { retry: false } | { retry: true; delayMs: number };
@@ -33,29 +34,36 @@ export const NO_RETRY: RetryPolicy = {
  */
 export function createRetryPolicy(config: RetryConfig | undefined, random: () => number = Math.random): RetryPolicy {
   if (!config) return NO_RETRY;
-  const maxAttempts = config.maxAttempts ?? (config.maxDuration !== undefined ? Infinity : 1);
-  const maxDurationMs = config.maxDuration ?? Infinity;
-  const delay = (attempt: number): number => {
-    switch (config.type) {
-      case 'constant':
-        return config.interval;
-      case 'random':
-        return Math.round(config.minInterval + random() * Math.max(0, config.maxInterval - config.minInterval));
-      case 'exponential':
-        return Math.round(
-          Math.min(config.maxInterval, config.interval * Math.pow(config.delayFactor ?? 2, attempt - 1)),
-        );
-    }
-  };
+  const backoff = backoffOf(config);
   return {
     behavior: config.behavior,
     warningOnRetry: config.warningOnRetry,
-    maxAttempts,
+    maxAttempts: backoff.maxAttempts,
     next(failedAttempt, elapsedMs) {
-      if (failedAttempt >= maxAttempts) return { retry: false };
-      const delayMs = delay(failedAttempt);
-      if (elapsedMs + delayMs > maxDurationMs) return { retry: false };
-      return { retry: true, delayMs };
+      const delayMs = nextRetryDelay(backoff, failedAttempt, elapsedMs, { random });
+      return delayMs === undefined ? { retry: false } : { retry: true, delayMs };
     },
   };
+}
+
+/** The reference's retry block as core's backoff policy (exact waits: the flow chose them). */
+function backoffOf(config: RetryConfig): BackoffPolicy {
+  const budget = {
+    maxAttempts: config.maxAttempts ?? (config.maxDuration !== undefined ? Infinity : 1),
+    ...(config.maxDuration !== undefined && { budgetMs: config.maxDuration }),
+  };
+  switch (config.type) {
+    case 'constant':
+      return { ...budget, baseDelayMs: config.interval, maxDelayMs: config.interval, factor: 1, jitter: 'none' };
+    case 'random':
+      return { ...budget, baseDelayMs: config.minInterval, maxDelayMs: config.maxInterval, jitter: 'uniform' };
+    case 'exponential':
+      return {
+        ...budget,
+        baseDelayMs: config.interval,
+        maxDelayMs: config.maxInterval,
+        factor: config.delayFactor ?? 2,
+        jitter: 'none',
+      };
+  }
 }

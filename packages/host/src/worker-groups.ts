@@ -1,4 +1,4 @@
-import { CancelledError, ErrorCodes, PodrunError } from '@podrun/core';
+import { CancelledError, ErrorCodes, PodrunError, RETRY_POLICIES, backoffDelay, sleep } from '@podrun/core';
 import type { ClusterTarget } from './registry.js';
 
 /** A worker group as the host's configuration file declares it: which cluster context runs its tasks. */
@@ -60,28 +60,23 @@ export async function resolveWorkerGroup(
     );
   }
   options.onWait?.(key);
-  const { min, max } = options.backoff ?? { min: 250, max: 5000 };
-  let delay = min;
-  while (!target) {
-    await abortableDelay(delay, options.signal);
-    delay = Math.min(max, delay * 2);
+  const { min, max } = options.backoff ?? {
+    min: RETRY_POLICIES.workerGroupWait.baseDelayMs,
+    max: RETRY_POLICIES.workerGroupWait.maxDelayMs,
+  };
+  const policy = { ...RETRY_POLICIES.workerGroupWait, baseDelayMs: min, maxDelayMs: max };
+  for (let waits = 1; !target; waits++) {
+    await abortableDelay(backoffDelay(policy, waits), options.signal);
     target = await available();
   }
   return target;
 }
 
 /** Resolves after `ms`, or rejects with CancelledError as soon as `signal` aborts. */
-export function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(new CancelledError('the run was cancelled while waiting', { component: 'host' }));
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(new CancelledError('the run was cancelled while waiting', { component: 'host' }));
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
+export async function abortableDelay(ms: number, signal: AbortSignal): Promise<void> {
+  try {
+    await sleep(ms, signal);
+  } catch {
+    throw new CancelledError('the run was cancelled while waiting', { component: 'host' });
+  }
 }

@@ -1,8 +1,7 @@
-// The retry rules as pure functions: which failures are transient for which kind of call, the
-// jittered backoff bounds, and Retry-After parsing.
+// Which failures are transient for which kind of call (the waits are core's backoff, tested there).
 import { describe, expect, it } from 'vitest';
 import { KubeApiError } from '@podrun/core';
-import { backoffDelay, DEFAULT_RETRY_POLICY, parseRetryAfter, retryable } from '../src/http/retry.js';
+import { retryable } from '../src/http/retry.js';
 
 const api = (status: number, reason?: string, retryAfterMs?: number) =>
   new KubeApiError('x', { status, reason, details: { retryAfterMs } });
@@ -27,22 +26,5 @@ describe('retryable', () => {
     expect(retryable(api(403), 'idempotent').retry).toBe(false);
     expect(retryable(net('tls'), 'idempotent').retry).toBe(false);
     expect(retryable(new Error('x'), 'idempotent').retry).toBe(false);
-  });
-});
-
-describe('backoff', () => {
-  it('grows exponentially with jitter between half and the full step, capped', () => {
-    const p = { ...DEFAULT_RETRY_POLICY, baseDelayMs: 100, maxDelayMs: 1000 };
-    expect(backoffDelay(1, p, () => 0)).toBe(50);
-    expect(backoffDelay(1, p, () => 1)).toBe(100);
-    expect(backoffDelay(3, p, () => 0)).toBe(200);
-    expect(backoffDelay(3, p, () => 1)).toBe(400);
-    expect(backoffDelay(10, p, () => 1)).toBe(1000);
-  });
-  it('parses Retry-After as seconds or an HTTP date', () => {
-    expect(parseRetryAfter('3')).toBe(3000);
-    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
-    expect(parseRetryAfter(undefined)).toBeUndefined();
-    expect(parseRetryAfter('soon')).toBeUndefined();
   });
 });

@@ -5,11 +5,11 @@ import http from 'node:http';
 import https from 'node:https';
 import type { IncomingMessage } from 'node:http';
 import type { ClientOptions } from 'ws';
-import { silentLogger } from '@podrun/core';
+import { parseRetryAfter, silentLogger } from '@podrun/core';
 import type { KubeApiError, Logger } from '@podrun/core';
 import type { PodrunKubeConfig } from '../connection/kubeconfig.js';
 import { networkError, statusError, type CallContext } from './errors.js';
-import { abortReason, parseRetryAfter, withRetry, type Idempotency, type RetryPolicy } from './retry.js';
+import { abortReason, withRetry, type Idempotency, type RetryPolicy } from './retry.js';
 
 /** Query parameters; arrays repeat the key, undefined values are left out. */
 export type Query = Record<string, string | number | boolean | string[] | undefined>;

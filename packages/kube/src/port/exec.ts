@@ -4,10 +4,10 @@
 // back-pressure both ways, pings, terminate() on abort.
 import type { IncomingMessage } from 'node:http';
 import WebSocket from 'ws';
-import { ErrorCodes, ExecError, KubeApiError } from '@podrun/core';
+import { ErrorCodes, ExecError, KubeApiError, parseRetryAfter } from '@podrun/core';
 import type { ExecOptions, ExecResult } from '@podrun/core';
 import { networkError, statusError } from '../http/errors.js';
-import { abortReason, parseRetryAfter, withRetry } from '../http/retry.js';
+import { abortReason, withRetry } from '../http/retry.js';
 import { readText, type Transport } from '../http/transport.js';
 
 /** Exec tuning. */

@@ -7,8 +7,8 @@ import type { IncomingMessage } from 'node:http';
 import { StringDecoder } from 'node:string_decoder';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { Logger, PodChange, PodSelector } from '@podrun/core';
-import { KubeApiError } from '@podrun/core';
-import { backoffDelay, delay, type RetryPolicy } from '../http/retry.js';
+import { KubeApiError, backoffDelay, sleep } from '@podrun/core';
+import type { RetryPolicy } from '../http/retry.js';
 import type { Transport } from '../http/transport.js';
 import type { PodsApi } from './pods.js';
 import { fromJson } from './serialize.js';
@@ -122,7 +122,7 @@ export class PodInformer {
         const delivered = await this.watchOnce();
         // A server that closes watches at once would otherwise make this a busy loop.
         failures = delivered || Date.now() - started > 1000 ? 0 : failures + 1;
-        if (failures) await delay(backoffDelay(failures, this.tuning.backoff), signal);
+        if (failures) await sleep(backoffDelay(this.tuning.backoff, failures), signal);
       } catch (error) {
         if (signal.aborted) break;
         if (error instanceof Expired || (error instanceof KubeApiError && error.status === 410)) {
@@ -140,7 +140,7 @@ export class PodInformer {
           labelSelector: this.selector.labelSelector,
           error: error instanceof Error ? error.message : String(error),
         });
-        await delay(backoffDelay(failures, this.tuning.backoff), signal).catch(() => undefined);
+        await sleep(backoffDelay(this.tuning.backoff, failures), signal).catch(() => undefined);
       }
     }
   }

@@ -7,7 +7,11 @@ import {
   type LogTarget,
   type Logger,
   KubeApiError,
+  RETRY_POLICIES,
+  backoffDelay,
   linkAbort,
+  sleep,
+  type BackoffPolicy,
   silentLogger,
 } from '@podrun/core';
 import { CursorTracker, LineSplitter, parseTimestampedLine } from '@podrun/logs-kit';
@@ -16,7 +20,7 @@ import { CursorTracker, LineSplitter, parseTimestampedLine } from '@podrun/logs-
 export interface FollowLogCollectorOptions {
   /** Diagnostics (reconnects, final read failures). */
   logger?: Logger;
-  /** First delay before reconnecting a stream that broke while the container runs; default 250 ms. */
+  /** First delay before reconnecting a stream that broke while the container runs; default 250 ms (`RETRY_POLICIES.logReconnect` in core). */
   reconnectDelayMs?: number;
   /** Upper bound of the reconnect back-off; default 5 s. */
   maxReconnectDelayMs?: number;
@@ -39,7 +43,7 @@ class Collection {
     private readonly target: LogTarget,
     private readonly sink: LogSink,
     private readonly options: CollectOptions,
-    private readonly settings: Required<Omit<FollowLogCollectorOptions, 'logger'>> & { logger: Logger },
+    private readonly settings: { logger: Logger; reconnect: BackoffPolicy; finalReadAttempts: number },
   ) {
     this.#tracker = new CursorTracker(options.cursor);
   }
@@ -47,22 +51,23 @@ class Collection {
   async run(): Promise<LogCursor | undefined> {
     const { target, options, settings } = this;
     await target.started(options.signal);
-    let delay = settings.reconnectDelayMs;
+    // Consecutive reads that ended without delivering anything: they back off like broken ones.
+    let idleReads = 0;
     for (;;) {
       const terminatedBeforeOpen = target.isTerminated();
       const outcome = await this.#read(true);
       // A follow stream opened after the container ended reads its whole log to the end.
       if (outcome === 'ended' && terminatedBeforeOpen) return this.#tracker.cursor;
       if (outcome === 'gone') return this.#tracker.cursor;
-      if (target.isTerminated() || (await this.#terminatedWithin(delay))) break;
+      if (target.isTerminated() || (await this.#terminatedWithin(backoffDelay(settings.reconnect, idleReads + 1))))
+        break;
       settings.logger.debug('log stream ended while the container runs; reconnecting from the cursor', {
         container: target.container,
         pod: target.podName,
         outcome,
       });
-      // A stream that keeps ending without delivering anything backs off like a broken one.
       const idle = outcome === 'broken' || this.#deliveredInRead === 0;
-      delay = idle ? Math.min(delay * 2, settings.maxReconnectDelayMs) : settings.reconnectDelayMs;
+      idleReads = idle ? idleReads + 1 : 0;
     }
     await this.#finalRead();
     return this.#tracker.cursor;
@@ -74,7 +79,7 @@ class Collection {
       const outcome = await this.#read(false);
       if (outcome !== 'broken') return;
       if (attempt < this.settings.finalReadAttempts)
-        await this.#terminatedWithin(this.settings.reconnectDelayMs * attempt, true);
+        await sleep(backoffDelay(this.settings.reconnect, attempt), this.options.signal);
     }
     this.settings.logger.warn('[podrun] [logs-follow] the final log read failed; late lines may be missing', {
       container: this.target.container,
@@ -82,22 +87,13 @@ class Collection {
     });
   }
 
-  /**
-   * Resolves true as soon as the container is seen terminated, false after `ms`. With `sleep`,
-   * just waits `ms` (used between final-read attempts, where the container already ended).
-   */
-  async #terminatedWithin(ms: number, sleep = false): Promise<boolean> {
+  /** Resolves true as soon as the container is seen terminated, false after `ms`. */
+  async #terminatedWithin(ms: number): Promise<boolean> {
     const controller = new AbortController();
     const unlink = linkAbort(this.options.signal, controller);
     const timer = setTimeout(() => controller.abort(), ms);
     try {
-      if (sleep) {
-        await new Promise<void>((resolve) =>
-          controller.signal.addEventListener('abort', () => resolve(), { once: true }),
-        );
-      } else {
-        await this.target.terminated(controller.signal);
-      }
+      await this.target.terminated(controller.signal);
       return true;
     } catch {
       return this.target.isTerminated();
@@ -200,8 +196,11 @@ class Collection {
 export function createFollowLogCollector(options: FollowLogCollectorOptions = {}): LogCollector {
   const settings = {
     logger: options.logger ?? silentLogger,
-    reconnectDelayMs: options.reconnectDelayMs ?? 250,
-    maxReconnectDelayMs: options.maxReconnectDelayMs ?? 5000,
+    reconnect: {
+      ...RETRY_POLICIES.logReconnect,
+      ...(options.reconnectDelayMs !== undefined && { baseDelayMs: options.reconnectDelayMs }),
+      ...(options.maxReconnectDelayMs !== undefined && { maxDelayMs: options.maxReconnectDelayMs }),
+    },
     finalReadAttempts: options.finalReadAttempts ?? 3,
   };
   return {

@@ -5,7 +5,10 @@ import type { V1Container, V1Pod, V1VolumeMount } from '@kubernetes/client-node'
 import {
   ExecError,
   KubeApiError,
+  RETRY_POLICIES,
+  retry,
   silentLogger,
+  type BackoffPolicy,
   type FileTransfer,
   type InputTree,
   type Logger,
@@ -13,7 +16,6 @@ import {
   type TaskFilesPlan,
   type TransferContext,
 } from '@podrun/core';
-import { pause } from './exec-io.js';
 import { downloadOutputs } from './outputs.js';
 import {
   FILES_VOLUME,
@@ -24,7 +26,7 @@ import {
   sidecarStatus,
 } from './pod-state.js';
 import { INIT_SCRIPT, MARKER_SCRIPT, SIDECAR_SCRIPT } from './scripts.js';
-import { checkInputs, uploadInputs, workingDirOf, type RetryTuning } from './upload.js';
+import { checkInputs, uploadInputs, workingDirOf } from './upload.js';
 
 /** Options of {@link createExecTarChannel}. */
 export interface ExecTarChannelOptions {
@@ -35,7 +37,7 @@ export interface ExecTarChannelOptions {
   image?: string;
   /** Attempts per transfer before giving up on dropped streams (default 4). */
   maxAttempts?: number;
-  /** First retry delay, doubled per attempt (default 500 ms). */
+  /** First retry delay, doubled per attempt (default 500 ms; see `RETRY_POLICIES.transferStream` in core). */
   retryDelayMs?: number;
   /** Diagnostics. Per-call context loggers are used when given. */
   logger?: Logger;
@@ -72,7 +74,11 @@ export interface ExecTarChannel {
  * those files and verified against the pod's manifest. Both directions retry a dropped stream.
  */
 export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecTarChannel {
-  const tuning: RetryTuning = { maxAttempts: options.maxAttempts ?? 4, retryDelayMs: options.retryDelayMs ?? 500 };
+  const policy: BackoffPolicy = {
+    ...RETRY_POLICIES.transferStream,
+    ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
+    ...(options.retryDelayMs !== undefined && { baseDelayMs: options.retryDelayMs }),
+  };
   const withLogger = (ctx: TransferContext): TransferContext =>
     ctx.logger === silentLogger && options.logger ? { ...ctx, logger: options.logger } : ctx;
 
@@ -104,7 +110,7 @@ export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecT
       if (inputs.entries.length > 0) await checkInputs(ctx, inputs);
     },
 
-    uploadInputs: (ctx, inputs, signal) => uploadInputs(withLogger(ctx), inputs, signal, tuning),
+    uploadInputs: (ctx, inputs, signal) => uploadInputs(withLogger(ctx), inputs, signal, policy),
 
     inputsStaged(pod) {
       const init = pod.spec?.initContainers?.find((c) => c.name === INIT_CONTAINER);
@@ -114,7 +120,7 @@ export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecT
       return pod.status?.containerStatuses?.some((s) => s.state?.running || s.state?.terminated) ?? false;
     },
 
-    downloadOutputs: (ctx, select, sink, signal) => downloadOutputs(withLogger(ctx), select, sink, signal, tuning),
+    downloadOutputs: (ctx, select, sink, signal) => downloadOutputs(withLogger(ctx), select, sink, signal, policy),
 
     async releaseSidecar(ctx) {
       // The shared informer already holds the pod: no request unless there is a sidecar to stop.
@@ -132,31 +138,31 @@ export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecT
       if (!pod.spec?.containers?.some((c) => c.name === SIDECAR_CONTAINER)) return;
       // Only a running sidecar waits for the marker; one still waiting (or gone) ends with the pod.
       if (!sidecarStatus(pod)?.state?.running) return;
-      const signal = new AbortController();
-      for (let attempt = 1; attempt <= tuning.maxAttempts; attempt++) {
-        try {
-          await ctx.kube.exec(
+      await retry(
+        () =>
+          ctx.kube.exec(
             ctx.namespace,
             ctx.podName,
             SIDECAR_CONTAINER,
             ['sh', '-c', MARKER_SCRIPT, 'podrun-release', `${ctx.paths.root}/ended`],
             {},
-            signal.signal,
-          );
-          return;
-        } catch (error) {
-          // Gone or no longer running: nothing left to release.
-          if (error instanceof KubeApiError && [400, 404].includes(error.status ?? 0)) return;
-          if (!(error instanceof ExecError || error instanceof KubeApiError) || attempt === tuning.maxAttempts) {
-            ctx.logger.warn(
-              '[podrun] [exec-tar] could not release the file sidecar; the pod ends when deleted or at its deadline',
-              { pod: ctx.podName, error: error instanceof Error ? error.message : String(error) },
-            );
-            return;
-          }
-          await pause(tuning.retryDelayMs * attempt, signal.signal);
-        }
-      }
+            new AbortController().signal,
+          ),
+        {
+          policy,
+          classify: (error) => ({
+            retry:
+              error instanceof ExecError || (error instanceof KubeApiError && ![400, 404].includes(error.status ?? 0)),
+          }),
+        },
+      ).catch((error: unknown) => {
+        // Gone or no longer running: nothing left to release.
+        if (error instanceof KubeApiError && [400, 404].includes(error.status ?? 0)) return;
+        ctx.logger.warn(
+          '[podrun] [exec-tar] could not release the file sidecar; the pod ends when deleted or at its deadline',
+          { pod: ctx.podName, error: error instanceof Error ? error.message : String(error) },
+        );
+      });
     },
   };
 }

@@ -8,14 +8,16 @@ import {
   type OutputSink,
   type TransferContext,
   type TransferReport,
+  nextRetryDelay,
+  sleep,
+  type BackoffPolicy,
 } from '@podrun/core';
 import { DownloadSession, SinkFailure, type PodFile } from './download.js';
 import { retriable, scriptFailure } from './errors.js';
-import { TailBuffer, pause } from './exec-io.js';
+import { TailBuffer } from './exec-io.js';
 import { CONTROL_DIR, SIDECAR_CONTAINER, describeState, selectorOf, sidecarStatus } from './pod-state.js';
 import { DOWNLOAD_SCRIPT } from './scripts.js';
 import { selectOutputs, type Listing } from './selection.js';
-import type { RetryTuning } from './upload.js';
 
 /**
  * Whether the sidecar still runs (from the shared watch's cache): a 400 "container not found"
@@ -126,7 +128,7 @@ export async function downloadOutputs(
   select: OutputSelection,
   sink: OutputSink,
   signal: AbortSignal,
-  tuning: RetryTuning,
+  policy: BackoffPolicy,
 ): Promise<TransferReport> {
   const report: TransferReport = { files: 0, bytes: 0, verified: true, attempts: 0 };
   if (select.globs.length === 0 && !select.outputDir && !select.syncWorkingDirectory) return report;
@@ -162,7 +164,8 @@ export async function downloadOutputs(
       const again =
         retriable(error) ||
         (error instanceof KubeApiError && error.status === 400 && (await sidecarRunning(ctx, signal)));
-      if (!again || failures >= tuning.maxAttempts) throw error;
+      const wait = again ? nextRetryDelay(policy, failures, 0) : undefined;
+      if (wait === undefined) throw error;
       ctx.logger.warn('[podrun] [exec-tar] output download failed; retrying the files not yet delivered', {
         pod: ctx.podName,
         attempt: failures,
@@ -174,7 +177,7 @@ export async function downloadOutputs(
       jobs.unshift(listed ? { kind: 'files', files: rest } : job);
       report.files += session.outcome.delivered.size;
       report.bytes += session.outcome.bytes;
-      await pause(tuning.retryDelayMs * 2 ** (failures - 1), signal);
+      await sleep(wait, signal);
       continue;
     }
     report.files += session.outcome.delivered.size;

@@ -8,6 +8,8 @@ import {
   type InputTree,
   type TransferContext,
   type TransferReport,
+  nextRetryDelay,
+  type BackoffPolicy,
 } from '@podrun/core';
 import { retriable, scriptFailure } from './errors.js';
 import type { V1Pod } from '@kubernetes/client-node';
@@ -23,12 +25,6 @@ import {
 } from './pod-state.js';
 import { ScriptExit, UPLOAD_SCRIPT } from './scripts.js';
 import { formatManifestLine, uploadArchiveStream, type StagedInput, type UploadArchive } from './tar-writer.js';
-
-/** Retry tuning shared by uploads and downloads. */
-export interface RetryTuning {
-  maxAttempts: number;
-  retryDelayMs: number;
-}
 
 function pathProblem(path: string): string | undefined {
   if (!path) return 'is empty';
@@ -195,7 +191,7 @@ export async function uploadInputs(
   ctx: TransferContext,
   inputs: InputTree,
   signal: AbortSignal,
-  tuning: RetryTuning,
+  policy: BackoffPolicy,
 ): Promise<TransferReport> {
   if (inputs.entries.length === 0) return { files: 0, bytes: 0, verified: true, attempts: 0 };
   const archive = archiveOf(ctx, inputs);
@@ -208,11 +204,13 @@ export async function uploadInputs(
       if (signal.aborted) throw signal.reason ?? error;
       // An attempt whose answer was lost may have written the marker; the init container then
       // exits 0. Waiting for that (or the back-off) tells a staged upload from a failed one.
-      const pod = await initOutcome(ctx, Math.max(tuning.retryDelayMs * 2 ** (attempt - 1), SETTLE_MS), signal);
+      // The wait for that outcome is the back-off itself.
+      const wait = nextRetryDelay(policy, attempt, 0) ?? 0;
+      const pod = await initOutcome(ctx, Math.max(wait, SETTLE_MS), signal);
       if (pod && initSucceeded(pod))
         return { files: archive.files.length, bytes: 0, verified: true, attempts: attempt };
       const initRunning = Boolean(pod && initStatus(pod)?.state?.running);
-      if (!initRunning || !retriable(error) || attempt >= tuning.maxAttempts) throw error;
+      if (!initRunning || !retriable(error) || attempt >= policy.maxAttempts) throw error;
       ctx.logger.warn('[podrun] [exec-tar] input upload failed; retrying', {
         pod: ctx.podName,
         attempt,

@@ -8,6 +8,9 @@ import {
   TransferError,
   UnsafePathError,
   isPodrunError,
+  nextRetryDelay,
+  RETRY_POLICIES,
+  sleep,
   type OutputSelection,
   type OutputSink,
   type TransferContext,
@@ -111,12 +114,14 @@ export async function downloadOutputs(
       report.bytes += archive.bytes;
       if (signal.aborted) throw signal.reason ?? error;
       if (error instanceof SinkFailure) throw error.error;
-      if (!retriable(error) || attempt >= 4) throw error;
+      const wait = retriable(error) ? nextRetryDelay(RETRY_POLICIES.transferStream, attempt, 0) : undefined;
+      if (wait === undefined) throw error;
       ctx.logger.warn(`[podrun] [${COMPONENT}] output download failed; retrying the files not yet delivered`, {
         pod: ctx.podName,
         attempt,
         error: error instanceof Error ? error.message : String(error),
       });
+      await sleep(wait, signal);
     }
   }
 }
