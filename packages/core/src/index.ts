@@ -121,5 +121,6 @@ export type {
 } from './config/types.js';
 export { configJsonSchemas } from './json-schema.js';
 export { linkAbort } from './abort.js';
+export { QUANTITY_PATTERN, isQuantity, parseQuantity } from './quantity.js';
 export { RETRY_POLICIES, backoffDelay, nextRetryDelay, parseRetryAfter, retry, sleep } from './backoff.js';
 export type { BackoffPolicy, RetryOptions, RetryVerdict } from './backoff.js';

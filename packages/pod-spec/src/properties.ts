@@ -1,4 +1,5 @@
 import type { V1ResourceRequirements } from '@kubernetes/client-node';
+import { isQuantity } from '@podrun/core';
 import type { PodSpecConfig, ResourceAmounts } from './config.js';
 import type { IssueList } from './issues.js';
 import { show } from './issues.js';
@@ -8,8 +9,6 @@ import { isPlainObject } from './merge.js';
 const PULL_POLICIES = { ALWAYS: 'Always', IF_NOT_PRESENT: 'IfNotPresent', NEVER: 'Never' } as const;
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-// Kubernetes' resource.Quantity grammar: a signed decimal, then a binary/decimal SI suffix or exponent.
-const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E|[eE][+-]?\d+)?$/;
 
 /** waitUntilRunning's default (PT10M), used in the deadline margin when the config has none. */
 export const DEFAULT_WAIT_UNTIL_RUNNING_MS = 10 * 60_000;
@@ -44,7 +43,7 @@ function amounts(value: unknown, path: string, issues: IssueList): Record<string
   for (const [key, raw] of Object.entries(value as ResourceAmounts & Record<string, unknown>)) {
     const quantity = typeof raw === 'number' ? String(raw) : raw;
     if (raw === undefined || raw === null) continue;
-    if (typeof quantity !== 'string' || !QUANTITY.test(quantity)) {
+    if (typeof quantity !== 'string' || !isQuantity(quantity)) {
       issues.add(`${path}.${key}`, `expected a Kubernetes quantity such as 500m, 2 or 256Mi, got ${show(raw)}`);
     } else {
       out[key] = quantity;

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { DURATION_PATTERN, durationProblem, parseDuration } from '../duration.js';
+import { QUANTITY_PATTERN } from '../quantity.js';
 import { dynamic, isTemplate } from './template.js';
 import { describeValue } from './values.js';
 
@@ -128,14 +129,12 @@ export function labelMapValue() {
   return z.union([map, z.string().transform(parseJsonObject).pipe(map)], { error: OBJECT_EXPECTED });
 }
 
-const QUANTITY = /^[+-]?(\d+(\.\d*)?|\.\d+)(([KMGTPE]i)|[numkMGTPE]|([eE][+-]?\d+))?$/;
-
 /** A Kubernetes resource quantity (`500m`, `1`, `1.5`, `256Mi`); numbers become strings. */
 export function quantity() {
   const message = (iss: { input?: unknown }) =>
     `expected a Kubernetes quantity such as 500m, 2 or 256Mi, ${got(iss.input)}`;
   return z
-    .union([z.string().regex(QUANTITY, { error: message }), z.number().nonnegative({ error: message })], {
+    .union([z.string().regex(QUANTITY_PATTERN, { error: message }), z.number().nonnegative({ error: message })], {
       error: message,
     })
     .transform((v) => String(v));

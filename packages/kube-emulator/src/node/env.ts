@@ -2,7 +2,8 @@
 // then env in order with $(VAR) expansion and valueFrom references; then command and args are
 // expanded against the result. A missing Secret/ConfigMap or key is a CreateContainerConfigError.
 import type { KubeObject, ObjectStore } from '../contracts.js';
-import { containerLimit, containerRequest, parseQuantity } from './quantity.js';
+import { parseQuantity } from '@podrun/core';
+import { containerLimit, containerRequest } from './quantity.js';
 
 /** The parts of a container spec the environment depends on. */
 export interface ContainerEnvSpec {

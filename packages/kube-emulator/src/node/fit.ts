@@ -1,7 +1,8 @@
 // The scheduler's filters for the one node: volume claims, nodeSelector / required node affinity,
 // and resource fit against allocatable. Messages follow kube-scheduler's FitError format.
 import type { KubeObject } from '../contracts.js';
-import { parseQuantity, podRequest } from './quantity.js';
+import { parseQuantity } from '@podrun/core';
+import { podRequest } from './quantity.js';
 
 /** What one scheduling attempt sees. */
 export interface SchedulingInput {
