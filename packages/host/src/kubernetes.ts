@@ -1,5 +1,12 @@
 import { createRequire } from 'node:module';
-import { ConfigError, defaultPodPaths, parseDynamicRunnerConfig, parseRunnerConfig } from '@podrun/core';
+import {
+  ConfigError,
+  KESTRA_KUBERNETES_RUNNER_TYPE,
+  KUBERNETES_RUNNER_TYPE as CORE_RUNNER_TYPE,
+  defaultPodPaths,
+  parseDynamicRunnerConfig,
+  parseRunnerConfig,
+} from '@podrun/core';
 import type {
   ConfigIssue,
   FileTransfer,
@@ -14,10 +21,10 @@ import type { RunnerConfig, RunnerEnvironment, RunnerRegistry } from './registry
 import type { HostTaskRunner, WorkingPaths } from './runner-paths.js';
 import { installedStrategies } from './installed-strategies.js';
 
-/** podrun's type name of the Kubernetes runner. */
-export const KUBERNETES_RUNNER_TYPE = 'io.podrun.kubernetes';
-/** The reference's type name, accepted so its examples run unchanged. */
-export const KUBERNETES_RUNNER_ALIAS = 'io.kestra.plugin.ee.kubernetes.runner.Kubernetes';
+/** podrun's type name of the Kubernetes runner (core's). */
+export const KUBERNETES_RUNNER_TYPE = CORE_RUNNER_TYPE;
+/** The reference's type name, accepted so its examples run unchanged (core's). */
+export const KUBERNETES_RUNNER_ALIAS = KESTRA_KUBERNETES_RUNNER_TYPE;
 
 /** Installed version of @podrun/kubernetes-runner, read when asked. */
 export function kubernetesRunnerVersion(): string {

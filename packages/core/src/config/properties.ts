@@ -1,3 +1,5 @@
+import { KESTRA_KUBERNETES_RUNNER_TYPE, KUBERNETES_RUNNER_TYPE } from './types.js';
+
 /** One property of the Kubernetes runner, for documentation and tooling. */
 export interface RunnerPropertyInfo {
   /** The property name, as in the reference. */
@@ -25,10 +27,9 @@ export const kubernetesRunnerProperties: readonly RunnerPropertyInfo[] = [
   {
     name: 'type',
     type: 'string',
-    default: 'io.podrun.kubernetes',
+    default: KUBERNETES_RUNNER_TYPE,
     dynamic: false,
-    description:
-      "The runner: `io.podrun.kubernetes`, or the reference's `io.kestra.plugin.ee.kubernetes.runner.Kubernetes`.",
+    description: `The runner: \`${KUBERNETES_RUNNER_TYPE}\`, or the reference's \`${KESTRA_KUBERNETES_RUNNER_TYPE}\`.`,
   },
   {
     name: 'config',
