@@ -29,33 +29,77 @@ export interface Disposable {
 }
 
 /** One case of a suite, skipped unless the capability it `needs` is declared. */
-export interface SuiteCase<K, C> {
+export interface SuiteCase<K, C, G extends string = string> {
   name: string;
+  /** The group it belongs to: a suite can be run or skipped by group. */
+  group: G;
   needs?: keyof C;
   timeoutMs?: number;
   run(kit: K): Promise<void>;
 }
 
+/** How a third-party strategy picks groups: run only some, or skip some with a reason. */
+export interface GroupSelection<G extends string> {
+  /** Run only these groups (default: all). */
+  groups?: readonly G[];
+  /** Skip these groups; each reason is printed and shown on the skipped cases. */
+  skipGroups?: Partial<Record<G, string>>;
+}
+
+/**
+ * Which groups a selection skips, with the reason for each; throws on a group name the suite does
+ * not have (a typo must not silently run nothing).
+ */
+export function planGroups<G extends string>(
+  suite: string,
+  groups: readonly G[],
+  selection: GroupSelection<G>,
+): Map<G, string> {
+  const named = [...(selection.groups ?? []), ...(Object.keys(selection.skipGroups ?? {}) as G[])];
+  const unknown = named.filter((g) => !groups.includes(g));
+  if (unknown.length > 0) {
+    throw new Error(`${suite}: unknown group(s) ${unknown.join(', ')}; the groups are ${groups.join(', ')}`);
+  }
+  const skipped = new Map<G, string>();
+  for (const group of groups) {
+    const reason =
+      selection.skipGroups?.[group] ??
+      (selection.groups && !selection.groups.includes(group) ? 'not selected (groups option)' : undefined);
+    if (reason) skipped.set(group, reason);
+  }
+  return skipped;
+}
+
 /** What a suite adds to the shared frame. */
-export interface SuiteFrame<S extends SuiteSetup, E extends SuiteBase, K, C> {
+export interface SuiteFrame<S extends SuiteSetup, E extends SuiteBase, K, C, G extends string = string> {
   /** `file transfer` or `log collector`: part of the title and the skip message. */
   kind: string;
-  options: { name: string; setup: () => Promise<S>; skip?: string | false };
+  options: { name: string; setup: () => Promise<S>; skip?: string | false } & GroupSelection<G>;
+  /** Every group, in the order they run. */
+  groups: readonly G[];
   /** Label key carrying the suite id on every pod the suite creates. */
   label: string;
   env(setup: S, base: SuiteBase): E;
   capabilities(env: E): C;
-  cases: readonly SuiteCase<K, C>[];
+  cases: readonly SuiteCase<K, C, G>[];
   /** The kit a case gets; `track` registers what must be disposed after the case. */
   kit(env: E, track: <T extends Disposable>(item: T) => T): K;
   defaultTimeoutMs: number;
 }
 
 /** Declares a conformance suite from its frame in the calling test file. */
-export function describeSuite<S extends SuiteSetup, E extends SuiteBase, K, C>(frame: SuiteFrame<S, E, K, C>): void {
+export function describeSuite<S extends SuiteSetup, E extends SuiteBase, K, C, G extends string>(
+  frame: SuiteFrame<S, E, K, C, G>,
+): void {
   const { name } = frame.options;
   const reason = frame.options.skip || conformanceSkipReason();
   if (reason) console.log(`[podrun] [conformance] skipping ${frame.kind} conformance of ${name}: ${reason}`);
+  const skippedGroups = planGroups(`${frame.kind} conformance of ${name}`, frame.groups, frame.options);
+  const groupSkip = (group: G): string | undefined => skippedGroups.get(group);
+  for (const [group, why] of skippedGroups) {
+    if (frame.options.skipGroups?.[group])
+      console.log(`[podrun] [conformance] ${name}: skipping the ${group} group of ${frame.kind} conformance: ${why}`);
+  }
   describe.skipIf(Boolean(reason))(`${frame.kind} conformance: ${name}`, () => {
     let setup: S | undefined;
     let env: E | undefined;
@@ -87,17 +131,23 @@ export function describeSuite<S extends SuiteSetup, E extends SuiteBase, K, C>(f
       await setup?.cluster.stop();
     }, 120_000);
 
-    for (const testCase of frame.cases) {
-      it(
-        testCase.name,
-        async (ctx) => {
-          if (!env) throw new Error('the suite setup failed');
-          if (testCase.needs)
-            ctx.skip(!frame.capabilities(env)[testCase.needs], `${name} declares ${String(testCase.needs)}: false`);
-          await testCase.run(frame.kit(env, track));
-        },
-        testCase.timeoutMs ?? frame.defaultTimeoutMs,
-      );
+    for (const group of frame.groups) {
+      describe(group, () => {
+        for (const testCase of frame.cases.filter((c) => c.group === group)) {
+          it(
+            testCase.name,
+            async (ctx) => {
+              const skipped = groupSkip(group);
+              if (skipped) ctx.skip(true, `group ${group} skipped: ${skipped}`);
+              if (!env) throw new Error('the suite setup failed');
+              if (testCase.needs)
+                ctx.skip(!frame.capabilities(env)[testCase.needs], `${name} declares ${String(testCase.needs)}: false`);
+              await testCase.run(frame.kit(env, track));
+            },
+            testCase.timeoutMs ?? frame.defaultTimeoutMs,
+          );
+        }
+      });
     }
   });
 }

@@ -3,6 +3,11 @@ import { parseLogProtocolLine, type LogCollectorCapabilities, type LogCursor } f
 import { expect } from '../vitest-api.js';
 import { RecordingLogSink, type LogEnv, type LogPod } from './run.js';
 
+/** The groups of the log-collector suite, in the order they run; pass names to `groups` or `skipGroups`. */
+export const LOG_COLLECTOR_GROUPS = ['delivery', 'streams', 'resume', 'bounds', 'live'] as const;
+/** A group of the log-collector suite. */
+export type LogCollectorGroup = (typeof LOG_COLLECTOR_GROUPS)[number];
+
 /** What a case gets. */
 export interface LogCaseKit {
   env: LogEnv;
@@ -13,6 +18,8 @@ export interface LogCaseKit {
 /** One log collector case. */
 export interface LogCase {
   name: string;
+  /** The group it belongs to (see LOG_COLLECTOR_GROUPS). */
+  group: LogCollectorGroup;
   needs?: keyof LogCollectorCapabilities;
   timeoutMs?: number;
   run(kit: LogCaseKit): Promise<void>;
@@ -29,6 +36,7 @@ function timestampKey(ts: string): string {
 
 export const logCases: LogCase[] = [
   {
+    group: 'delivery',
     name: 'delivers every line once, in order, with whitespace and timestamps kept',
     async run({ pod }) {
       const p = await pod('order', { main: `${numbered('line', 3000)}\nprintf '  lead\\ttab  \\n'\necho\necho end` });
@@ -44,6 +52,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'bounds',
     name: 'ends soon after the container ends: waitForLogs is a ceiling, never a wait',
     async run({ pod }) {
       const p = await pod('ends', { main: 'echo a\necho b' });
@@ -53,6 +62,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'streams',
     name: 'no line is lost or duplicated when streams break',
     async run({ env, pod }) {
       // Each cut stream still moves past one second of output, so re-reads from a cursor with
@@ -69,6 +79,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'streams',
     name: 'no line is lost or repeated when streams break among interleaved stdout and stderr with equal and out-of-order stamps',
     async run({ env, pod }) {
       // A node stamps stdout and stderr apart (the embedded cluster of the suite stamps stderr
@@ -88,6 +99,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'delivery',
     name: 'UTF-8 characters split across chunks stay intact',
     async run({ env, pod }) {
       env.faults.rechunkLogs(1);
@@ -98,6 +110,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'delivery',
     name: 'very long lines arrive whole',
     async run({ pod }) {
       const p = await pod('long', { main: "echo before\nhead -c 1048576 /dev/zero | tr '\\0' x\necho\necho after" });
@@ -107,6 +120,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'delivery',
     name: 'several containers are collected separately',
     async run({ pod }) {
       const names = ['first', 'second', 'third'];
@@ -119,6 +133,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'resume',
     name: 'resumes from a cursor without replaying a line',
     async run({ pod }) {
       const p = await pod('cursor', { main: numbered('c', 200) });
@@ -133,6 +148,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'bounds',
     name: 'when no more lines come after the container ended, waitForLogs bounds the wait',
     async run({ env, pod }) {
       const p = await pod('ceiling', { main: 'echo one\nsleep 1\necho two' });
@@ -152,6 +168,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'bounds',
     name: 'stops promptly when aborted',
     async run({ pod }) {
       const p = await pod('abort', { main: 'echo start\nexec sleep 600' });
@@ -171,6 +188,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'delivery',
     name: 'the ::{...}:: outputs protocol line arrives verbatim',
     async run({ pod }) {
       const line = '::{"outputs":{"answer":42,"text":"a  b"}}::';
@@ -181,6 +199,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'live',
     name: 'lines arrive while the container still runs',
     needs: 'live',
     async run({ pod }) {
@@ -199,6 +218,7 @@ export const logCases: LogCase[] = [
     },
   },
   {
+    group: 'live',
     name: 'stdout and stderr are told apart',
     needs: 'splitsStreams',
     async run({ pod }) {

@@ -1,7 +1,7 @@
 import type { LogCollector } from '@podrun/core';
 import type { ConformanceCluster } from '../environment.js';
-import { describeSuite } from '../suite-frame.js';
-import { logCases, type LogCaseKit } from './cases.js';
+import { describeSuite, type GroupSelection } from '../suite-frame.js';
+import { LOG_COLLECTOR_GROUPS, logCases, type LogCaseKit, type LogCollectorGroup } from './cases.js';
 import { LOG_SUITE_LABEL, LogPod, type LogEnv } from './run.js';
 
 /** What a log-collector suite's `setup` returns. */
@@ -15,7 +15,7 @@ export interface LogCollectorSetup {
 }
 
 /** Options of {@link describeLogCollectorConformance}. */
-export interface LogCollectorConformanceOptions {
+export interface LogCollectorConformanceOptions extends GroupSelection<LogCollectorGroup> {
   /** Shown in the suite's title, e.g. `follow`. */
   name: string;
   /** Starts a fresh cluster and makes the collector; called once per suite. */
@@ -43,6 +43,7 @@ export function describeLogCollectorConformance(options: LogCollectorConformance
     label: LOG_SUITE_LABEL,
     env: (setup, base): LogEnv => ({ ...base, collector: setup.collector }),
     capabilities: (env) => env.collector.capabilities,
+    groups: LOG_COLLECTOR_GROUPS,
     cases: logCases,
     kit: (env, track): LogCaseKit => ({
       env,

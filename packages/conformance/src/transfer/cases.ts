@@ -13,9 +13,23 @@ export interface CaseKit {
   largeFileBytes: number;
 }
 
+/** The groups of the file-transfer suite, in the order they run; pass names to `groups` or `skipGroups`. */
+export const FILE_TRANSFER_GROUPS = [
+  'round-trip',
+  'selection',
+  'permissions',
+  'safety',
+  'faults',
+  'lifecycle',
+] as const;
+/** A group of the file-transfer suite. */
+export type FileTransferGroup = (typeof FILE_TRANSFER_GROUPS)[number];
+
 /** One conformance case. */
 export interface TransferCase {
   name: string;
+  /** The group it belongs to (see FILE_TRANSFER_GROUPS). */
+  group: FileTransferGroup;
   /** Skipped unless the strategy declares this capability. */
   needs?: keyof TransferCapabilities;
   timeoutMs?: number;
@@ -44,6 +58,7 @@ async function mainStarted(run: TransferRun): Promise<boolean> {
 
 export const transferCases: TransferCase[] = [
   {
+    group: 'round-trip',
     name: 'round trip of a nested tree is byte-for-byte (empty, binary, spaces, quotes, unicode)',
     async run({ run }) {
       const tree = roundTripTree();
@@ -66,6 +81,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'round-trip',
     name: 'a 100 MB file goes in and comes back intact (streamed)',
     timeoutMs: 600_000,
     async run({ run, largeFileBytes }) {
@@ -85,6 +101,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'selection',
     name: 'globs select outputs: *.csv stays in one directory, **/*.json crosses them',
     async run({ run }) {
       const task = run({
@@ -103,6 +120,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'selection',
     name: 'files written to OUTPUT_DIR come back named relative to it',
     async run({ run }) {
       const task = run({
@@ -120,6 +138,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'selection',
     name: 'syncWorkingDirectory brings the whole working directory back',
     needs: 'syncWorkingDirectory',
     async run({ run }) {
@@ -137,6 +156,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'permissions',
     name: 'file modes are preserved both ways',
     needs: 'preservesModes',
     async run({ run }) {
@@ -156,6 +176,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'permissions',
     name: 'the task and the file containers run as different non-root users sharing through fsGroup',
     async run({ run }) {
       const task = run({
@@ -179,6 +200,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'safety',
     name: 'a missing input fails with INPUT_MISSING before the pod is created',
     async run({ run }) {
       const task = run({
@@ -192,6 +214,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'safety',
     name: 'an input path escaping the working directory is refused',
     async run({ run }) {
       const task = run({
@@ -205,6 +228,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'faults',
     name: 'an upload aborted mid-transfer never counts as complete, and a retry succeeds',
     timeoutMs: 300_000,
     async run({ run }) {
@@ -233,6 +257,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'faults',
     name: 'a download aborted mid-transfer never hands a partial file over as complete, and a retry succeeds',
     timeoutMs: 300_000,
     async run({ run }) {
@@ -261,6 +286,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'faults',
     name: 'one dropped stream in each direction is recovered',
     needs: 'recoversDroppedStream',
     timeoutMs: 300_000,
@@ -289,6 +315,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'safety',
     name: 'links leading out of the working directory are refused, never followed',
     async run({ run }) {
       const task = run({
@@ -306,6 +333,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'lifecycle',
     name: 'release lets the pod finish and is idempotent',
     async run({ run, env }) {
       const task = run({ label: 'release', script: 'echo done > done.txt', select: { globs: ['done.txt'] } });
@@ -325,6 +353,7 @@ export const transferCases: TransferCase[] = [
     },
   },
   {
+    group: 'lifecycle',
     name: 'a task without files runs and finishes',
     async run({ run, env }) {
       const task = run({ label: 'no-files', script: 'echo hello' });

@@ -1,7 +1,7 @@
 import type { FileTransfer } from '@podrun/core';
 import type { ConformanceCluster } from '../environment.js';
-import { describeSuite } from '../suite-frame.js';
-import { transferCases, type CaseKit } from './cases.js';
+import { describeSuite, type GroupSelection } from '../suite-frame.js';
+import { FILE_TRANSFER_GROUPS, transferCases, type CaseKit, type FileTransferGroup } from './cases.js';
 import { SUITE_LABEL, TransferRun, type RunSpec, type TransferEnv } from './run.js';
 
 /** What a file-transfer suite's `setup` returns. */
@@ -22,7 +22,7 @@ export interface FileTransferSetup {
 }
 
 /** Options of {@link describeFileTransferConformance}. */
-export interface FileTransferConformanceOptions {
+export interface FileTransferConformanceOptions extends GroupSelection<FileTransferGroup> {
   /** Shown in the suite's title, e.g. `exec-tar`. */
   name: string;
   /** Starts a fresh cluster and makes the strategy; called once per suite. */
@@ -38,7 +38,8 @@ export interface FileTransferConformanceOptions {
  * task on the cluster: the pod is built with @podrun/pod-spec from the strategy's contribution,
  * its main container runs shell commands, and the suite drives prepare / uploadInputs /
  * downloadOutputs / release as the Kubernetes runner does. Capability flags the strategy
- * declares false skip the matching cases (reported as skipped, with the reason).
+ * declares false skip the matching cases (reported as skipped, with the reason). Cases come in
+ * groups (`FILE_TRANSFER_GROUPS`): `groups` runs only some, `skipGroups` skips some with a reason.
  *
  * @example
  * ```ts
@@ -60,6 +61,7 @@ export function describeFileTransferConformance(options: FileTransferConformance
       ...(setup.droppedStreams && { droppedStreams: setup.droppedStreams }),
     }),
     capabilities: (env) => env.transfer.capabilities,
+    groups: FILE_TRANSFER_GROUPS,
     cases: transferCases,
     kit: (env, track): CaseKit => ({
       env,
