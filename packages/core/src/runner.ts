@@ -36,6 +36,9 @@ export interface TransferProgress {
 /**
  * Everything a task runner gets from its host besides the task. The host renders templates
  * before calling the runner; `render` is there for runner-level templating (pod spec overlays).
+ * `@podrun/host`'s `createRunContext` builds one for each task of a flow; a plain object works
+ * too (the @podrun/kubernetes-runner README shows one field by field). Keep `state` durable and
+ * `identity` stable across a crash, and a new process resumes the same pod.
  */
 export interface RunContext {
   identity: TaskRunIdentity;
