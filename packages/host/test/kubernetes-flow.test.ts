@@ -6,12 +6,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@podrun/core';
 import { startCluster } from '@podrun/kube-emulator';
+import { testImageArchives } from '@podrun/test-utils';
 import type { EmbeddedCluster } from '@podrun/kube-emulator';
 import { createHost, createRunnerRegistry, registerKubernetesRunner, registerProcessRunner } from '@podrun/host';
 import type { Host } from '@podrun/host';
 
 /** The real test images (tools/test-images, exported by the vitest global setup). */
-const testImageArchives = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+const imageArchives = testImageArchives();
 
 const TOKEN = 'token-from-a-task-0123456789';
 let cluster: EmbeddedCluster;
@@ -22,7 +23,7 @@ const attemptLabels: string[] = [];
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'podrun-host-k8s-'));
   cluster = await startCluster({
-    imageArchives: testImageArchives,
+    imageArchives,
     staticTokens: [{ token: TOKEN, user: 'token-user', groups: ['system:masters'] }],
   });
   const registry = createRunnerRegistry();

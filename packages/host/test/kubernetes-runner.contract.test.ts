@@ -1,18 +1,19 @@
 // The same contract as the Process runner, for the Kubernetes runner on the embedded cluster,
 // built through the registry exactly as a host builds it.
 import { startCluster } from '@podrun/kube-emulator';
+import { testImageArchives } from '@podrun/test-utils';
 import type { EmbeddedCluster } from '@podrun/kube-emulator';
 import { createRunnerRegistry, registerKubernetesRunner } from '@podrun/host';
 import type { HostTaskRunner } from '@podrun/host';
 import { describeTaskRunnerContract } from './contract/runner-contract.js';
 
 /** The real test images (tools/test-images, exported by the vitest global setup). */
-const testImageArchives = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+const imageArchives = testImageArchives();
 
 describeTaskRunnerContract({
   name: 'Kubernetes runner (embedded cluster)',
   async setup() {
-    const cluster: EmbeddedCluster = await startCluster({ imageArchives: testImageArchives });
+    const cluster: EmbeddedCluster = await startCluster({ imageArchives });
     const closers: (() => void | Promise<void>)[] = [];
     const registry = createRunnerRegistry();
     registerKubernetesRunner(registry);

@@ -3,8 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sh, startHarness, status } from './node-harness.js';
 import type { Harness } from './node-harness.js';
+import { testImageArchives } from '@podrun/test-utils';
 
-const archives = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+const archives = testImageArchives();
 const why = 'test images not built (tools/test-images/build.ts needs Debian packages)';
 
 let h: Harness;

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApiException, CoreV1Api, Exec, Log, makeInformer, type V1Pod, type V1Status } from '@kubernetes/client-node';
 import type { EmbeddedCluster } from '@podrun/kube-emulator';
 import type { PodrunKubeConfig, PodrunKubePort } from '@podrun/kube';
-import { createKubeConfig } from '@podrun/kube';
+import { adminKubeConfig } from '@podrun/test-utils';
 import { clusterWithPort } from './support/cluster.js';
 
 let cluster: EmbeddedCluster;
@@ -19,7 +19,7 @@ const NS = 'default';
 
 beforeAll(async () => {
   ({ cluster, port } = await clusterWithPort());
-  kc = createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath });
+  kc = adminKubeConfig(cluster);
   await port.createPod(NS, {
     metadata: { name: 'target', labels: { suite: 'defects' } },
     spec: { restartPolicy: 'Never', containers: [{ name: 'main', image: 'busybox', command: ['sleep', '3600'] }] },

@@ -1,8 +1,9 @@
 import type { V1Pod } from '@kubernetes/client-node';
-import { startCluster, type ClusterOptions, type EmbeddedCluster } from '@podrun/kube-emulator';
-import { createKubeConfig, createKubePort, type KubePortOptions, type PodrunKubePort } from '@podrun/kube';
+import type { ClusterOptions, EmbeddedCluster } from '@podrun/kube-emulator';
+import type { KubePortOptions, PodrunKubePort } from '@podrun/kube';
+import { startTestCluster } from '@podrun/test-utils';
 
-/** Starts the embedded cluster and a port on its admin kubeconfig. */
+/** Starts the embedded cluster and a port on its admin kubeconfig that records its debug and warn lines. */
 export async function clusterWithPort(
   options: ClusterOptions = {},
   portOptions: Omit<KubePortOptions, 'kubeConfig'> = {},
@@ -11,7 +12,6 @@ export async function clusterWithPort(
   port: PodrunKubePort;
   debug: Array<{ message: string; fields?: Record<string, unknown> }>;
 }> {
-  const cluster = await startCluster(options);
   const debug: Array<{ message: string; fields?: Record<string, unknown> }> = [];
   const logger = {
     debug: (message: string, fields?: Record<string, unknown>) => void debug.push({ message, fields }),
@@ -19,9 +19,8 @@ export async function clusterWithPort(
     warn: (message: string, fields?: Record<string, unknown>) => void debug.push({ message, fields }),
     error: () => undefined,
   };
-  const kubeConfig = createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath });
-  const port = createKubePort({ kubeConfig, retry: { baseDelayMs: 20, maxDelayMs: 200 }, logger, ...portOptions });
-  return { cluster, port, debug };
+  const cluster = await startTestCluster({ cluster: options, port: { logger, ...portOptions } });
+  return { cluster, port: cluster.kube, debug };
 }
 
 let seq = 0;

@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseRunnerConfig, type KubernetesRunnerConfig } from '@podrun/core';
-import { createKubeConfig, createKubePort, type PodrunKubePort } from '@podrun/kube';
-import { startCluster, type EmbeddedCluster } from '@podrun/kube-emulator';
-
-/** The real test images (tools/test-images, exported by the vitest global setup). */
-const testImageArchives = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+import type { PodrunKubePort } from '@podrun/kube';
+import type { EmbeddedCluster } from '@podrun/kube-emulator';
+import { startTestCluster } from '@podrun/test-utils';
 
 export interface TestCluster {
   cluster: EmbeddedCluster;
@@ -18,11 +16,8 @@ export interface TestCluster {
 
 /** Starts an embedded cluster and a port on it, plus a temp dir for stored outputs. */
 export async function testCluster(): Promise<TestCluster> {
-  const cluster = await startCluster({ imageArchives: testImageArchives });
-  const kube = createKubePort({
-    kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
-    retry: { baseDelayMs: 50, maxDelayMs: 500 },
-  });
+  const cluster = await startTestCluster({ port: { retry: { baseDelayMs: 50, maxDelayMs: 500 } } });
+  const kube = cluster.kube;
   const dir = mkdtempSync(join(tmpdir(), 'podrun-runner-test-'));
   return {
     cluster,
@@ -31,7 +26,6 @@ export async function testCluster(): Promise<TestCluster> {
     config: (overrides = {}) =>
       parseRunnerConfig({ namespace: 'default', pullPolicy: 'IF_NOT_PRESENT', waitForLogs: 'PT2S', ...overrides }),
     stop: async () => {
-      await kube.close();
       await cluster.stop();
       rmSync(dir, { recursive: true, force: true });
     },

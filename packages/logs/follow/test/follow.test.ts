@@ -2,25 +2,20 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LogCursor, LogLine, LogTarget, PodSelector } from '@podrun/core';
-import { createKubeConfig, createKubePort, type PodrunKubePort } from '@podrun/kube';
-import { startCluster, type EmbeddedCluster } from '@podrun/kube-emulator';
+import type { PodrunKubePort } from '@podrun/kube';
+import { startTestCluster, type TestCluster } from '@podrun/test-utils';
 import { createFollowLogCollector } from '@podrun/logs-follow';
-import { testImageArchives } from '@podrun/conformance';
 
-let cluster: EmbeddedCluster;
+let cluster: TestCluster;
 let kube: PodrunKubePort;
 const selector: PodSelector = { namespace: 'default', labelSelector: 'test=logs-follow' };
 let n = 0;
 
 beforeAll(async () => {
-  cluster = await startCluster({ imageArchives: testImageArchives() });
-  kube = createKubePort({
-    kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
-    retry: { baseDelayMs: 50, maxDelayMs: 500 },
-  });
+  cluster = await startTestCluster({ port: { retry: { baseDelayMs: 50, maxDelayMs: 500 } } });
+  kube = cluster.kube;
 });
 afterAll(async () => {
-  await kube?.close();
   await cluster?.stop();
 });
 

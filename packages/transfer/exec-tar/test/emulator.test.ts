@@ -2,24 +2,19 @@
 // into the waiting init container, downloads out of the sidecar, release, and dropped streams.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPodPaths, parseRunnerConfig, silentLogger, type TransferContext } from '@podrun/core';
-import { createKubeConfig, createKubePort, type PodrunKubePort } from '@podrun/kube';
-import { startCluster, type EmbeddedCluster } from '@podrun/kube-emulator';
+import type { PodrunKubePort } from '@podrun/kube';
+import { startTestCluster, type TestCluster } from '@podrun/test-utils';
 import { MANAGED_BY_LABEL, buildPod } from '@podrun/pod-spec';
 import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
 import { MemorySink, entry, identity, sha } from './support/fixtures.js';
-import { testImageArchives } from '@podrun/conformance';
 
-let cluster: EmbeddedCluster;
+let cluster: TestCluster;
 let kube: PodrunKubePort;
 beforeAll(async () => {
-  cluster = await startCluster({ imageArchives: testImageArchives() });
-  kube = createKubePort({
-    kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: cluster.kubeconfigPath }),
-    retry: { baseDelayMs: 50, maxDelayMs: 500 },
-  });
+  cluster = await startTestCluster({ port: { retry: { baseDelayMs: 50, maxDelayMs: 500 } } });
+  kube = cluster.kube;
 });
 afterAll(async () => {
-  await kube?.close();
   await cluster?.stop();
 });
 
@@ -124,14 +119,13 @@ describe('exec-tar on the embedded cluster', () => {
 // Before 1.30 exec speaks v4.channel.k8s.io at most, which cannot close stdin: BusyBox tar and
 // `cat` would wait for an end that never comes. The scripts read exactly the announced bytes.
 describe('exec-tar on a Kubernetes 1.29 server (exec v4, no stdin close)', () => {
-  let old: EmbeddedCluster;
+  let old: TestCluster;
   let port: PodrunKubePort;
   beforeAll(async () => {
-    old = await startCluster({ imageArchives: testImageArchives(), kubernetesVersion: '1.29.4' });
-    port = createKubePort({ kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: old.kubeconfigPath }) });
+    old = await startTestCluster({ cluster: { kubernetesVersion: '1.29.4' } });
+    port = old.kube;
   });
   afterAll(async () => {
-    await port?.close();
     await old?.stop();
   });
 
