@@ -42,7 +42,11 @@ export function findKubeconfig(
  * when there is none anywhere (or `--cluster embedded`), starts the embedded cluster in-process
  * and says so in one line.
  */
-export async function chooseCluster(flags: ClusterFlags, io: CliIo): Promise<ClusterChoice> {
+export async function chooseCluster(
+  flags: ClusterFlags,
+  io: CliIo,
+  debug: (line: string) => void = () => undefined,
+): Promise<ClusterChoice> {
   const mode = flags.cluster ?? 'auto';
   if (!['auto', 'embedded', 'kubeconfig'].includes(mode)) {
     throw new ConfigError([{ path: '--cluster', message: `expected auto, embedded or kubeconfig, got "${mode}"` }], {
@@ -53,10 +57,15 @@ export async function chooseCluster(flags: ClusterFlags, io: CliIo): Promise<Clu
   if (flags.context) target.context = flags.context;
   if (flags.namespace) target.namespace = flags.namespace;
   if (mode !== 'embedded') {
-    if (flags.kubeconfig)
+    if (flags.kubeconfig) {
+      debug(`cluster: the kubeconfig ${flags.kubeconfig}, because --kubeconfig names it`);
       return { mode: 'kubeconfig', target: { ...target, kubeconfigPath: flags.kubeconfig }, stop: async () => {} };
+    }
     const found = findKubeconfig(io.env);
-    if (found) return { mode: found, target, stop: async () => {} };
+    if (found) {
+      debug(`cluster: ${whyFound(found, io.env)}${mode === 'auto' ? ' (--cluster auto)' : ''}`);
+      return { mode: found, target, stop: async () => {} };
+    }
     if (mode === 'kubeconfig') {
       throw new ConfigError(
         [
@@ -73,6 +82,11 @@ export async function chooseCluster(flags: ClusterFlags, io: CliIo): Promise<Clu
       );
     }
   }
+  debug(
+    mode === 'embedded'
+      ? 'cluster: the embedded one, because --cluster embedded asks for it'
+      : 'cluster: the embedded one, because there is no kubeconfig (KUBECONFIG unset or missing, no ~/.kube/config) and this is not a pod (no KUBERNETES_SERVICE_HOST)',
+  );
   const cluster = await startEmbeddedCluster({});
   io.stderr.write(
     `podrun: ${mode === 'embedded' ? '--cluster embedded' : 'no kubeconfig found'}: running on the embedded cluster at ${cluster.url} (stops when podrun exits; 'podrun cluster start' keeps one running); no images are imported there, so images run on this machine's own filesystem (real images: 'podrun cluster start --image ARCHIVE')\n`,
@@ -82,4 +96,13 @@ export async function chooseCluster(flags: ClusterFlags, io: CliIo): Promise<Clu
     target: { ...target, kubeconfigPath: cluster.kubeconfigPath },
     stop: () => cluster.stop(),
   };
+}
+
+function whyFound(found: 'kubeconfig' | 'in-cluster', env: CliIo['env']): string {
+  if (found === 'in-cluster')
+    return 'in-cluster, because KUBERNETES_SERVICE_HOST is set and the service account token exists';
+  const listed = (env.KUBECONFIG ?? '').split(':').filter((f) => f && existsSync(f));
+  return listed.length > 0
+    ? `the kubeconfig ${listed.join(':')}, because KUBECONFIG lists it`
+    : `the kubeconfig ${join(env.HOME ?? '~', '.kube', 'config')}, because it exists and KUBECONFIG is unset`;
 }

@@ -39,7 +39,10 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       .option('--json', 'print one JSON result document instead of the summary (logs go to stderr)')
       .option('--config <file>', 'host configuration (default PODRUN_CONFIG or ./podrun.config.yml)')
       .option('--namespace-files <dir>', "namespace files directory (default: the flow's directory)")
-      .option('-v, --verbose', "show the runner's debug lines");
+      .option(
+        '-v, --verbose',
+        "show debug lines (also DEBUG=podrun:*): what podrun chose automatically and why, and the runner's own",
+      );
 
   runOptions(
     program

@@ -11,6 +11,7 @@ import {
 import type { Flow, Host, RunnerConfig, RunnerRegistry, WorkerGroupProbe } from '@podrun/host';
 import type { HostConfig } from './host-config.js';
 import type { ClusterChoice } from './cluster.js';
+import { cliLogger } from './debug.js';
 import type { CliIo } from './io.js';
 
 /** The runner for tasks that name none: podrun runs tasks in pods. */
@@ -40,6 +41,8 @@ export interface CliHostOptions {
   /** Namespace files directory (default: the flow file's directory). */
   namespaceFiles?: string;
   io: CliIo;
+  /** Print debug lines (`-v` or DEBUG=podrun:*). */
+  debug?: boolean;
 }
 
 /** Builds the host the CLI runs flows with. */
@@ -49,6 +52,7 @@ export function createCliHost(options: CliHostOptions): Host {
     registry: options.registry,
     stateDir: options.stateDir,
     env: io.env,
+    logger: cliLogger(io, options.debug ?? false),
     tempDir: io.env.TMPDIR ?? tmpdir(),
     ...(options.cluster ? { cluster: options.cluster.target } : {}),
     defaultRunner: DEFAULT_RUNNER,

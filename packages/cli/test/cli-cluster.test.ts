@@ -9,6 +9,7 @@ import { startCluster } from '@podrun/kube-emulator';
 import type { EmbeddedCluster } from '@podrun/kube-emulator';
 import { runCli, startCli } from './support/cli.js';
 import { applyYaml, serviceAccountToken } from './support/kube.js';
+import { testImageArchives } from '@podrun/test-utils';
 
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
 let dir: string;
@@ -39,12 +40,30 @@ describe('podrun on a cluster', { timeout: 180_000 }, () => {
     expect(hello.code).toBe(0);
     expect(hello.stdout).toContain('[shell] Hello World');
     expect(hello.stderr.split('\n').filter((l) => l.includes('embedded cluster'))).toHaveLength(1);
+    expect(hello.stderr).not.toContain('debug:');
 
+    // DEBUG=podrun:* (or -v): each automatic decision prints one line saying what and why.
     const withFile = await runCli(
       ['run', join(examples, 'new-shell-with-file.yml'), '--input', `file=@${join(examples, 'data.txt')}`, '--json'],
-      { cwd: dir, env: noKube() },
+      { cwd: dir, env: { ...noKube(), DEBUG: 'podrun:*' } },
     );
     expect(withFile.code).toBe(0);
+    const decisions = withFile.stderr.split('\n').filter((l) => l.startsWith('podrun: debug: '));
+    const about = (topic: string) => decisions.filter((l) => l.startsWith(`podrun: debug: ${topic}: `));
+    expect(about('cluster')).toEqual([
+      expect.stringMatching(/the embedded one, because there is no kubeconfig/) as unknown as string,
+    ]);
+    expect(about('server')).toEqual([
+      expect.stringMatching(
+        /https:\/\/127\.0\.0\.1:\d+ \(context "podrun-emulator".*from a kubeconfig file/,
+      ) as unknown as string,
+    ]);
+    expect(about('credentials')).toEqual([expect.stringMatching(/a client certificate/) as unknown as string]);
+    expect(about('exec protocol')).toEqual([
+      expect.stringMatching(
+        /^podrun: debug: exec protocol: v5\.channel\.k8s\.io: the server speaks it/,
+      ) as unknown as string,
+    ]);
     const doc = JSON.parse(withFile.stdout);
     const saved = doc.tasks[0].outputFiles['out.txt'].path as string;
     expect(await readFile(join(dir, saved))).toEqual(await readFile(join(examples, 'data.txt')));
@@ -282,7 +301,7 @@ tasks:
 
   it('`podrun cluster start --kubernetes-version 1.29` serves as 1.29: doctor sees exec v4, and a transfer works', async () => {
     const out = join(dir, 'k129.kubeconfig');
-    const images = (process.env.PODRUN_TEST_IMAGES ?? '').split(',').filter(Boolean);
+    const images = testImageArchives();
     const started = startCli(
       [
         'cluster',

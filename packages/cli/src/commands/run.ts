@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { ConfigError, ErrorCodes } from '@podrun/core';
 import type { ExecutionObserver, ExecutionResult, Host } from '@podrun/host';
 import { chooseCluster } from '../cluster.js';
+import { debugRequested } from '../debug.js';
 import type { ClusterChoice, ClusterFlags } from '../cluster.js';
 import { exitCodeFor, exitCodeForCode, reportError } from '../errors.js';
 import { loadHostConfig } from '../host-config.js';
@@ -92,12 +93,13 @@ async function execute(
   const registry = createCliRegistry();
   // Validate before anything starts (no cluster for an invalid flow).
   const flow = createCliHost({ registry, stateDir, hostConfig, io }).validate(source);
+  const debug = Boolean(flags.verbose) || debugRequested(io.env);
   let cluster: ClusterChoice | undefined;
   if (flowNeedsCluster(flow, registry)) {
     const clusterFlags: ClusterFlags = { stateDir };
     for (const key of ['kubeconfig', 'context', 'namespace', 'cluster'] as const)
       if (flags[key]) clusterFlags[key] = flags[key];
-    cluster = await chooseCluster(clusterFlags, io);
+    cluster = await chooseCluster(clusterFlags, io, (line) => debug && io.stderr.write(`podrun: debug: ${line}\n`));
   }
   try {
     const host = createCliHost({
@@ -105,13 +107,14 @@ async function execute(
       stateDir,
       hostConfig,
       io,
+      debug,
       ...(cluster ? { cluster } : {}),
       namespaceFiles: flags.namespaceFiles ?? hostConfig.namespaceFiles ?? flowDir,
     });
     const printer = createPrinter({
       logs: flags.json ? io.stderr : io.stdout,
       messages: io.stderr,
-      verbose: Boolean(flags.verbose),
+      verbose: debug,
     });
     const result = await start(host, printer);
     const outputDir = flags.outputDir ?? hostConfig.outputDir ?? 'podrun-outputs';

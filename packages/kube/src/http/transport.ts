@@ -45,10 +45,21 @@ export class Transport {
   constructor(
     readonly kc: PodrunKubeConfig,
     readonly policy: RetryPolicy,
-    private readonly logger: Logger = silentLogger,
+    readonly logger: Logger = silentLogger,
     /** A request with no answer (or a stalled body) for this long is dropped and, if safe, retried. */
     private readonly requestTimeoutMs = 60_000,
   ) {}
+
+  readonly #decided = new Set<string>();
+  /**
+   * Says once, at debug level, what an automatic decision chose and why (as testcontainers does);
+   * never with secrets.
+   */
+  decided(topic: string, line: string): void {
+    if (this.#decided.has(topic)) return;
+    this.#decided.add(topic);
+    this.logger.debug(`[podrun] [kube] ${topic}: ${line}`);
+  }
 
   /** Logs one retry decision (never with secrets: only status, errno and the delay). */
   onRetry(what: string): (error: unknown, attempt: number, delayMs: number) => void {

@@ -205,6 +205,12 @@ async function session(
 
     ws.on('open', () => {
       opened = true;
+      t.decided(
+        'exec protocol',
+        ws.protocol === V5
+          ? `${V5}: the server speaks it (Kubernetes 1.30+), so stdin can be closed`
+          : `${ws.protocol || V4}: the server does not offer ${V5} (before Kubernetes 1.30, or a proxy), so stdin is never closed and transfers announce their length`,
+      );
       // Any sign of life counts: a pong, a frame, or a completed send. A peer that is merely slow
       // to read (our bytes still queued) or a socket we paused ourselves is not declared dead;
       // TCP keepalive covers those.

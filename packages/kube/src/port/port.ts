@@ -3,6 +3,7 @@ import type { CoreV1Event, KubeConfig, V1PersistentVolumeClaim } from '@kubernet
 import { KubeApiError, silentLogger } from '@podrun/core';
 import type { KubePort, Logger, PodChange, PodSelector } from '@podrun/core';
 import { toPodrunKubeConfig } from '../connection/create.js';
+import type { PodrunKubeConfig } from '../connection/kubeconfig.js';
 import { DEFAULT_RETRY_POLICY, type RetryPolicy } from '../http/retry.js';
 import { Transport } from '../http/transport.js';
 import { runExec, type ExecTuning } from './exec.js';
@@ -40,6 +41,14 @@ export interface PodrunKubePort extends KubePort {
   informerStats(selector: PodSelector): InformerStats | undefined;
 }
 
+/** Why the configuration came from where it did, for the cluster decision line. */
+const SOURCE_WHY: Record<PodrunKubeConfig['source'], string> = {
+  connection: "the task runner's Connection (config.masterUrl)",
+  kubeconfig: 'a kubeconfig file (the path given, else KUBECONFIG, else ~/.kube/config)',
+  'in-cluster': "the pod's service account (no kubeconfig; KUBERNETES_SERVICE_HOST is set)",
+  'default-url': "no kubeconfig and no service account: the reference's default https://kubernetes.default.svc",
+};
+
 const keyOf = (s: PodSelector) => `${s.namespace}\u0000${s.labelSelector ?? ''}`;
 
 /**
@@ -51,6 +60,11 @@ export function createKubePort(options: KubePortOptions): PodrunKubePort {
   const logger = options.logger ?? silentLogger;
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const t = new Transport(kc, policy, logger, options.requestTimeoutMs);
+  t.decided(
+    'server',
+    `${kc.getCurrentCluster()?.server ?? '(no server)'} (context "${kc.getCurrentContext() || '(none)'}", namespace "${kc.namespace}"), configuration from ${SOURCE_WHY[kc.source]}`,
+  );
+  t.decided('credentials', kc.credentials);
   const pods = new PodsApi(t);
   const informers = new Map<string, { informer: PodInformer; refs: number }>();
   let closed = false;
