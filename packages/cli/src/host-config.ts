@@ -4,13 +4,19 @@ import { dirname, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { z } from 'zod';
 import { ConfigError } from '@podrun/core';
-import type { WorkerGroupTarget } from '@podrun/host';
+import type { SecretSources, WorkerGroupTarget } from '@podrun/host';
 import type { CliIo } from './io.js';
 
 const schema = z.strictObject({
   stateDir: z.string().optional(),
   outputDir: z.string().optional(),
   namespaceFiles: z.string().optional(),
+  secrets: z
+    .strictObject({
+      envPrefix: z.string().min(1).optional(),
+      dir: z.string().min(1).optional(),
+    })
+    .optional(),
   workerGroups: z
     .record(
       z.string(),
@@ -29,6 +35,8 @@ export interface HostConfig {
   stateDir?: string;
   outputDir?: string;
   namespaceFiles?: string;
+  /** podrun's own secret sources for `secret('NAME')` (an env prefix, a directory of files). */
+  secrets?: SecretSources;
   /** Worker group key -> cluster context (and optionally kubeconfig file and namespace). */
   workerGroups: Record<string, WorkerGroupTarget>;
 }
@@ -76,5 +84,13 @@ export async function loadHostConfig(explicit: string | undefined, io: CliIo): P
     ...(parsed.data.stateDir ? { stateDir: abs(parsed.data.stateDir)! } : {}),
     ...(parsed.data.outputDir ? { outputDir: abs(parsed.data.outputDir)! } : {}),
     ...(parsed.data.namespaceFiles ? { namespaceFiles: abs(parsed.data.namespaceFiles)! } : {}),
+    ...(parsed.data.secrets
+      ? {
+          secrets: {
+            ...(parsed.data.secrets.envPrefix ? { envPrefix: parsed.data.secrets.envPrefix } : {}),
+            ...(parsed.data.secrets.dir ? { dir: abs(parsed.data.secrets.dir)! } : {}),
+          },
+        }
+      : {}),
   };
 }

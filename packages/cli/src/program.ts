@@ -56,7 +56,11 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
   );
 
   runOptions(
-    program.command('resume').description('resume an interrupted execution').argument('<execution-id>'),
+    program
+      .command('resume')
+      .description('resume an interrupted execution')
+      .argument('<execution-id>')
+      .option('-i, --input <name=value>', 'SECRET inputs again (podrun never stores them; repeatable)', collect),
   ).action(async (id: string, flags) =>
     setCode(await (await import('./commands/run.js')).resumeCommand(id, flags, io)),
   );

@@ -57,6 +57,7 @@ export function createCliHost(options: CliHostOptions): Host {
     ...(options.cluster ? { cluster: options.cluster.target } : {}),
     defaultRunner: DEFAULT_RUNNER,
     workerGroups: options.hostConfig.workerGroups,
+    ...(options.hostConfig.secrets ? { secrets: options.hostConfig.secrets } : {}),
     workerGroupProbe: createWorkerGroupProbe(io),
     ...(options.namespaceFiles ? { namespaceFilesDir: () => resolve(io.cwd, options.namespaceFiles!) } : {}),
   });

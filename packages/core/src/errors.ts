@@ -29,6 +29,8 @@ export const ErrorCodes = {
   FLOW_INVALID: 'PODRUN_FLOW_INVALID',
   STORAGE: 'PODRUN_STORAGE',
   TEMPLATE: 'PODRUN_TEMPLATE',
+  /** `secret('NAME')` names a secret no configured source has. */
+  SECRET_NOT_FOUND: 'PODRUN_SECRET_NOT_FOUND',
   EMULATOR: 'PODRUN_EMULATOR',
 } as const;
 

@@ -2,6 +2,7 @@
 // pool) can take the options without importing the host.
 import type { Logger } from '@podrun/core';
 import type { ClusterTarget, RunnerConfig, RunnerRegistry } from './registry.js';
+import type { SecretSources } from './secrets.js';
 import type { LocalStorage } from './storage.js';
 import type { WorkerGroupProbe, WorkerGroupTarget } from './worker-groups.js';
 
@@ -26,5 +27,7 @@ export interface HostOptions {
   /** Namespace files directory for a flow namespace (namespaceFiles: enabled). */
   namespaceFilesDir?: (namespace: string) => string | undefined;
   logger?: Logger;
+  /** podrun's own secret sources for `secret('NAME')`, besides the reference's SECRET_NAME variables. */
+  secrets?: SecretSources;
   now?: () => Date;
 }

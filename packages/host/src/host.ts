@@ -7,6 +7,7 @@ import { resolveFlowInputs } from './flow/inputs.js';
 import type { InputValues } from './flow/inputs.js';
 import type { Flow } from './flow/schema.js';
 import type { HostOptions } from './host-options.js';
+import { MASK, createMasker, createSecretResolver, maskingLogger, maskingObserver, withSecrets } from './secrets.js';
 import type { ExecutionObserver } from './observer.js';
 import { createRunnerPool } from './runner-pool.js';
 import { createStateStore, safeId } from './state.js';
@@ -49,10 +50,7 @@ export interface Host {
   validate(source: string, file?: string): Flow;
   run(params: RunFlowParams): Promise<ExecutionResult>;
   /** Continues an interrupted execution from its state; running tasks reattach by identity. */
-  resume(
-    executionId: string,
-    params?: Omit<RunFlowParams, 'source' | 'executionId' | 'inputs'>,
-  ): Promise<ExecutionResult>;
+  resume(executionId: string, params?: Omit<RunFlowParams, 'source' | 'executionId'>): Promise<ExecutionResult>;
   /** Reads an execution's state. */
   load(executionId: string): Promise<ExecutionRecord>;
 }
@@ -74,24 +72,37 @@ export function createHost(options: HostOptions): Host {
     record: ExecutionRecord,
     params: RunFlowParams,
     resumed: boolean,
+    secretInputs: Record<string, string>,
   ): Promise<ExecutionResult> => {
-    const observer = params.observer ?? {};
+    // One masker per execution: every secret value it learns (SECRET inputs, secret() calls) is
+    // replaced in whatever leaves the host — observer calls, logs, stored state, the result.
+    const masker = createMasker();
+    for (const value of Object.values(secretInputs)) masker.add(value);
+    store.maskWith(record.id, masker.maskDeep);
+    const secrets = withSecrets(
+      renderer,
+      createSecretResolver({ env: options.env, ...(options.secrets ? { sources: options.secrets } : {}), masker }),
+    );
+    const observer = maskingObserver(params.observer ?? {}, masker);
     const signal = params.signal ?? new AbortController().signal;
     const pool = createRunnerPool({
       ...options,
       storage,
-      renderer,
+      renderer: secrets,
       signal,
       observer,
-      logger: options.logger ?? silentLogger,
+      logger: maskingLogger(options.logger ?? silentLogger, masker),
     });
     observer.executionStarted?.(record, resumed);
     record.status = 'RUNNING';
+    // An error of the interrupted run belongs to it: this run ends with its own outcome.
+    delete record.error;
+    delete record.endedAt;
     await store.save(record);
     const vars = {
       flow: { id: flow.id, namespace: flow.namespace },
       execution: { id: record.id, startDate: record.startedAt },
-      inputs: record.inputs,
+      inputs: { ...record.inputs, ...secretInputs },
       vars: flow.variables ?? {},
       labels: flow.labels ?? {},
       outputs: {} as Record<string, unknown>,
@@ -120,7 +131,7 @@ export function createHost(options: HostOptions): Host {
           store,
           storage,
           cache,
-          renderer,
+          renderer: secrets,
           vars,
           observer,
           signal,
@@ -161,10 +172,10 @@ export function createHost(options: HostOptions): Host {
         retryOf: record.id,
         executionAttempt: (record.executionAttempt ?? 1) + 1,
       };
-      const result = await execute(flow, next, params, false);
+      const result = await execute(flow, next, params, false, secretInputs);
       return { ...result, previousExecutions: [record.id, ...result.previousExecutions] };
     }
-    return { record, previousExecutions: [], resumed };
+    return { record: masker.maskDeep(record), previousExecutions: [], resumed };
   };
 
   return {
@@ -184,20 +195,30 @@ export function createHost(options: HostOptions): Host {
             },
           );
         }
-        return execute(parseFlow(record.flowSource, { registry: options.registry }), record, params, true);
+        const stored = parseFlow(record.flowSource, { registry: options.registry });
+        return execute(stored, record, params, true, secretInputsOf(stored, params.inputs ?? {}, record.id));
       }
       const executionId = params.executionId ? safeId(params.executionId) : newId();
       const inputs = await resolveFlowInputs(flow, params.inputs ?? {}, storage, {
         executionId,
         cwd: params.cwd ?? process.cwd(),
       });
-      const record = freshRecord(flow, params.source, executionId, inputs, now(), params);
-      return execute(flow, record, params, false);
+      // SECRET inputs are never stored: the record keeps the mask, a resume asks for them again.
+      const secretInputs = pickSecretInputs(flow, inputs);
+      const stored = { ...inputs, ...Object.fromEntries(Object.keys(secretInputs).map((id) => [id, MASK])) };
+      const record = freshRecord(flow, params.source, executionId, stored, now(), params);
+      return execute(flow, record, params, false, secretInputs);
     },
     async resume(executionId, params = {}) {
       const record = await store.load(executionId);
       const flow = parseFlow(record.flowSource, { registry: options.registry });
-      return execute(flow, record, { ...params, source: record.flowSource }, true);
+      return execute(
+        flow,
+        record,
+        { ...params, source: record.flowSource },
+        true,
+        secretInputsOf(flow, params.inputs ?? {}, record.id),
+      );
     },
   };
 }
@@ -250,4 +271,32 @@ function withTask(taskId: string, error: ErrorSummary): ErrorSummary {
 export function newId(): string {
   const alphabet = '0123456789abcdefghijklmnopqrstuvwxyz';
   return [...randomBytes(16)].map((b) => alphabet[b % 36]).join('');
+}
+
+/** The values of the flow's SECRET inputs among resolved inputs. */
+function pickSecretInputs(flow: Flow, inputs: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const input of flow.inputs ?? [])
+    if (input.type === 'SECRET' && typeof inputs[input.id] === 'string') out[input.id] = inputs[input.id] as string;
+  return out;
+}
+
+/** SECRET inputs given again for a resume; podrun never stored them. */
+function secretInputsOf(flow: Flow, given: Record<string, unknown>, executionId: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const missing: string[] = [];
+  for (const input of flow.inputs ?? []) {
+    if (input.type !== 'SECRET') continue;
+    const value = given[input.id];
+    if (typeof value === 'string') out[input.id] = value;
+    else missing.push(input.id);
+  }
+  if (missing.length > 0) {
+    throw new PodrunError(
+      ErrorCodes.INPUT_MISSING,
+      `the SECRET input(s) ${missing.join(', ')} of execution ${executionId} were not stored (podrun never writes secrets); pass them again: podrun resume ${executionId} ${missing.map((id) => `--input ${id}=...`).join(' ')}`,
+      { component: 'host', details: { inputs: missing } },
+    );
+  }
+  return out;
 }

@@ -84,4 +84,6 @@ export type { WorkerGroupTarget, WorkerGroupProbe, ResolveWorkerGroupOptions } f
 export { createHost, newId } from './host.js';
 export type { Host, RunFlowParams, ExecutionResult } from './host.js';
 export type { HostOptions } from './host-options.js';
+export { MASK, MIN_MASKED_LENGTH, createMasker, createSecretResolver } from './secrets.js';
+export type { Masker, SecretResolver, SecretSources } from './secrets.js';
 export type { ExecutionObserver } from './observer.js';

@@ -85,6 +85,11 @@ export interface StateStore {
   /** Writes the record (temp file + rename; writes of one store are serialised). */
   save(record: ExecutionRecord): Promise<void>;
   list(): Promise<string[]>;
+  /**
+   * Masks every later write of this execution's record with `mask` (its secrets), whoever saves it
+   * (the host, a task's run state).
+   */
+  maskWith(executionId: string, mask: <T>(value: T) => T): void;
   /** A RunState backed by `record.tasks[taskId].runState`, persisted on every `set`. */
   runState(record: ExecutionRecord, taskId: string): RunState;
 }
@@ -94,9 +99,11 @@ export function createStateStore(options: { dir: string }): StateStore {
   const dir = resolve(options.dir);
   const fileOf = (id: string) => join(dir, 'executions', safeId(id), 'state.json');
   let queue: Promise<void> = Promise.resolve();
+  const masks = new Map<string, <T>(value: T) => T>();
 
   const save = (record: ExecutionRecord): Promise<void> => {
-    const text = JSON.stringify(record, null, 2);
+    const mask = masks.get(record.id);
+    const text = JSON.stringify(mask ? mask(record) : record, null, 2);
     const file = fileOf(record.id);
     const write = async () => {
       // Inputs and outputs can be private: only the user running podrun may read its state.
@@ -133,6 +140,9 @@ export function createStateStore(options: { dir: string }): StateStore {
     dir,
     load,
     save,
+    maskWith(executionId, mask) {
+      masks.set(executionId, mask);
+    },
     async exists(executionId) {
       try {
         await readFile(fileOf(executionId));

@@ -70,13 +70,15 @@ export async function resumeCommand(executionId: string, flags: RunFlags, io: Cl
   const record = await peek.load(executionId);
   // The cluster choice of the interrupted run is kept with it (no secrets), flags win.
   const saved = (record.options ?? {}) as RunFlags;
-  const merged: RunFlags = { ...saved, ...stripUndefined(flags) };
+  const { input, ...rest } = flags;
+  const merged: RunFlags = { ...saved, ...stripUndefined(rest) };
+  const inputs = parseInputs(input ?? []);
   const flowDir = record.flowPath ? dirname(record.flowPath) : io.cwd;
   return execute(
     merged,
     io,
     flowDir,
-    (host, observer) => host.resume(executionId, { observer, signal: io.signal }),
+    (host, observer) => host.resume(executionId, { observer, signal: io.signal, inputs }),
     record.flowSource,
   );
 }

@@ -74,6 +74,7 @@ function coerce(input: FlowInput, value: unknown): unknown {
   const text = typeof value === 'string' ? value.trim() : undefined;
   switch (input.type) {
     case 'STRING':
+    case 'SECRET':
       return typeof value === 'string' ? value : JSON.stringify(value);
     case 'INT': {
       const n = text !== undefined ? Number(text) : value;

@@ -14,7 +14,7 @@ export const KNOWN_TASK_TYPES: readonly string[] = [...TASK_TYPES.commands, ...T
 export const DEFAULT_SHELL_IMAGE = 'ubuntu';
 
 /** Input types a flow may declare, in the reference's spelling. */
-export const INPUT_TYPES = ['STRING', 'INT', 'FLOAT', 'BOOLEAN', 'JSON', 'FILE'] as const;
+export const INPUT_TYPES = ['STRING', 'INT', 'FLOAT', 'BOOLEAN', 'JSON', 'FILE', 'SECRET'] as const;
 /** Input types a flow may declare. */
 export type InputType = (typeof INPUT_TYPES)[number];
 
