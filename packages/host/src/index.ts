@@ -66,13 +66,15 @@ export {
   TASK_TYPES,
   KNOWN_TASK_TYPES,
   DEFAULT_SHELL_IMAGE,
+  SCRIPT_LANGUAGES,
+  languageOf,
   INPUT_TYPES,
   inputSchema,
   commandsTaskSchema,
   scriptTaskSchema,
 } from './flow/schema.js';
 export { flowJsonSchema, FLOW_JSON_SCHEMA_ID } from './flow/json-schema.js';
-export type { Flow, FlowTask, FlowInput, InputType } from './flow/schema.js';
+export type { Flow, FlowTask, FlowInput, InputType, ScriptLanguage } from './flow/schema.js';
 
 export { createRetryPolicy, NO_RETRY } from './retry.js';
 export type { RetryPolicy, RetryDecision } from './retry.js';

@@ -1,8 +1,8 @@
 import picomatch from 'picomatch';
 import { ConfigError, ErrorCodes, parseDuration } from '@podrun/core';
 import type { InputFileSource, Task } from '@podrun/core';
-import { DEFAULT_SHELL_IMAGE } from './flow/schema.js';
-import type { FlowTask } from './flow/schema.js';
+import { SCRIPT_LANGUAGES, languageOf } from './flow/schema.js';
+import type { FlowTask, ScriptLanguage } from './flow/schema.js';
 import { listRegularFiles } from './local-files.js';
 import { formatStorageUri, isStorageUri } from './storage.js';
 import type { TemplateRenderer, TemplateVars } from './templates.js';
@@ -11,10 +11,12 @@ import type { TemplateRenderer, TemplateVars } from './templates.js';
 export type NamespaceFilesSource = (namespace: string) => string | undefined;
 
 /**
- * Renders a shell task (Commands or Script) into the runner's Task: `beforeCommands` then
- * `commands` (or the one `script`), env, input files (a storage URI value becomes a file reference,
- * anything else inline content), output files, image (default `ubuntu`, as the reference's shell
- * tasks), interpreter and timeout.
+ * Renders a script task (shell, python or node; Commands or Script) into the runner's Task:
+ * `beforeCommands` then `commands` (or the `script`: shell's is the command itself, python's and
+ * node's is written to a file in the working directory and run, as the reference's plugins do),
+ * env (the plugin's own defaults, then the task's), input files (a storage URI value becomes a file
+ * reference, anything else inline content), output files, image (the plugin's default: `ubuntu`,
+ * `ghcr.io/kestra-io/kestrapy:latest`, `node`), interpreter and timeout.
  */
 export async function renderShellTask(
   task: FlowTask,
@@ -24,14 +26,23 @@ export async function renderShellTask(
   namespaceFiles?: { namespace: string; dir: string | undefined },
 ): Promise<Task> {
   const render = (value: string) => renderer.render(value, vars);
-  const body = 'commands' in task ? task.commands.map(render) : [render(task.script)];
+  const language: ScriptLanguage = SCRIPT_LANGUAGES[languageOf(task.type)];
+  const scriptFile = 'script' in task && language.scriptFile ? language.scriptFile : undefined;
+  const body =
+    'commands' in task ? task.commands.map(render) : scriptFile ? [scriptFile.command] : [render(task.script)];
   const out: Task = {
     commands: [...(task.beforeCommands ?? []).map(render), ...body],
-    containerImage: render(task.containerImage ?? DEFAULT_SHELL_IMAGE),
+    containerImage: render(task.containerImage ?? language.image),
   };
   if (task.interpreter) out.interpreter = task.interpreter.map(render);
-  if (task.env) out.env = Object.fromEntries(Object.entries(task.env).map(([k, v]) => [k, render(v)]));
+  const env = {
+    ...language.env,
+    ...Object.fromEntries(Object.entries(task.env ?? {}).map(([k, v]) => [k, render(v)])),
+  };
+  if (Object.keys(env).length > 0) out.env = env;
   if (task.inputFiles !== undefined) out.inputFiles = renderInputFiles(task.inputFiles, path, render);
+  if (scriptFile && 'script' in task)
+    out.inputFiles = { ...out.inputFiles, [scriptFile.name]: { content: render(task.script) } };
   if (task.outputFiles) out.outputFiles = task.outputFiles.map(render);
   if (task.timeout) out.timeoutMs = parseDuration(render(task.timeout), `${path}.timeout`);
   if (task.namespaceFiles?.enabled && namespaceFiles) {

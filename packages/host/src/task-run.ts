@@ -85,8 +85,9 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
 
     const attemptRecord = taskRecord.attempts.find((a) => a.attempt === attempt)!;
     let error: ErrorSummary | undefined;
+    const stderr = { lines: 0 };
     try {
-      const outputs = await runAttempt(task, path, taskRecord, env);
+      const outputs = await runAttempt(task, path, taskRecord, env, stderr);
       taskRecord.outputs = outputs;
       attemptRecord.exitCode = outputs.exitCode;
       if (outputs.exitCode !== 0) {
@@ -103,7 +104,11 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
       }
     }
     if (!error) {
-      const status = attempt > 1 && policy.warningOnRetry ? 'WARNING' : 'SUCCESS';
+      // warningOnStdErr (default true, as the reference): output on stderr makes a success a WARNING.
+      // Only runners whose collector tells the streams apart report it (the Process runner; the
+      // Kubernetes API merges a container's streams).
+      const warned = (attempt > 1 && policy.warningOnRetry) || (task.warningOnStdErr !== false && stderr.lines > 0);
+      const status = warned ? 'WARNING' : 'SUCCESS';
       return { record: await finish(taskRecord, attemptRecord, status, undefined, env) };
     }
     const decision = NOT_RETRIED.has(error.code)
@@ -133,7 +138,13 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
   }
 }
 
-async function runAttempt(task: FlowTask, path: string, taskRecord: TaskRecord, env: TaskRunEnv): Promise<TaskOutputs> {
+async function runAttempt(
+  task: FlowTask,
+  path: string,
+  taskRecord: TaskRecord,
+  env: TaskRunEnv,
+  stderr: { lines: number },
+): Promise<TaskOutputs> {
   const { record } = env;
   const identity: TaskRunIdentity = {
     namespace: record.namespace,
@@ -179,7 +190,12 @@ async function runAttempt(task: FlowTask, path: string, taskRecord: TaskRecord, 
   const context = createRunContext({
     identity,
     logger,
-    taskLogs: { line: (line) => env.observer.taskLog?.(task.id, line) },
+    taskLogs: {
+      line: (line) => {
+        if (line.stream === 'stderr') stderr.lines++;
+        return env.observer.taskLog?.(task.id, line);
+      },
+    },
     storage: env.storage,
     state: env.store.runState(record, task.id),
     renderer: env.renderer,

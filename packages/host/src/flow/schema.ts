@@ -1,17 +1,65 @@
 import { z } from 'zod';
 import { dynamic, durationText, retryPolicySchema, taskCacheSchema, workerGroupSchema } from '@podrun/core';
 
-/** Canonical task type names and the names accepted for them. */
+/** Task types by family; the names of one family are one type (aliases of each other). */
 export const TASK_TYPES = {
   commands: ['io.kestra.plugin.scripts.shell.Commands', 'io.podrun.shell.Commands'],
   script: ['io.kestra.plugin.scripts.shell.Script', 'io.podrun.shell.Script'],
+  pythonCommands: ['io.kestra.plugin.scripts.python.Commands'],
+  pythonScript: ['io.kestra.plugin.scripts.python.Script'],
+  nodeCommands: ['io.kestra.plugin.scripts.node.Commands'],
+  nodeScript: ['io.kestra.plugin.scripts.node.Script'],
 } as const;
 
+const COMMANDS_TYPES = [...TASK_TYPES.commands, ...TASK_TYPES.pythonCommands, ...TASK_TYPES.nodeCommands] as const;
+const SCRIPT_TYPES = [...TASK_TYPES.script, ...TASK_TYPES.pythonScript, ...TASK_TYPES.nodeScript] as const;
+
 /** Every task type name podrun runs. */
-export const KNOWN_TASK_TYPES: readonly string[] = [...TASK_TYPES.commands, ...TASK_TYPES.script];
+export const KNOWN_TASK_TYPES: readonly string[] = [...COMMANDS_TYPES, ...SCRIPT_TYPES];
 
 /** The reference's default image for shell tasks (Kestra's Commands/Script use `ubuntu`). */
 export const DEFAULT_SHELL_IMAGE = 'ubuntu';
+
+/** A language of the reference's script plugins, as a task of its family runs it. */
+export interface ScriptLanguage {
+  /** `containerImage` when the task gives none (the reference plugin's default). */
+  image: string;
+  /** Environment the reference plugin adds (task `env` wins). */
+  env: Record<string, string>;
+  /**
+   * How a `Script` task runs its `script`: written to this file in the working directory and run
+   * with `command`. Absent for shell, whose script is itself the command.
+   */
+  scriptFile?: { name: string; command: string };
+}
+
+/** The script languages podrun runs, with the reference plugins' defaults. */
+export const SCRIPT_LANGUAGES = {
+  shell: { image: DEFAULT_SHELL_IMAGE, env: {} },
+  python: {
+    image: 'ghcr.io/kestra-io/kestrapy:latest',
+    env: { PYTHONUNBUFFERED: 'true', PIP_ROOT_USER_ACTION: 'ignore', PIP_DISABLE_PIP_VERSION_CHECK: '1' },
+    // The reference runs `python`; images with only `python3` (Debian's, Ubuntu's) work too.
+    scriptFile: {
+      name: '.podrun-script.py',
+      command: '"$(command -v python || command -v python3 || echo python)" .podrun-script.py',
+    },
+  },
+  node: {
+    image: 'node',
+    env: { PYTHONUNBUFFERED: 'true', PIP_ROOT_USER_ACTION: 'ignore' },
+    scriptFile: { name: '.podrun-script.js', command: 'node .podrun-script.js' },
+  },
+} as const satisfies Record<string, ScriptLanguage>;
+
+/** The language of a task type: shell, python or node. */
+export function languageOf(type: string): keyof typeof SCRIPT_LANGUAGES {
+  if ((TASK_TYPES.pythonCommands as readonly string[]).includes(type)) return 'python';
+  if ((TASK_TYPES.pythonScript as readonly string[]).includes(type)) return 'python';
+  if ((TASK_TYPES.nodeCommands as readonly string[]).includes(type)) return 'node';
+  if ((TASK_TYPES.nodeScript as readonly string[]).includes(type)) return 'node';
+  return 'shell';
+}
 
 /** Input types a flow may declare, in the reference's spelling. */
 export const INPUT_TYPES = ['STRING', 'INT', 'FLOAT', 'BOOLEAN', 'JSON', 'FILE', 'SECRET'] as const;
@@ -59,6 +107,7 @@ const commonTaskShape = {
   beforeCommands: z.array(z.string()).optional(),
   interpreter: z.array(z.string()).min(1).optional(),
   env: stringMap.optional(),
+  warningOnStdErr: z.boolean().optional(),
   inputFiles: z.union([z.record(z.string(), z.string()), z.string()]).optional(),
   outputFiles: z.array(z.string()).optional(),
   namespaceFiles: namespaceFilesSchema.optional(),
@@ -71,19 +120,19 @@ const commonTaskShape = {
   allowFailure: z.boolean().optional(),
 };
 
-/** A Commands task (`io.kestra.plugin.scripts.shell.Commands` or its podrun alias) with its `commands`. */
+/** A Commands task (shell, python or node; podrun's shell alias too) with its `commands`. */
 export const commandsTaskSchema = z.strictObject({
   ...commonTaskShape,
-  type: z.enum(TASK_TYPES.commands),
+  type: z.enum(COMMANDS_TYPES),
   commands: z
     .array(z.string(), { error: 'expected a list of shell commands' })
     .min(1, { error: 'expected at least one command' }),
 });
 
-/** A Script task (`io.kestra.plugin.scripts.shell.Script` or its podrun alias) with its `script`. */
+/** A Script task (shell, python or node; podrun's shell alias too) with its `script`. */
 export const scriptTaskSchema = z.strictObject({
   ...commonTaskShape,
-  type: z.enum(TASK_TYPES.script),
+  type: z.enum(SCRIPT_TYPES),
   script: z.string({ error: 'expected the script as a string' }),
 });
 
@@ -94,8 +143,8 @@ export type FlowInput = z.infer<typeof inputSchema>;
 
 /** Task schemas by task type name. */
 export function taskSchemaFor(type: string) {
-  if ((TASK_TYPES.commands as readonly string[]).includes(type)) return commandsTaskSchema;
-  if ((TASK_TYPES.script as readonly string[]).includes(type)) return scriptTaskSchema;
+  if ((COMMANDS_TYPES as readonly string[]).includes(type)) return commandsTaskSchema;
+  if ((SCRIPT_TYPES as readonly string[]).includes(type)) return scriptTaskSchema;
   return undefined;
 }
 

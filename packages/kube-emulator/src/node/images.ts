@@ -12,6 +12,8 @@ export const defaultImageCatalogue: readonly string[] = [
   'centos',
   'fedora',
   'python',
+  // The reference's Python script tasks default to this image.
+  'ghcr.io/kestra-io/kestrapy',
   'node',
   'bash',
   'curlimages/curl',
@@ -90,7 +92,8 @@ export function imageConfig(image: string): ImageConfig {
   const repository = parseImage(image).repository;
   const env: [string, string][] = [['PATH', defaultPath]];
   if (repository === 'curlimages/curl') return { entrypoint: ['curl'], cmd: [], env };
-  if (repository === 'python') return { entrypoint: [], cmd: ['python3'], env };
+  if (repository === 'python' || repository === 'ghcr.io/kestra-io/kestrapy')
+    return { entrypoint: [], cmd: ['python3'], env };
   if (repository === 'node') return { entrypoint: [], cmd: ['node'], env };
   if (repository === 'registry.k8s.io/pause') return { entrypoint: ['sleep'], cmd: ['infinity'], env };
   if (['debian', 'ubuntu', 'centos', 'fedora', 'bash'].includes(repository))
