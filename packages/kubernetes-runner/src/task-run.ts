@@ -12,6 +12,7 @@ import {
   type LogCollector,
   type Logger,
   type OutputSink,
+  type PodContribution,
   type PodPaths,
   type PodSelector,
   type RunContext,
@@ -140,7 +141,7 @@ export class TaskRun {
         this.#signal,
       );
     }
-    const contribution = transfer.contribute(plan);
+    const contribution = withOutputDir(transfer.contribute(plan), plan.paths.outputDir);
     const clearRunning = this.#deadline('waitUntilRunning', config.waitUntilRunning);
     let pod = await this.#acquire(contribution);
     const name = this.#pod!.name;
@@ -425,4 +426,22 @@ function pathsOf(pod: V1Pod, defaults: PodPaths): PodPaths {
   const workingDir = env.find((e) => e.name === 'WORKING_DIR')?.value;
   const outputDir = env.find((e) => e.name === 'OUTPUT_DIR')?.value;
   return workingDir && outputDir ? { ...defaults, workingDir, outputDir } : defaults;
+}
+
+/** The volume that gives OUTPUT_DIR a directory when no file transfer provides one. */
+const OUTPUT_DIR_VOLUME = 'podrun-output-dir';
+
+/**
+ * OUTPUT_DIR is set in every pod, so it must exist in every pod: a task without files gets an
+ * emptyDir there (the kubelet creates the mount point; nothing is collected from it, as nothing
+ * was asked for). With files, the transfer's volume and init container already create it.
+ */
+function withOutputDir(contribution: PodContribution, outputDir: string): PodContribution {
+  if (contribution.mainVolumeMounts?.length) return contribution;
+  return {
+    ...contribution,
+    volumes: [...(contribution.volumes ?? []), { name: OUTPUT_DIR_VOLUME, emptyDir: {} }],
+    mainVolumeMounts: [{ name: OUTPUT_DIR_VOLUME, mountPath: outputDir }],
+    reservedVolumeNames: [...(contribution.reservedVolumeNames ?? []), OUTPUT_DIR_VOLUME],
+  };
 }

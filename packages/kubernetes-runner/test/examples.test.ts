@@ -44,6 +44,20 @@ describe('reference examples', () => {
     expect(await deletedOrGone(env.kube, r.pod!.name)).toBe(true);
   });
 
+  it('gives OUTPUT_DIR a directory even when the task moves no files', async () => {
+    // The commands never name OUTPUT_DIR (a tool in the image reading it from its environment).
+    const { ctx, result } = run('outdir', {
+      commands: [
+        'for v in $(env); do case $v in OUT*_DIR=*) d=${v#*=};; esac; done',
+        'test -d "$d" && touch "$d/x" && echo "writable $d"',
+      ],
+      containerImage: 'busybox',
+    });
+    const r = await result;
+    expect(r.exitCode).toBe(0);
+    expect(ctx.texts()).toEqual([expect.stringMatching(new RegExp(`^writable ${WD}/out-\\w+$`))]);
+  });
+
   it('copies data.txt to out.txt byte for byte', async () => {
     const data = randomBytes(100_000);
     const input = join(env.dir, 'data.bin');
