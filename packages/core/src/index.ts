@@ -83,6 +83,8 @@ export {
   resourcesSchema,
   parseRunnerConfig,
   parseDynamicRunnerConfig,
+  PLUGIN_VERSION_PATTERN,
+  PLUGIN_VERSION_EXPECTED,
 } from './config/kubernetes-runner.js';
 export type {
   KubernetesRunnerConfigInput,

@@ -1,10 +1,12 @@
 import semver from 'semver';
-import { ConfigError, ErrorCodes } from '@podrun/core';
+import { ConfigError, ErrorCodes, PLUGIN_VERSION_EXPECTED, PLUGIN_VERSION_PATTERN } from '@podrun/core';
 
 /**
- * Checks a runner configuration's `version` against the installed plugin version. Accepts an
- * exact version (`1.2.3`), any semver range (`^1.2`, `>=1 <2`, `1.x`) or `latest`; anything else,
- * or a version the installed one does not satisfy, is a ConfigError with code PODRUN_PLUGIN_VERSION.
+ * Checks a runner configuration's `version` against the installed plugin version, with the
+ * reference's rule (the same pattern every schema uses): an exact version (`1.2.3`, `1.2.3-rc1`)
+ * must be the installed one; `LATEST` and `OLDEST` (any case) name the installed one, the only one
+ * a process has. Anything else, or another version, is a ConfigError with code
+ * PODRUN_PLUGIN_VERSION.
  */
 export function checkPluginVersion(
   type: string,
@@ -12,8 +14,8 @@ export function checkPluginVersion(
   installed: string,
   path = 'taskRunner.version',
 ): void {
-  if (requested === undefined || /^latest$/i.test(requested.trim())) return;
-  const range = semver.validRange(requested.trim());
+  if (requested === undefined) return;
+  const wanted = requested.trim();
   const fail = (message: string) =>
     new ConfigError([{ path, message }], {
       code: ErrorCodes.PLUGIN_VERSION,
@@ -21,10 +23,14 @@ export function checkPluginVersion(
       title: `plugin version mismatch for ${type}`,
       details: { type, requested, installed },
     });
-  if (!range) throw fail(`"${requested}" is neither a version (1.2.3) nor a semver range (^1.2); fix the version`);
-  if (!semver.satisfies(installed, range, { includePrerelease: true })) {
+  if (!PLUGIN_VERSION_PATTERN.test(wanted)) throw fail(`"${requested}": ${PLUGIN_VERSION_EXPECTED}`);
+  if (/^(latest|oldest)$/i.test(wanted)) return;
+  if (!semver.valid(wanted)) {
+    throw fail(`"${requested}" is neither a version (1.2.3) nor LATEST or OLDEST; fix the version`);
+  }
+  if (!semver.eq(installed, wanted)) {
     throw fail(
-      `${type} ${installed} is installed but ${requested} was asked for; install a matching version or change the requested one`,
+      `${type} ${installed} is installed but ${requested} was asked for; install that version, or ask for LATEST`,
     );
   }
 }

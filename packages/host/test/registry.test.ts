@@ -40,15 +40,16 @@ describe('runner registry', () => {
     expect((error as ConfigError).issues[0]!.message).toContain('did you mean `io.podrun.process`');
   });
 
-  it('checks version: exact, ranges, latest; mismatch is PODRUN_PLUGIN_VERSION', async () => {
+  it("checks version with the reference's pattern: exact, LATEST, OLDEST; mismatch is PODRUN_PLUGIN_VERSION", async () => {
     expect(() => checkPluginVersion('t', '1.2.3', '1.2.3')).not.toThrow();
-    expect(() => checkPluginVersion('t', '^1.2', '1.9.0')).not.toThrow();
-    expect(() => checkPluginVersion('t', '>=1 <2', '1.0.0')).not.toThrow();
+    expect(() => checkPluginVersion('t', '1.2.3-rc1', '1.2.3-rc1')).not.toThrow();
     expect(() => checkPluginVersion('t', 'LATEST', '0.1.0')).not.toThrow();
+    expect(() => checkPluginVersion('t', 'oldest', '0.1.0')).not.toThrow();
     expect(() => checkPluginVersion('t', undefined, '0.1.0')).not.toThrow();
     for (const [requested, installed] of [
       ['1.2.4', '1.2.3'],
-      ['^2', '1.9.9'],
+      ['^1.9', '1.9.9'],
+      ['NEWEST', '1.0.0'],
       ['not a version!', '1.0.0'],
     ] as const) {
       let error: unknown;

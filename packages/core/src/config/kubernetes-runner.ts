@@ -33,6 +33,14 @@ import {
   type Connection,
 } from './types.js';
 
+/**
+ * A plugin `version`, the reference's pattern: an exact version (`1.2.3`, `1.2.3-rc1`) or a word
+ * (`LATEST`, `OLDEST`). One rule for every schema that has a `version` (runner config, flow).
+ */
+export const PLUGIN_VERSION_PATTERN = /^(\d+\.\d+\.\d+(-[a-zA-Z0-9-]+)?|[a-zA-Z0-9]+)$/;
+/** What {@link PLUGIN_VERSION_PATTERN} expects, for messages. */
+export const PLUGIN_VERSION_EXPECTED = 'expected a version such as 1.2.3, 1.2.3-rc1, LATEST or OLDEST';
+
 const runnerType = z
   .enum([KUBERNETES_RUNNER_TYPE, KESTRA_KUBERNETES_RUNNER_TYPE])
   .default(KUBERNETES_RUNNER_TYPE)
@@ -40,9 +48,8 @@ const runnerType = z
 
 const pullPolicy = z.enum(['ALWAYS', 'IF_NOT_PRESENT', 'NEVER']);
 
-const VERSION = /^(\d+\.\d+\.\d+(-[a-zA-Z0-9-]+)?|[a-zA-Z0-9]+)$/;
 const version = literalText()
-  .regex(VERSION, { error: 'expected a version such as 1.2.3, 1.2.3-rc1 or LATEST' })
+  .regex(PLUGIN_VERSION_PATTERN, { error: PLUGIN_VERSION_EXPECTED })
   .optional()
   .meta(d('version'));
 
@@ -111,6 +118,7 @@ export const kubernetesRunnerConfigSchema = z
     waitUntilRunning: durationMs({ positive: true }).prefault('PT10M').meta(d('waitUntilRunning')),
     imagePullGracePeriod: durationMs().prefault('PT30S').meta(d('imagePullGracePeriod')),
     failOnUnschedulable: booleanValue().default(false).meta(d('failOnUnschedulable')),
+    referenceLabels: booleanValue().default(false).meta(d('referenceLabels')),
     fileTransfer: fileTransferSchema.meta(d('fileTransfer')),
     logCollector: logCollectorSchema.meta(d('logCollector')),
   })
@@ -152,6 +160,7 @@ export const dynamicKubernetesRunnerConfigSchema = z
       .meta(d('waitUntilRunning')),
     imagePullGracePeriod: dynamic(durationText()).default('PT30S').meta(d('imagePullGracePeriod')),
     failOnUnschedulable: dynamic(booleanText()).default(false).meta(d('failOnUnschedulable')),
+    referenceLabels: dynamic(booleanText()).default(false).meta(d('referenceLabels')),
     fileTransfer: dynamicFileTransferSchema.meta(d('fileTransfer')),
     logCollector: dynamicLogCollectorSchema.meta(d('logCollector')),
   })

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { dynamic, durationText, retryPolicySchema, taskCacheSchema, workerGroupSchema } from '@podrun/core';
+import {
+  PLUGIN_VERSION_EXPECTED,
+  PLUGIN_VERSION_PATTERN,
+  dynamic,
+  durationText,
+  retryPolicySchema,
+  taskCacheSchema,
+  workerGroupSchema,
+} from '@podrun/core';
 
 /** Task types by family; the names of one family are one type (aliases of each other). */
 export const TASK_TYPES = {
@@ -88,7 +96,7 @@ export const inputSchema = z.strictObject({
  */
 export const runnerSchema = z.looseObject({
   type: z.string({ error: 'expected the task runner type, e.g. io.podrun.kubernetes' }),
-  version: z.string().optional(),
+  version: z.string().regex(PLUGIN_VERSION_PATTERN, { error: PLUGIN_VERSION_EXPECTED }).optional(),
 });
 
 const namespaceFilesSchema = z.strictObject({
