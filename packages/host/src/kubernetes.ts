@@ -76,10 +76,15 @@ export function registerKubernetesRunner(registry: RunnerRegistry, options: Kube
       ]);
       const connection = config.config as Record<string, unknown> | undefined;
       const cluster = environment.cluster ?? {};
+      // Where pods go: the runner's own `namespace` when written; else the cluster's (the CLI's
+      // --namespace, a worker group's); else the Connection's `namespace` (config.namespace: the
+      // connection's default namespace, as kubectl's context namespace is); else `default`.
+      const connectionNamespace = typeof connection?.namespace === 'string' ? connection.namespace : undefined;
+      const namespace = config.namespace ?? cluster.namespace ?? connectionNamespace;
       const parsed = parseRunnerConfig({
         ...config,
         type: KUBERNETES_RUNNER_TYPE,
-        ...(config.namespace === undefined && cluster.namespace ? { namespace: cluster.namespace } : {}),
+        ...(namespace !== undefined ? { namespace } : {}),
       });
       const kube = environment.shared(
         `kube:${canonicalJson({ connection, kubeconfigPath: cluster.kubeconfigPath, context: cluster.context })}`,

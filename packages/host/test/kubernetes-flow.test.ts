@@ -4,6 +4,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { ErrorCodes } from '@podrun/core';
 import { startCluster } from '@podrun/kube-emulator';
 import { testImageArchives } from '@podrun/test-utils';
@@ -106,5 +107,31 @@ tasks:
     expect(refused.record.status).toBe('FAILED');
     expect(refused.record.error?.code).toBe(ErrorCodes.KUBE_AUTH);
     expect(JSON.stringify([refused.record.tasks, refused.record.error])).not.toContain('not-the-token');
+  });
+  it("puts pods in the Connection's namespace when the runner names none; the runner's own wins", async () => {
+    const kc = new KubeConfig();
+    kc.loadFromString(cluster.kubeconfig);
+    await kc.makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'team-a' } } });
+    const flow = (runnerNamespace: string) => `id: ns
+namespace: company.team
+tasks:
+  - id: t
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    taskRunner:
+      type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes
+      ${runnerNamespace}
+      config:
+        masterUrl: ${cluster.url}
+        caCertData: ${JSON.stringify(cluster.caCertPem)}
+        oauthToken: ${TOKEN}
+        namespace: team-a
+    commands: ['echo hi']
+`;
+    const fromConnection = await host.run({ source: flow('') });
+    expect(fromConnection.record.status).toBe('SUCCESS');
+    expect(fromConnection.record.tasks.t!.outputs!.pod!.namespace).toBe('team-a');
+    const fromRunner = await host.run({ source: flow('namespace: default') });
+    expect(fromRunner.record.tasks.t!.outputs!.pod!.namespace).toBe('default');
   });
 });
