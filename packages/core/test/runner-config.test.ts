@@ -32,7 +32,13 @@ const SEED_PROPERTIES = [
   'waitUntilRunning',
 ];
 /** podrun's own properties, on top of the reference's (and `type`, which both have). */
-const PODRUN_PROPERTIES = ['failOnUnschedulable', 'fileTransfer', 'imagePullGracePeriod', 'logCollector'];
+const PODRUN_PROPERTIES = [
+  'failOnUnschedulable',
+  'fileTransfer',
+  'imagePullGracePeriod',
+  'logCollector',
+  'referenceLabels',
+];
 const SEED_CONNECTION = [
   'apiVersion',
   'caCertData',
@@ -102,6 +108,7 @@ const everything = {
   waitUntilRunning: 'PT2M',
   imagePullGracePeriod: 'PT1M30S',
   failOnUnschedulable: true,
+  referenceLabels: true,
   fileTransfer: { type: 'pvc', storageClassName: 'standard', size: '5Gi', subPath: 'runs/a', helperImage: 'alpine:3' },
   logCollector: { type: 'poll', interval: 'PT3S' },
 };
@@ -159,6 +166,7 @@ describe('Kubernetes runner configuration', () => {
       waitUntilRunning: 120_000,
       imagePullGracePeriod: 90_000,
       failOnUnschedulable: true,
+      referenceLabels: true,
       logCollector: { type: 'poll', interval: 3_000 },
     });
   });
@@ -210,6 +218,7 @@ describe('Kubernetes runner configuration', () => {
       waitUntilRunning: 600_000,
       imagePullGracePeriod: 30_000,
       failOnUnschedulable: false,
+      referenceLabels: false,
       fileTransfer: { type: 'exec-tar' },
       logCollector: { type: 'follow' },
     } satisfies KubernetesRunnerConfig);

@@ -4,7 +4,7 @@ import type { BuildPodInput } from './config.js';
 import { containerImageOf, mainCommandOf, taskEnvOf, timeoutOf } from './command.js';
 import { checkPod } from './invariants.js';
 import { IssueList, show } from './issues.js';
-import { checkIdentity, identityAnnotations, identityLabelsOf, userLabels } from './labels.js';
+import { checkIdentity, identityAnnotations, identityLabelsOf, referenceLabelsOf, userLabels } from './labels.js';
 import { cloneJson, deepMerge, mergeByKey } from './merge.js';
 import type { PlainObject } from './merge.js';
 import { podNameOf } from './names.js';
@@ -197,7 +197,11 @@ export function buildPod(input: BuildPodInput): V1Pod {
     metadata: {
       name: podNameOf(identity, input.nameSuffix, issues),
       namespace: config.namespace,
-      labels: { ...labels, ...identityLabelsOf(identity) },
+      labels: {
+        ...labels,
+        ...(config.referenceLabels ? referenceLabelsOf(identity) : {}),
+        ...identityLabelsOf(identity),
+      },
       annotations: {
         [DEFAULT_CONTAINER_ANNOTATION]: MAIN_CONTAINER,
         ...contribution.annotations,

@@ -26,6 +26,8 @@ export interface PodSpecConfig {
   namespace: string;
   /** User labels added to the pod. */
   labels?: Record<string, string>;
+  /** Also label the pod `kestra.io/*` as the reference does. */
+  referenceLabels?: boolean;
   /** `spec.nodeSelector`. */
   nodeSelector?: Record<string, string>;
   /** Pull policy of the main container, in the reference's spelling. */

@@ -97,6 +97,18 @@ export function identityLabelsOf(identity: TaskRunIdentity): Record<string, stri
   return labels;
 }
 
+/**
+ * The reference's pod labels (`kestra.io/namespace`, `flow-id`, `task-id`, `execution-id`,
+ * `taskrun-id`, `taskrun-attempt` counting from 0), for clusters whose policies select on them.
+ */
+export function referenceLabelsOf(identity: TaskRunIdentity): Record<string, string> {
+  const labels: Record<string, string> = {};
+  for (const [field, key] of IDENTITY_FIELDS)
+    labels[`kestra.io/${key}`] = sanitizeLabelValue(String(identity[field] ?? ''));
+  labels['kestra.io/taskrun-attempt'] = String(identity.attempt - 1);
+  return labels;
+}
+
 /** The identity values in full, unshortened, as `podrun.io/...` annotations. */
 export function identityAnnotations(identity: TaskRunIdentity): Record<string, string> {
   const annotations: Record<string, string> = {};

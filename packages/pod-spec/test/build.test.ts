@@ -61,6 +61,26 @@ describe('buildPod defaults (the reference Hello World task)', () => {
     });
   });
 
+  it("adds the reference's kestra.io labels only when referenceLabels asks for them", () => {
+    expect(Object.keys(pod.metadata!.labels!).filter((k) => k.startsWith('kestra.io/'))).toEqual([]);
+    const labelled = buildPod({
+      task: task(),
+      config: config({ referenceLabels: true }),
+      identity,
+      paths,
+      contribution: {},
+    });
+    expect(labelled.metadata!.labels).toMatchObject({
+      'kestra.io/namespace': 'company.team',
+      'kestra.io/flow-id': 'new-shell',
+      'kestra.io/task-id': 'shell',
+      'kestra.io/execution-id': identity.executionId,
+      'kestra.io/taskrun-id': identity.taskRunId,
+      'kestra.io/taskrun-attempt': '0',
+      'podrun.io/taskrun-attempt': '1',
+    });
+  });
+
   it('is a pure function: same input, same pod; inputs untouched', () => {
     const input = { task: task({ env: { A: '1' } }), config: config({ labels: { team: 'data' } }), identity, paths };
     const before = structuredClone(input);

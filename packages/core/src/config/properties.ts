@@ -111,7 +111,8 @@ export const kubernetesRunnerProperties: readonly RunnerPropertyInfo[] = [
     name: 'version',
     type: 'string',
     dynamic: false,
-    description: 'The version of the plugin to use (`1.2.3`, `1.2.3-rc1` or a word such as `LATEST`).',
+    description:
+      'The version of the plugin to use: exactly `1.2.3` / `1.2.3-rc1` (must be the installed one), or `LATEST` / `OLDEST` (the installed one).',
   },
   {
     name: 'waitForLogs',
@@ -134,6 +135,15 @@ export const kubernetesRunnerProperties: readonly RunnerPropertyInfo[] = [
     dynamic: true,
     description:
       'The maximum duration to wait until the pod runs (scheduling, image pull, start), one deadline overall.',
+  },
+  {
+    name: 'referenceLabels',
+    type: 'boolean',
+    default: 'false',
+    dynamic: true,
+    podrun: true,
+    description:
+      "Also label pods as the reference does (`kestra.io/namespace`, `flow-id`, `task-id`, `execution-id`, `taskrun-id`, `taskrun-attempt`), for clusters whose policies select on them. podrun's own `podrun.io/*` labels are always set.",
   },
   {
     name: 'failOnUnschedulable',

@@ -193,6 +193,8 @@ export interface KubernetesRunnerConfig {
   imagePullGracePeriod: number;
   /** Fail at once on Unschedulable instead of waiting through it (podrun's addition). */
   failOnUnschedulable: boolean;
+  /** Also label pods `kestra.io/*` as the reference does (podrun's addition). */
+  referenceLabels: boolean;
   fileTransfer: FileTransferConfig;
   logCollector: LogCollectorConfig;
 }
