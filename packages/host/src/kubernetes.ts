@@ -89,7 +89,11 @@ export function registerKubernetesRunner(registry: RunnerRegistry, options: Kube
       const kube = environment.shared(
         `kube:${canonicalJson({ connection, kubeconfigPath: cluster.kubeconfigPath, context: cluster.context })}`,
         () => {
-          const conn = withTokenProvider(connection as Record<string, unknown> | undefined, environment);
+          const conn = withTokenProvider(
+            connection as Record<string, unknown> | undefined,
+            environment,
+            parsed.config?.oauthTokenProvider?.cache,
+          );
           const selection = {
             ...(cluster.kubeconfigPath ? { kubeconfigPath: cluster.kubeconfigPath } : {}),
             ...(cluster.context ? { context: cluster.context } : {}),
@@ -146,13 +150,18 @@ function pick(paths: { workingDir: string; outputDir: string }): WorkingPaths {
 function withTokenProvider(
   connection: Record<string, unknown> | undefined,
   environment: RunnerEnvironment,
+  cacheMs = 5 * 60_000,
 ): Record<string, unknown> | undefined {
   const provider = connection?.oauthTokenProvider as { task: unknown; output: string } | undefined;
   if (!connection || !provider || typeof provider !== 'object') return connection;
   const tokenFromTask = environment.tokenFromTask;
   return {
     ...connection,
-    oauthTokenProvider: tokenFromTask ? () => tokenFromTask(provider) : undefined,
+    // `cache` (default PT5M, as the reference): the token is fetched again after that long, or
+    // earlier on a 401 or 30 s before a JWT expires.
+    oauthTokenProvider: tokenFromTask
+      ? async () => ({ token: await tokenFromTask(provider), expiresAt: Date.now() + cacheMs })
+      : undefined,
   };
 }
 

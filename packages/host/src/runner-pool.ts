@@ -8,6 +8,7 @@ import type { ExecutionObserver } from './observer.js';
 import { PROCESS_RUNNER_TYPE } from './process-runner.js';
 import type { ClusterTarget, RunnerConfig, RunnerEnvironment } from './registry.js';
 import { createRunContext } from './run-context.js';
+import { createTemplateRenderer, isTemplate } from './templates.js';
 import type { HostTaskRunner } from './runner-paths.js';
 import { renderShellTask } from './shell-task.js';
 import type { TemplateRenderer, TemplateVars } from './templates.js';
@@ -114,7 +115,11 @@ export function createRunnerPool(options: RunnerPoolOptions): RunnerPool {
       vars: { ...paths },
     });
     const result = await runner.run(rendered, context, options.signal);
-    const token = lookup(result.vars, provider.output.replace(/^vars\./, ''));
+    // `output` names the token as the reference does: an expression over the task's outputs
+    // (`{{ outputs.token.vars.value }}`), or a plain key of its vars.
+    const token = isTemplate(provider.output)
+      ? renderedOutput(provider.output, task.id, result.vars, result.exitCode)
+      : lookup(result.vars, provider.output.replace(/^vars\./, ''));
     if (result.exitCode !== 0 || typeof token !== 'string' || token === '') {
       throw new PodrunError(
         ErrorCodes.KUBE_AUTH,
@@ -131,7 +136,15 @@ export function createRunnerPool(options: RunnerPoolOptions): RunnerPool {
     async runnerFor(task, path, vars) {
       const raw = (task.taskRunner as RunnerConfig | undefined) ??
         options.defaultRunner ?? { type: PROCESS_RUNNER_TYPE };
-      const config = options.renderer.renderDeep(raw, vars);
+      // The token provider's `output` is an expression over its own task's outputs, rendered when
+      // the token is fetched; the rest of the runner block (the provider's task too) renders now.
+      const connection = (raw as { config?: Record<string, unknown> }).config;
+      const provider = connection?.oauthTokenProvider as Record<string, unknown> | undefined;
+      const rendered = options.renderer.renderDeep(
+        provider ? { ...raw, config: { ...connection, oauthTokenProvider: { ...provider, output: undefined } } } : raw,
+        vars,
+      );
+      const config = provider ? withProviderOutput(rendered, provider.output) : rendered;
       let cluster = options.cluster;
       if (task.workerGroup) {
         const target = await resolveWorkerGroup(
@@ -162,4 +175,27 @@ function lookup(value: unknown, path: string): unknown {
     current = (current as Record<string, unknown>)[segment];
   }
   return current;
+}
+
+function renderedOutput(
+  output: string,
+  taskId: string,
+  vars: Record<string, unknown>,
+  exitCode: number,
+): string | undefined {
+  try {
+    // A script task's outputs are `vars`; its vars are also reachable directly, as other token
+    // tasks (the reference's cloud ones) put their outputs at the top.
+    const outputs = { [taskId]: { ...vars, vars, exitCode } };
+    return createTemplateRenderer().render(output, { outputs }).trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The rendered runner block with the token provider's `output` put back as written. */
+function withProviderOutput(rendered: RunnerConfig, output: unknown): RunnerConfig {
+  const connection = rendered.config as Record<string, unknown>;
+  const provider = connection.oauthTokenProvider as Record<string, unknown>;
+  return { ...rendered, config: { ...connection, oauthTokenProvider: { ...provider, output } } };
 }

@@ -1,6 +1,6 @@
 // Flows on the Kubernetes runner through the host, on the embedded cluster: outputs between pods,
 // a retry that gets a new pod with the next attempt label, and a token from oauthTokenProvider.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -133,5 +133,43 @@ tasks:
     expect(fromConnection.record.tasks.t!.outputs!.pod!.namespace).toBe('team-a');
     const fromRunner = await host.run({ source: flow('namespace: default') });
     expect(fromRunner.record.tasks.t!.outputs!.pod!.namespace).toBe('default');
+  });
+  it('takes the token from an output expression and fetches it again only after its cache', async () => {
+    const runs = join(dir, 'token-runs');
+    const flow = (cache: string) => `id: cached
+namespace: company.team
+tasks:
+${['a', 'b']
+  .map(
+    (id) => `  - id: ${id}
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    taskRunner:
+      type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes
+      config:
+        masterUrl: ${cluster.url}
+        caCertData: ${JSON.stringify(cluster.caCertPem)}
+        oauthTokenProvider:
+          output: "{{ outputs.token.vars.access.value }}"
+          cache: ${cache}
+          task:
+            id: token
+            type: io.kestra.plugin.scripts.shell.Commands
+            taskRunner: {type: io.podrun.process}
+            commands:
+              - echo run >> ${runs}
+              - echo '::{"outputs":{"access":{"value":"${TOKEN}"}}}::'
+    commands: ['sleep 1.2', 'echo ${id}']`,
+  )
+  .join('\n')}
+`;
+    const count = async () => (await readFile(runs, 'utf8').catch(() => '')).split('\n').filter(Boolean).length;
+    const long = await host.run({ source: flow('PT5M') });
+    expect(long.record.status).toBe('SUCCESS');
+    expect(await count()).toBe(1);
+    await rm(runs, { force: true });
+    const short = await host.run({ source: flow('PT1S') });
+    expect(short.record.status).toBe('SUCCESS');
+    expect(await count()).toBeGreaterThan(1);
   });
 });

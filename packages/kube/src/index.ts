@@ -19,6 +19,7 @@ export type {
   KubeEnvironment,
   KubeconfigSelection,
   KubeConfigSource,
+  TokenProviderResult,
 } from './connection/options.js';
 export type { TokenSource } from './connection/auth.js';
 export { createKubePort } from './port/port.js';

@@ -7,6 +7,7 @@ import type { KubeConfig, User } from '@kubernetes/client-node';
 // client-node 1.4.0 does not export its Authenticator interface.
 type Authenticator = Parameters<KubeConfig['addAuthenticator']>[0];
 import { ErrorCodes, PodrunError } from '@podrun/core';
+import type { TokenProviderResult } from './options.js';
 
 /** A bearer token that may be renewed. */
 export interface TokenSource {
@@ -32,19 +33,23 @@ export function jwtExpiry(token: string): number | undefined {
 }
 
 /**
- * Tokens from the Connection's oauthTokenProvider, cached until the server answers 401 — or, for
- * a JWT, until 30 s before its `exp`, so an expiring token is replaced before it fails.
+ * Tokens from the Connection's oauthTokenProvider, cached until the server answers 401, until the
+ * `expiresAt` the provider gave (its `cache`), or for a JWT until 30 s before its `exp` — so an
+ * expiring token is replaced before it fails.
  */
 export function providerTokenSource(
-  provider: () => string | Promise<string>,
+  provider: () => TokenProviderResult | Promise<TokenProviderResult>,
   now: () => number = Date.now,
 ): TokenSource {
   let current: Promise<string> | undefined;
   let expiresAtMs = Number.POSITIVE_INFINITY;
   const fetchToken = async () => {
     let token: string;
+    let until: number | undefined;
     try {
-      token = await provider();
+      const result = await provider();
+      token = typeof result === 'string' ? result : (result?.token as string);
+      until = typeof result === 'object' && result !== null ? result.expiresAt : undefined;
     } catch (error) {
       throw new PodrunError(
         ErrorCodes.KUBE_AUTH,
@@ -61,7 +66,7 @@ export function providerTokenSource(
       );
     }
     const exp = jwtExpiry(token.trim());
-    expiresAtMs = exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000 - 30_000;
+    expiresAtMs = Math.min(exp === undefined ? Number.POSITIVE_INFINITY : exp * 1000 - 30_000, until ?? Infinity);
     return token.trim();
   };
   return {

@@ -35,7 +35,11 @@ export interface ConnectionOptions {
   /** Static bearer token. Never logged. */
   oauthToken?: string;
   /** Returns a bearer token; called again when the API server answers 401. */
-  oauthTokenProvider?: () => string | Promise<string>;
+  /**
+   * Fetches a bearer token; with `expiresAt` (epoch ms) the token is replaced at that time (the
+   * provider's cache, or the token's own expiry), besides 30 s before a JWT's `exp` and after a 401.
+   */
+  oauthTokenProvider?: () => TokenProviderResult | Promise<TokenProviderResult>;
   /** Basic-auth password. Never logged. */
   password?: string;
   /** Skip verification of the server's certificate entirely. */
@@ -75,3 +79,6 @@ export interface KubeconfigSelection {
 
 /** Where the effective configuration came from. */
 export type KubeConfigSource = 'connection' | 'kubeconfig' | 'in-cluster' | 'default-url';
+
+/** What an oauthTokenProvider function returns: the token, or the token and when to replace it. */
+export type TokenProviderResult = string | { token: string; expiresAt?: number };
