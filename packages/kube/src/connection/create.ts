@@ -1,5 +1,6 @@
 // Connection (the reference runner's `config`) -> a working client-node KubeConfig.
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node';
+import { execPluginTokenSource, type ExecPluginConfig } from './exec-plugin.js';
 import { ErrorCodes, PodrunError } from '@podrun/core';
 import {
   describeUser,
@@ -231,6 +232,18 @@ export function createKubeConfig(
       user: found.users.find((x) => x.name === ctx.user) ?? { name: ctx.user },
       ...found,
       verifyHostname: true,
+    };
+  }
+  const plugin = built.tokenSource ? undefined : (built.user.exec as ExecPluginConfig | undefined);
+  if (plugin?.command) {
+    // podrun runs the exec plugin itself (see exec-plugin.ts); client-node must not run it too.
+    const name = built.user.name;
+    built = {
+      ...built,
+      tokenSource: execPluginTokenSource(plugin, built.cluster),
+      users: built.users.map((u) =>
+        u.name === name ? { ...u, exec: undefined, authProvider: { name: TOKEN_SOURCE_PROVIDER, config: {} } } : u,
+      ),
     };
   }
   const context = built.contexts.find((x) => x.name === built.currentContext);
