@@ -1,4 +1,5 @@
 // Every TLS-related Connection field against a real HTTPS server with generated PKI.
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -281,5 +282,95 @@ describe('PKCS#12 stores', () => {
       NO_ENV,
     );
     await expect(probe(kc)).rejects.toMatchObject({ code: ErrorCodes.KUBE_CONNECTION });
+  });
+});
+
+// Java KeyStores, made from the same material with the JDK's own keytool (as a Java user has them).
+const keytool = spawnSync('keytool', ['-help']).error === undefined;
+describe.skipIf(!keytool)('JKS stores', () => {
+  const jksOf = (p12: string, pass: string, name: string) => {
+    const out = path.join(path.dirname(p12), name);
+    execFileSync(
+      'keytool',
+      [
+        '-importkeystore',
+        '-noprompt',
+        '-srckeystore',
+        p12,
+        '-srcstoretype',
+        'PKCS12',
+        '-srcstorepass',
+        pass,
+        '-destkeystore',
+        out,
+        '-deststoretype',
+        'JKS',
+        '-deststorepass',
+        pass,
+      ],
+      { stdio: 'pipe' },
+    );
+    return out;
+  };
+  const trustJksOf = (certPem: string, pass: string, name: string) => {
+    const pem = file(`${name}.pem`, certPem);
+    const out = path.join(path.dirname(pem), name);
+    execFileSync(
+      'keytool',
+      [
+        '-importcert',
+        '-noprompt',
+        '-alias',
+        'ca',
+        '-file',
+        pem,
+        '-keystore',
+        out,
+        '-storetype',
+        'JKS',
+        '-storepass',
+        pass,
+      ],
+      { stdio: 'pipe' },
+    );
+    return out;
+  };
+
+  it('uses JKS keyStoreFile and trustStoreFile with their passphrases', async () => {
+    const keyStoreFile = jksOf(
+      file('jks-client.p12', pkcs12(client.key, [client.cert, ca.cert], 'ks-jks-1')),
+      'ks-jks-1',
+      'client.jks',
+    );
+    const trustStoreFile = trustJksOf(ca.certPem, 'ts-jks-2', 'trust.jks');
+    const kc = createKubeConfig(
+      {
+        masterUrl: server.url,
+        keyStoreFile,
+        keyStorePassphrase: 'ks-jks-1',
+        trustStoreFile,
+        trustStorePassphrase: 'ts-jks-2',
+      },
+      NO_ENV,
+    );
+    expect(await probe(kc)).toBe('v1.32.0-test');
+    expect(server.seen.at(-1)).toBe('cert:alice');
+  });
+
+  it('rejects a wrong JKS passphrase as it does for PKCS#12, without printing it', () => {
+    const keyStoreFile = jksOf(
+      file('jks-client2.p12', pkcs12(client.key, [client.cert], 'jks-right')),
+      'jks-right',
+      'client2.jks',
+    );
+    let error: unknown;
+    try {
+      createKubeConfig({ masterUrl: server.url, keyStoreFile, keyStorePassphrase: 'jks-wrong' }, NO_ENV);
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).issues[0]!.path).toBe('config.keyStorePassphrase');
+    expectNoSecrets(error, ['jks-wrong', 'jks-right']);
   });
 });
