@@ -160,7 +160,10 @@ function withTokenProvider(
     // `cache` (default PT5M, as the reference): the token is fetched again after that long, or
     // earlier on a 401 or 30 s before a JWT expires.
     oauthTokenProvider: tokenFromTask
-      ? async () => ({ token: await tokenFromTask(provider), expiresAt: Date.now() + cacheMs })
+      ? async () => {
+          const { token, expiresAt } = await tokenFromTask(provider);
+          return { token, expiresAt: Math.min(Date.now() + cacheMs, expiresAt ?? Infinity) };
+        }
       : undefined,
   };
 }

@@ -30,8 +30,11 @@ export interface RunnerEnvironment {
   tempDir: string;
   /** The cluster chosen by the host (CLI flags, worker group); container runners use it by default. */
   cluster?: ClusterTarget;
-  /** Runs a token task (`oauthTokenProvider`) and returns the output it names. */
-  tokenFromTask?: (provider: { task: unknown; output: string }) => Promise<string>;
+  /**
+   * Runs a token task (`oauthTokenProvider`) and returns the output it names, with the token's
+   * expiry (epoch ms) when the task reports one.
+   */
+  tokenFromTask?: (provider: { task: unknown; output: string }) => Promise<{ token: string; expiresAt?: number }>;
   /**
    * A resource shared by every runner of this host run (e.g. one Kubernetes client per cluster),
    * created once per key and closed when the host run ends.

@@ -7,6 +7,7 @@ import type { HostOptions } from './host-options.js';
 import type { ExecutionObserver } from './observer.js';
 import { PROCESS_RUNNER_TYPE } from './process-runner.js';
 import type { ClusterTarget, RunnerConfig, RunnerEnvironment } from './registry.js';
+import { GCP_ACCESS_TOKEN_TASK, gcpAccessToken } from './cloud-tokens.js';
 import { createRunContext } from './run-context.js';
 import { createTemplateRenderer, isTemplate } from './templates.js';
 import type { HostTaskRunner } from './runner-paths.js';
@@ -68,8 +69,12 @@ export function createRunnerPool(options: RunnerPoolOptions): RunnerPool {
   // The reference runs the provider's task to get a token; podrun runs it like any task, with the
   // Process runner unless it names its own. @podrun/kube caches the token and calls again on 401
   // or expiry, so every call here runs the task.
-  const tokenFromTask = async (provider: { task: unknown; output: string }): Promise<string> => {
+  const tokenFromTask = async (provider: {
+    task: unknown;
+    output: string;
+  }): Promise<{ token: string; expiresAt?: number }> => {
     const raw: Record<string, unknown> = { id: 'oauth-token', ...(provider.task as Record<string, unknown>) };
+    if (raw.type === GCP_ACCESS_TOKEN_TASK) return cloudToken(raw, provider.output);
     const schema = taskSchemaFor(String(raw.type));
     const parsed = schema?.safeParse(raw);
     if (!parsed?.success) {
@@ -129,7 +134,24 @@ export function createRunnerPool(options: RunnerPoolOptions): RunnerPool {
         },
       );
     }
-    return token;
+    return { token };
+  };
+
+  // A cloud token task runs in the host, as the reference's plugin does in its worker.
+  const cloudToken = async (raw: Record<string, unknown>, output: string) => {
+    const outputs = await gcpAccessToken(raw, options.env);
+    const token = isTemplate(output)
+      ? renderedOutput(output, String(raw.id), { ...outputs }, 0)
+      : lookup(outputs as unknown as Record<string, unknown>, output);
+    if (typeof token !== 'string' || token === '') {
+      throw new PodrunError(
+        ErrorCodes.KUBE_AUTH,
+        `the oauthTokenProvider output "${output}" names nothing the ${String(raw.type)} task outputs; use {{ outputs.${String(raw.id)}.accessToken.tokenValue }}`,
+        { component: 'host' },
+      );
+    }
+    // Replaced a minute before it expires, so a long task never runs on an expired token.
+    return { token, expiresAt: Date.parse(outputs.accessToken.expirationTime) - 60_000 };
   };
 
   return {

@@ -1,6 +1,9 @@
 // Flows on the Kubernetes runner through the host, on the embedded cluster: outputs between pods,
 // a retry that gets a new pod with the next attempt label, and a token from oauthTokenProvider.
+import { createVerify, generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -171,5 +174,61 @@ ${['a', 'b']
     const short = await host.run({ source: flow('PT1S') });
     expect(short.record.status).toBe('SUCCESS');
     expect(await count()).toBeGreaterThan(1);
+  });
+  it("gets the token from GCP's OauthAccessToken task (a service-account key, its token_uri a local fake)", async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const seen: string[] = [];
+    const fake = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c));
+      req.on('end', () => {
+        const form = new URLSearchParams(body);
+        const [header, claims, signature] = (form.get('assertion') ?? '').split('.');
+        const valid = createVerify('RSA-SHA256')
+          .update(`${header}.${claims}`)
+          .verify(publicKey, signature ?? '', 'base64url');
+        const payload = JSON.parse(Buffer.from(claims ?? '', 'base64url').toString()) as { iss: string; scope: string };
+        seen.push(`${form.get('grant_type')} ${payload.iss} ${payload.scope} ${valid}`);
+        res.writeHead(valid ? 200 : 401, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(valid ? { access_token: TOKEN, expires_in: 3600 } : { error: 'invalid_grant' }));
+      });
+    });
+    await new Promise<void>((resolve) => fake.listen(0, '127.0.0.1', resolve));
+    const key = JSON.stringify({
+      type: 'service_account',
+      client_email: 'runner@project.iam.gserviceaccount.com',
+      private_key: privateKey.export({ type: 'pkcs8', format: 'pem' }),
+      token_uri: `http://127.0.0.1:${(fake.address() as AddressInfo).port}/token`,
+    });
+    try {
+      const result = await host.run({
+        source: `id: gke
+namespace: company.team
+tasks:
+  - id: t
+    type: io.kestra.plugin.scripts.shell.Commands
+    containerImage: busybox
+    taskRunner:
+      type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes
+      config:
+        masterUrl: ${cluster.url}
+        caCertData: ${JSON.stringify(cluster.caCertPem)}
+        oauthTokenProvider:
+          output: "{{ outputs.token.accessToken.tokenValue }}"
+          task:
+            id: token
+            type: io.kestra.plugin.gcp.auth.OauthAccessToken
+            serviceAccount: ${JSON.stringify(key)}
+    commands: ['echo authenticated by a GCP token']
+`,
+      });
+      expect(result.record.error).toBeUndefined();
+      expect(result.record.status).toBe('SUCCESS');
+      expect(seen).toEqual([
+        'urn:ietf:params:oauth:grant-type:jwt-bearer runner@project.iam.gserviceaccount.com https://www.googleapis.com/auth/cloud-platform true',
+      ]);
+    } finally {
+      fake.close();
+    }
   });
 });
