@@ -1,7 +1,7 @@
 // The reference's cloud token tasks, as an oauthTokenProvider runs them: GCP's OauthAccessToken
 // (a service-account key, or application default credentials). Their outputs are named as the
 // reference's plugins name them (`accessToken.tokenValue`, `accessToken.expirationTime`).
-import { createSign } from 'node:crypto';
+import { createHash, createHmac, createSign } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { ErrorCodes, PodrunError } from '@podrun/core';
 
@@ -142,4 +142,106 @@ async function answerOf(res: Response, url: string): Promise<TokenAnswer> {
     );
   }
   return body as TokenAnswer;
+}
+
+/** The AWS EKS token task type. */
+export const AWS_EKS_TOKEN_TASK = 'io.kestra.plugin.aws.auth.EksToken';
+
+/** What the EKS task outputs. */
+export interface EksTokenOutput {
+  token: { tokenValue: string; expirationTime: string };
+}
+
+const bytes = (data: string | ArrayBuffer | ArrayBufferView): string | Uint8Array =>
+  typeof data === 'string'
+    ? data
+    : data instanceof ArrayBuffer
+      ? new Uint8Array(data)
+      : new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+
+/** SHA-256 / HMAC-SHA-256 for the SigV4 signer, from node:crypto. */
+class NodeSha256 {
+  readonly #hash;
+  constructor(secret?: string | ArrayBuffer | ArrayBufferView) {
+    this.#hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: string | ArrayBuffer | ArrayBufferView): void {
+    this.#hash.update(bytes(data));
+  }
+  async digest(): Promise<Uint8Array> {
+    return new Uint8Array(this.#hash.digest());
+  }
+}
+
+/**
+ * Runs `io.kestra.plugin.aws.auth.EksToken` as `aws eks get-token` does: a pre-signed STS
+ * GetCallerIdentity URL (SigV4, valid 60 s for the signature, with the `x-k8s-aws-id: <cluster>`
+ * header signed in), base64url-encoded behind `k8s-aws-v1.`. Credentials: the task's
+ * `accessKeyId`/`secretKeyId`/`sessionToken`, else the AWS SDK's default chain (environment,
+ * profile, web identity, instance metadata). The AWS SDK is loaded only here.
+ */
+export async function eksToken(
+  task: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+  now: () => number = Date.now,
+): Promise<EksTokenOutput> {
+  const clusterName = typeof task.clusterName === 'string' ? task.clusterName : '';
+  if (!clusterName) throw tokenError('clusterName is required (the EKS cluster name), as the reference requires it');
+  const region = String(task.region ?? env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? 'us-east-1');
+  const [{ SignatureV4 }, credentials] = await Promise.all([import('@smithy/signature-v4'), awsCredentials(task, env)]);
+  const hostname =
+    typeof task.stsEndpointOverride === 'string'
+      ? new URL(task.stsEndpointOverride).host
+      : `sts.${region}.amazonaws.com`;
+  const signer = new SignatureV4({ service: 'sts', region, credentials, sha256: NodeSha256, uriEscapePath: true });
+  const signingDate = new Date(now());
+  const presigned = await signer.presign(
+    {
+      method: 'GET',
+      protocol: 'https:',
+      hostname,
+      path: '/',
+      query: { Action: 'GetCallerIdentity', Version: '2011-06-15' },
+      headers: { host: hostname, 'x-k8s-aws-id': clusterName },
+    },
+    { expiresIn: 60, signingDate },
+  );
+  const query = new URLSearchParams(presigned.query as Record<string, string>).toString();
+  const url = `https://${hostname}/?${query}`;
+  const seconds = Number(task.expirationDuration ?? 600);
+  return {
+    token: {
+      tokenValue: `k8s-aws-v1.${Buffer.from(url).toString('base64url')}`,
+      expirationTime: new Date(signingDate.getTime() + seconds * 1000).toISOString(),
+    },
+  };
+}
+
+async function awsCredentials(
+  task: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): Promise<{ accessKeyId: string; secretAccessKey: string; sessionToken?: string }> {
+  if (typeof task.accessKeyId === 'string' && typeof task.secretKeyId === 'string') {
+    return {
+      accessKeyId: task.accessKeyId,
+      secretAccessKey: task.secretKeyId,
+      ...(typeof task.sessionToken === 'string' ? { sessionToken: task.sessionToken } : {}),
+    };
+  }
+  if (env.AWS_ACCESS_KEY_ID && env.AWS_SECRET_ACCESS_KEY) {
+    return {
+      accessKeyId: env.AWS_ACCESS_KEY_ID,
+      secretAccessKey: env.AWS_SECRET_ACCESS_KEY,
+      ...(env.AWS_SESSION_TOKEN ? { sessionToken: env.AWS_SESSION_TOKEN } : {}),
+    };
+  }
+  try {
+    const { defaultProvider } = await import('@aws-sdk/credential-provider-node');
+    return await defaultProvider()();
+  } catch (error) {
+    throw tokenError(
+      'no AWS credentials: give the task accessKeyId and secretKeyId (e.g. from secret()), or configure the default chain (AWS_ACCESS_KEY_ID, a profile, web identity)',
+      error,
+    );
+  }
 }

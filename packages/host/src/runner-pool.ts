@@ -7,7 +7,7 @@ import type { HostOptions } from './host-options.js';
 import type { ExecutionObserver } from './observer.js';
 import { PROCESS_RUNNER_TYPE } from './process-runner.js';
 import type { ClusterTarget, RunnerConfig, RunnerEnvironment } from './registry.js';
-import { GCP_ACCESS_TOKEN_TASK, gcpAccessToken } from './cloud-tokens.js';
+import { AWS_EKS_TOKEN_TASK, GCP_ACCESS_TOKEN_TASK, eksToken, gcpAccessToken } from './cloud-tokens.js';
 import { createRunContext } from './run-context.js';
 import { createTemplateRenderer, isTemplate } from './templates.js';
 import type { HostTaskRunner } from './runner-paths.js';
@@ -74,7 +74,7 @@ export function createRunnerPool(options: RunnerPoolOptions): RunnerPool {
     output: string;
   }): Promise<{ token: string; expiresAt?: number }> => {
     const raw: Record<string, unknown> = { id: 'oauth-token', ...(provider.task as Record<string, unknown>) };
-    if (raw.type === GCP_ACCESS_TOKEN_TASK) return cloudToken(raw, provider.output);
+    if (raw.type === GCP_ACCESS_TOKEN_TASK || raw.type === AWS_EKS_TOKEN_TASK) return cloudToken(raw, provider.output);
     const schema = taskSchemaFor(String(raw.type));
     const parsed = schema?.safeParse(raw);
     if (!parsed?.success) {
@@ -139,19 +139,21 @@ export function createRunnerPool(options: RunnerPoolOptions): RunnerPool {
 
   // A cloud token task runs in the host, as the reference's plugin does in its worker.
   const cloudToken = async (raw: Record<string, unknown>, output: string) => {
-    const outputs = await gcpAccessToken(raw, options.env);
+    const gcp = raw.type === GCP_ACCESS_TOKEN_TASK;
+    const outputs = gcp ? await gcpAccessToken(raw, options.env) : await eksToken(raw, options.env);
+    const [value, expiry] = 'accessToken' in outputs ? ['accessToken', outputs.accessToken] : ['token', outputs.token];
     const token = isTemplate(output)
       ? renderedOutput(output, String(raw.id), { ...outputs }, 0)
       : lookup(outputs as unknown as Record<string, unknown>, output);
     if (typeof token !== 'string' || token === '') {
       throw new PodrunError(
         ErrorCodes.KUBE_AUTH,
-        `the oauthTokenProvider output "${output}" names nothing the ${String(raw.type)} task outputs; use {{ outputs.${String(raw.id)}.accessToken.tokenValue }}`,
+        `the oauthTokenProvider output "${output}" names nothing the ${String(raw.type)} task outputs; use {{ outputs.${String(raw.id)}.${value}.tokenValue }}`,
         { component: 'host' },
       );
     }
     // Replaced a minute before it expires, so a long task never runs on an expired token.
-    return { token, expiresAt: Date.parse(outputs.accessToken.expirationTime) - 60_000 };
+    return { token, expiresAt: Date.parse(expiry.expirationTime) - 60_000 };
   };
 
   return {
