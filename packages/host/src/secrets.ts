@@ -164,18 +164,36 @@ export function withSecrets(renderer: TemplateRenderer, resolver: SecretResolver
   };
 }
 
-/** The observer with every log line, error and record masked before it sees them. */
+const OBSERVER_METHODS = [
+  'executionStarted',
+  'taskStarted',
+  'taskLog',
+  'runnerLog',
+  'taskProgress',
+  'taskCached',
+  'taskRetrying',
+  'workerGroupWaiting',
+  'taskFinished',
+  'executionFinished',
+  'executionRetried',
+] as const satisfies readonly (keyof ExecutionObserver)[];
+
+/**
+ * The observer with every log line, error and record masked before it sees them. Methods are
+ * looked up by name, so an observer that is a class instance (methods on its prototype) works too.
+ */
 export function maskingObserver(observer: ExecutionObserver, masker: Masker): ExecutionObserver {
-  const out: ExecutionObserver = {};
-  for (const [key, fn] of Object.entries(observer) as [keyof ExecutionObserver, (...args: unknown[]) => unknown][]) {
+  const out: Record<string, unknown> = {};
+  for (const key of OBSERVER_METHODS) {
+    const fn = observer[key] as ((...args: unknown[]) => unknown) | undefined;
     if (typeof fn !== 'function') continue;
-    (out as Record<string, unknown>)[key] = (...args: unknown[]) =>
+    out[key] = (...args: unknown[]) =>
       fn.apply(
         observer,
         args.map((a) => masker.maskDeep(a)),
       );
   }
-  return out;
+  return out as ExecutionObserver;
 }
 
 /** The logger with messages and fields masked. */

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@podrun/core';
 import { MASK, createMasker, createSecretResolver } from '@podrun/host';
+import { maskingObserver } from '../src/secrets.js';
 
 describe('masker', () => {
   it('masks a value in its plain, base64, URL and JSON forms, and each line of a multi-line one', () => {
@@ -47,5 +48,22 @@ describe('secret sources', () => {
     }
     expect((error as { code: string }).code).toBe(ErrorCodes.SECRET_NOT_FOUND);
     expect(String(error)).toMatch(/SECRET_NOPE .*MY_NOPE, the file .*NOPE/);
+  });
+});
+
+describe('masking observer', () => {
+  it('masks what reaches an observer, whether a plain object or a class instance', () => {
+    const masker = createMasker();
+    masker.add('hunter2-secret');
+    class Printer {
+      lines: string[] = [];
+      taskLog(task: string, line: { text: string }) {
+        this.lines.push(`${task}: ${line.text}`);
+      }
+    }
+    const printer = new Printer();
+    const wrapped = maskingObserver(printer as never, masker);
+    void wrapped.taskLog?.('t', { text: 'password hunter2-secret', container: 'main', timestamp: 'x' } as never);
+    expect(printer.lines).toEqual([`t: password ${MASK}`]);
   });
 });
