@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `podrun` command. The compiled CLI lives in ../dist (built by `npm run build`).
-import { run } from '../dist/main.js';
+// The `podrun` command: the bundled CLI in ../dist/bundle (built by `npm run build`).
+import { run } from '../dist/bundle/podrun.js';
 
 await run();

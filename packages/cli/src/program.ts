@@ -8,7 +8,7 @@ import type { CliIo } from './io.js';
 const collect = (value: string, previous: string[] = []) => [...previous, value];
 
 function version(): string {
-  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+  return (createRequire(import.meta.url)('podrun/package.json') as { version: string }).version;
 }
 
 /** Builds the `podrun` command line; `setCode` receives each command's exit code. */

@@ -47,11 +47,24 @@ export interface PodrunErrorOptions {
   details?: Record<string, unknown>;
 }
 
+// Each error carries the names of its classes under a registry symbol, so `instanceof` holds across
+// copies of @podrun/core: a bundled CLI and a strategy package installed beside it each load their own.
+const ERROR_CLASSES = Symbol.for('podrun.error.classes');
+
 /**
  * The root of every error podrun raises on purpose. `code` is stable; `message` says what failed,
  * why, and what to do, prefixed `[podrun] [component]`.
+ *
+ * `instanceof PodrunError` (and its subclasses) also recognises errors raised by another copy of
+ * `@podrun/core`, such as the one inside the bundled `podrun` command.
  */
 export class PodrunError extends Error {
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    const classes = (value as { [ERROR_CLASSES]?: unknown } | null | undefined)?.[ERROR_CLASSES];
+    return Array.isArray(classes) && classes.includes(this.name);
+  }
+
   /** Stable machine-readable code. */
   readonly code: ErrorCode;
   /** The component that raised the error, e.g. `kubernetes-runner`. */
@@ -63,6 +76,11 @@ export class PodrunError extends Error {
     const prefix = options.component ? `[podrun] [${options.component}] ` : '[podrun] ';
     super(message.startsWith('[podrun]') ? message : prefix + message, { cause: options.cause });
     this.name = new.target.name;
+    const classes: string[] = [];
+    for (let c: unknown = new.target; c && c !== Error; c = Object.getPrototypeOf(c)) {
+      classes.push((c as { name: string }).name);
+    }
+    Object.defineProperty(this, ERROR_CLASSES, { value: classes });
     this.code = code;
     this.component = options.component;
     this.details = options.details ?? {};

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type * as Core from '@podrun/core';
 import { ConfigError, ErrorCodes, KubeApiError, PodFailedError, isPodrunError } from '@podrun/core';
 
 describe('error hierarchy', () => {
@@ -27,5 +28,24 @@ describe('error hierarchy', () => {
     expect(err.message).toMatch(/^\[podrun\] \[kubernetes-runner\] image nope:1/);
     expect(err.message).toContain('Failed to pull image');
     expect(err.details.reason).toBe('ImagePullFailed');
+  });
+});
+
+describe('errors from another copy of @podrun/core', () => {
+  it('are recognised by instanceof and isPodrunError, class by class', async () => {
+    // A second module instance, as a bundled CLI and a separately installed strategy each have.
+    const copy = '../dist/errors.js?copy';
+    const other = (await import(/* @vite-ignore */ copy)) as typeof Core;
+    const { PodrunError, TransferError, UnsafePathError } = await import('@podrun/core');
+    expect(other.PodrunError).not.toBe(PodrunError);
+    const foreign = new other.UnsafePathError('../x', 'escapes the work directory');
+    expect(foreign).toBeInstanceOf(UnsafePathError);
+    expect(foreign).toBeInstanceOf(TransferError);
+    expect(foreign).toBeInstanceOf(PodrunError);
+    expect(foreign).not.toBeInstanceOf(ConfigError);
+    expect(isPodrunError(foreign, ErrorCodes.UNSAFE_PATH)).toBe(true);
+    expect(new other.ConfigError([{ path: 'a', message: 'b' }])).toBeInstanceOf(ConfigError);
+    expect(new Error('plain')).not.toBeInstanceOf(PodrunError);
+    expect(null as unknown).not.toBeInstanceOf(PodrunError);
   });
 });

@@ -7,7 +7,8 @@ export const PROCESS_RUNNER_ALIAS = 'io.kestra.plugin.core.runner.Process';
 
 /** Version of @podrun/host, read when asked (not at import time). */
 export function hostVersion(): string {
-  return (createRequire(import.meta.url)('../package.json') as { version: string }).version;
+  // By package name, not '../package.json': the bundled podrun command runs this from its own folder.
+  return (createRequire(import.meta.url)('@podrun/host/package.json') as { version: string }).version;
 }
 
 /** Registers the Process runner (`io.podrun.process`, alias `io.kestra.plugin.core.runner.Process`). */

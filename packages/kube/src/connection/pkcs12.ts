@@ -4,7 +4,7 @@
 // Java orchestrator have, read with jks-js — loaded only when a JKS file is met.
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { createRequire } from 'node:module';
-import forge from 'node-forge';
+import type forgeModule from 'node-forge';
 import { fieldError, readField } from './tls-material.js';
 
 /** Contents of a key store: the private key and its certificate chain, leaf first. */
@@ -14,6 +14,13 @@ export interface KeyStoreContents {
 }
 
 const JKS_MAGIC = 0xfeedfeed;
+
+// node-forge is half a megabyte of JavaScript: loaded when a key or trust store is met, not on
+// every start of the podrun command.
+let forgeLoaded: typeof forgeModule | undefined;
+function forge(): typeof forgeModule {
+  return (forgeLoaded ??= createRequire(import.meta.url)('node-forge') as typeof forgeModule);
+}
 
 type JksEntries = Record<string, { ca?: string; cert?: string; key?: string }>;
 
@@ -42,14 +49,14 @@ const pemBlocks = (text: string | undefined): string[] =>
 
 function openStore(fileField: string, file: string, passField: string, passphrase: string | undefined) {
   const bytes = readField(fileField, file);
-  let asn1: forge.asn1.Asn1;
+  let asn1: forgeModule.asn1.Asn1;
   try {
-    asn1 = forge.asn1.fromDer(forge.util.createBuffer(bytes.toString('binary')));
+    asn1 = forge().asn1.fromDer(forge().util.createBuffer(bytes.toString('binary')));
   } catch (error) {
     throw fieldError(fileField, 'is not a PKCS#12 (.p12/.pfx) file', error);
   }
   try {
-    return forge.pkcs12.pkcs12FromAsn1(asn1, false, passphrase ?? '');
+    return forge().pkcs12.pkcs12FromAsn1(asn1, false, passphrase ?? '');
   } catch (error) {
     const message = error instanceof Error ? error.message : '';
     if (/password|mac|decrypt/i.test(message)) {
@@ -59,19 +66,19 @@ function openStore(fileField: string, file: string, passField: string, passphras
   }
 }
 
-function bagsOf(p12: forge.pkcs12.Pkcs12Pfx, type: string): forge.pkcs12.Bag[] {
+function bagsOf(p12: forgeModule.pkcs12.Pkcs12Pfx, type: string): forgeModule.pkcs12.Bag[] {
   return p12.getBags({ bagType: type })[type] ?? [];
 }
 
-function certPem(bag: forge.pkcs12.Bag): string {
-  if (bag.cert) return forge.pki.certificateToPem(bag.cert);
-  const der = Buffer.from(forge.asn1.toDer(bag.asn1).getBytes(), 'binary');
+function certPem(bag: forgeModule.pkcs12.Bag): string {
+  if (bag.cert) return forge().pki.certificateToPem(bag.cert);
+  const der = Buffer.from(forge().asn1.toDer(bag.asn1).getBytes(), 'binary');
   return new X509Certificate(der).toString();
 }
 
-function keyPem(bag: forge.pkcs12.Bag): string {
-  if (bag.key) return forge.pki.privateKeyToPem(bag.key);
-  const der = Buffer.from(forge.asn1.toDer(bag.asn1).getBytes(), 'binary');
+function keyPem(bag: forgeModule.pkcs12.Bag): string {
+  if (bag.key) return forge().pki.privateKeyToPem(bag.key);
+  const der = Buffer.from(forge().asn1.toDer(bag.asn1).getBytes(), 'binary');
   return createPrivateKey({ key: der, format: 'der', type: 'pkcs8' })
     .export({ type: 'pkcs8', format: 'pem' })
     .toString();
@@ -92,12 +99,12 @@ export function readKeyStore(file: string, passphrase: string | undefined): KeyS
     certs = entries.flatMap((e) => pemBlocks(e.cert ?? e.ca));
   } else {
     const p12 = openStore('keyStoreFile', file, 'keyStorePassphrase', passphrase);
-    const keys = [...bagsOf(p12, forge.pki.oids.pkcs8ShroudedKeyBag!), ...bagsOf(p12, forge.pki.oids.keyBag!)];
+    const keys = [...bagsOf(p12, forge().pki.oids.pkcs8ShroudedKeyBag!), ...bagsOf(p12, forge().pki.oids.keyBag!)];
     if (keys.length !== 1) {
       throw fieldError('keyStoreFile', `holds ${keys.length} private keys; it must hold exactly one client key`);
     }
     key = keyPem(keys[0]!);
-    certs = bagsOf(p12, forge.pki.oids.certBag!).map(certPem);
+    certs = bagsOf(p12, forge().pki.oids.certBag!).map(certPem);
   }
   const keyObject = createPrivateKey(key);
   const leafIndex = certs.findIndex((pem) => new X509Certificate(pem).checkPrivateKey(keyObject));
@@ -115,7 +122,7 @@ export function readTrustStore(file: string, passphrase: string | undefined): st
     ? Object.values(openJks('trustStoreFile', bytes, 'trustStorePassphrase', passphrase)).flatMap((e) =>
         pemBlocks(e.ca ?? e.cert),
       )
-    : bagsOf(openStore('trustStoreFile', file, 'trustStorePassphrase', passphrase), forge.pki.oids.certBag!).map(
+    : bagsOf(openStore('trustStoreFile', file, 'trustStorePassphrase', passphrase), forge().pki.oids.certBag!).map(
         certPem,
       );
   if (!certs.length) throw fieldError('trustStoreFile', 'holds no certificates');

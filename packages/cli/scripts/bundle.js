@@ -1,0 +1,56 @@
+// Bundles the podrun command into dist/bundle: a few files to read instead of hundreds of modules
+// to resolve, and only the part of @kubernetes/client-node podrun uses (its generated API is 14 MB
+// of JavaScript that every start would otherwise load). Commands and strategies stay lazy chunks.
+//
+// Left outside the bundle, loaded from node_modules when used:
+//   - the embedded cluster (@podrun/kube-emulator), started only without a kubeconfig;
+//   - the AWS SDK, used only by object storage and EKS tokens;
+//   - strategy packages a host imports by name (pvc, object-storage, poll), which a user may
+//     install on their own; errors from them still pass `instanceof` (see @podrun/core's errors).
+import { build } from 'esbuild';
+import { rm } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const outdir = `${root}dist/bundle`;
+
+// client-node does not declare `sideEffects`; its modules are plain classes and re-exports, so
+// marking them side-effect free lets esbuild drop the API classes nothing imports.
+const clientNodeWithoutSideEffects = {
+  name: 'client-node-side-effect-free',
+  setup(b) {
+    b.onResolve({ filter: /^[^.]|^\./ }, async (args) => {
+      if (args.pluginData === 'resolving') return undefined;
+      const inClientNode = args.importer.includes('/@kubernetes/client-node/');
+      if (!inClientNode && !args.path.startsWith('@kubernetes/client-node')) return undefined;
+      const resolved = await b.resolve(args.path, {
+        kind: args.kind,
+        importer: args.importer,
+        resolveDir: args.resolveDir,
+        pluginData: 'resolving',
+      });
+      if (resolved.errors.length || !resolved.path.includes('/@kubernetes/client-node/')) return resolved;
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: { podrun: `${root}dist/main.js` },
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20.19',
+  // Error classes name themselves from their constructor (PodrunError's `name`).
+  keepNames: true,
+  external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*'],
+  plugins: [clientNodeWithoutSideEffects],
+  // CommonJS dependencies inside an ES module bundle still call `require` for Node's built-ins.
+  banner: {
+    js: "import { createRequire as __podrunRequire } from 'node:module';\nconst require = __podrunRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
