@@ -1,16 +1,15 @@
-import { createWriteStream } from 'node:fs';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { UnsafePathError } from '@podrun/core';
-import type { ExecutionRecord, LocalStorage } from '@podrun/host';
+import { linkOrCopy, type ExecutionRecord, type LocalStorage } from '@podrun/host';
 
 /** Task id -> output name -> local path (relative to the current directory when inside it). */
 export type SavedOutputs = Record<string, Record<string, string>>;
 
 /**
- * Copies every task's output files from storage to `<dir>/<execution-id>/<task-id>/<name>`,
- * keeping relative names, streamed, never outside that directory.
+ * Puts every task's output files from storage at `<dir>/<execution-id>/<task-id>/<name>`, keeping
+ * relative names, never outside that directory: hard-linked when on the same file system (no
+ * second copy of a large output), copied otherwise.
  */
 export async function saveOutputs(
   record: ExecutionRecord,
@@ -31,7 +30,9 @@ export async function saveOutputs(
       await mkdir(dirname(target), { recursive: true });
       const temp = `${target}.part`;
       try {
-        await pipeline((await storage.open(uri)).content, createWriteStream(temp));
+        await storage.size(uri);
+        await rm(temp, { force: true });
+        await linkOrCopy(storage.pathOf(uri), temp);
         await rename(temp, target);
       } catch (error) {
         await rm(temp, { force: true });

@@ -1,5 +1,5 @@
 // The CLI as a subprocess, on flows that use the local Process runner (no cluster needed).
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -42,6 +42,9 @@ describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
     expect(await readFile(join(dir, 'podrun-outputs', id, 'copy', 'nested', 'deep', 'n.txt'), 'utf8')).toBe('n\n');
     expect(result.stdout).toContain(`out.txt -> ${join('podrun-outputs', id, 'copy', 'out.txt')}`);
     expect(result.stderr).not.toContain('embedded cluster');
+    // Neither the input nor the output was copied: the storage holds second names of the same files.
+    expect((await stat(join(dir, 'data.txt'))).nlink).toBe(2);
+    expect((await stat(join(dir, 'podrun-outputs', id, 'copy', 'out.txt'))).nlink).toBe(2);
   });
 
   it('--json prints one machine-readable document on stdout (logs on stderr)', async () => {

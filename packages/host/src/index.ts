@@ -44,7 +44,7 @@ export { createRunContext, resolveInputs } from './run-context.js';
 export type { RunContextOptions } from './run-context.js';
 export { createTemplateRenderer, isTemplate } from './templates.js';
 export type { TemplateRenderer, TemplateVars } from './templates.js';
-export { createLocalStorage, isStorageUri, parseStorageUri, formatStorageUri } from './storage.js';
+export { createLocalStorage, isStorageUri, parseStorageUri, formatStorageUri, linkOrCopy } from './storage.js';
 export type { LocalStorage, LocalStorageOptions } from './storage.js';
 export { createStateStore } from './state.js';
 export type {

@@ -1,5 +1,6 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -58,12 +59,16 @@ export interface LocalStorage {
   pathOf(uri: string): string;
   /** The storage a task run writes its outputs to: `<ns>/<flow>/<execution>/<task>/<taskRun>/<name>`. */
   forTaskRun(identity: TaskRunIdentity): TaskStorage;
-  /** Stores a FILE input of an execution: `<ns>/<flow>/<execution>/inputs/<input>/<fileName>`. */
+  /**
+   * Stores a FILE input of an execution: `<ns>/<flow>/<execution>/inputs/<input>/<fileName>`.
+   * A local file (`{ path }`) is hard-linked when it is on the storage's file system, so a large
+   * input is never copied; it is copied otherwise.
+   */
   putInput(
     ids: { namespace: string; flowId: string; executionId: string },
     inputId: string,
     fileName: string,
-    content: Readable,
+    content: Readable | { path: string },
   ): Promise<string>;
 }
 
@@ -89,14 +94,18 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
     if (!path.startsWith(base + sep)) throw storageError(`"${uri}" points outside the storage`, uri);
     return path;
   };
-  const put = async (segments: string[], content: Readable): Promise<string> => {
+  const put = async (segments: string[], content: Readable | { path: string }): Promise<string> => {
     const uri = formatStorageUri(segments);
     const target = pathOf(uri);
     // Files may be private: only the user running podrun may read its storage.
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     const temp = `${target}.${randomUUID()}.part`;
     try {
-      await pipeline(content, createWriteStream(temp, { mode: 0o600 }));
+      if ('path' in content && typeof content.path === 'string' && !('pipe' in content)) {
+        await linkOrCopy(content.path, temp);
+      } else {
+        await pipeline(content as Readable, createWriteStream(temp, { mode: 0o600 }));
+      }
       await rename(temp, target);
     } catch (error) {
       await rm(temp, { force: true });
@@ -135,6 +144,21 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
       return put([ids.namespace, ids.flowId, ids.executionId, 'inputs', inputId, fileName], content);
     },
   };
+}
+
+/**
+ * Puts the file at `from` at `to` without reading it when possible: a hard link on the same file
+ * system (the two names then share the bytes, as the input is not written afterwards), else a
+ * copy the kernel does (a reflink where the file system has them).
+ */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
+  try {
+    await link(from, to);
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw error;
+    await copyFile(from, to, constants.COPYFILE_FICLONE);
+  }
 }
 
 function outputSegments(name: string): string[] {

@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
 import { ConfigError, ErrorCodes } from '@podrun/core';
@@ -124,6 +123,6 @@ async function storeFile(
     { namespace: flow.namespace, flowId: flow.id, executionId: ids.executionId },
     input.id,
     basename(path),
-    createReadStream(path),
+    { path },
   );
 }
