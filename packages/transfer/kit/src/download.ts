@@ -1,8 +1,10 @@
-// One download exec: reads the pod's listing, answers with the selection on stdin, then verifies
-// the manifest and streams each file of the tar straight into the sink. Nothing is written to
-// the runner's disk, so a link in the pod can never make the runner write anywhere.
+// One download exec: reads the pod's listing, answers with the selection on stdin, then streams
+// each file of the tar straight into the sink, hashing it, and checks every file against the
+// manifest the pod computed while it sent them. Nothing is written to the runner's disk, so a
+// link in the pod can never make the runner write anywhere.
 import { createHash, type Hash } from 'node:crypto';
 import { PassThrough, Writable } from 'node:stream';
+import { TailBuffer } from './exec-io.js';
 import { ErrorCodes, TransferError, type OutputSink } from '@podrun/core';
 import type { Listing, SelectedFile } from './selection.js';
 import { TarReader } from './tar-reader.js';
@@ -93,21 +95,64 @@ export interface SessionOutcome {
 }
 
 /**
- * Demultiplexes the download exec's stdout: listing, manifest, tar. `choose` turns the listing
- * into the selection (it may throw, e.g. UnsafePathError); `preset` skips the listing.
+ * The download script's stderr: diagnostics (the last few kilobytes are kept for messages), then,
+ * after a `podrun-manifest` line, one `<size> <sha256>` line per file sent.
+ */
+export class DownloadStderr extends Writable {
+  readonly diagnostics = new TailBuffer();
+  readonly manifest: ManifestItem[] = [];
+  #line = '';
+  #inManifest = false;
+
+  override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error) => void): void {
+    const lines = (this.#line + chunk.toString('latin1')).split('\n');
+    this.#line = lines.pop()!;
+    for (const line of lines) {
+      if (this.#inManifest) {
+        const match = MANIFEST_LINE.exec(line);
+        if (!match) return callback(verifyError('the output manifest is malformed'));
+        this.manifest.push({ size: Number(match[1]), sha256: match[2]! });
+      } else if (line === 'podrun-manifest') this.#inManifest = true;
+      else this.diagnostics.write(`${line}\n`);
+    }
+    callback();
+  }
+
+  /** The diagnostics, for an error message. */
+  text(): string {
+    return this.diagnostics.text();
+  }
+}
+
+/**
+ * Demultiplexes the download exec's stdout: listing, then tar. `choose` turns the listing into
+ * the selection (it may throw, e.g. UnsafePathError); `preset` skips the listing.
+ *
+ * The pod hashes the files while it sends them, so their manifest arrives after them (on stderr):
+ * each file is hashed here as it streams into the sink and checked once the exec has ended. A
+ * file that does not match is taken back out of `delivered`, so the retry fetches it again.
  */
 export class DownloadSession {
   readonly stdin = new PassThrough();
   readonly stdout: Writable;
   readonly outcome: SessionOutcome = { selection: [], delivered: new Set(), hardLinks: new Set(), bytes: 0 };
-  #phase: 'listing' | 'manifest' | 'tar' | 'done';
+  #phase: 'listing' | 'tar' | 'done';
   #listing = new ListingParser();
-  #manifestText = '';
-  #manifest: ManifestItem[] = [];
+  /** What arrived, per selected file (in selection order). */
+  #received: (ManifestItem | undefined)[] = [];
+  #announced = 0;
   #reader: TarReader;
   #index = 0;
   #current:
-    | { file: PodFile; expected: ManifestItem; content: PassThrough; hash: Hash; size: number; stored: Promise<void> }
+    | {
+        file: PodFile;
+        index: number;
+        expected: number;
+        content: PassThrough;
+        hash: Hash;
+        size: number;
+        stored: Promise<void>;
+      }
     | undefined;
 
   constructor(
@@ -116,10 +161,10 @@ export class DownloadSession {
     private readonly sink: OutputSink,
     private readonly onBytes: (n: number, total: number) => void,
   ) {
-    this.#phase = preset ? 'manifest' : 'listing';
+    this.#phase = preset ? 'tar' : 'listing';
     if (preset) this.#select(preset);
     this.#reader = new TarReader({
-      begin: (file) => this.#begin(file.path, file.mode),
+      begin: (file) => this.#begin(file.path, file.mode, file.size),
       data: (chunk) => this.#data(chunk),
       end: () => this.#end(),
       link: (path) => this.#link(path),
@@ -132,13 +177,33 @@ export class DownloadSession {
     });
   }
 
-  /** Checks that everything selected arrived; call once stdout has finished. */
-  finish(): void {
+  /**
+   * Checks that everything selected arrived, each file as the pod's `manifest` describes it; call
+   * once the exec has ended.
+   */
+  finish(manifest: ManifestItem[]): void {
     if (this.#phase === 'listing') throw verifyError('the pod listing ended early');
-    if (this.#phase === 'manifest') throw verifyError('the output manifest ended early');
     this.#reader.finish();
     const missing = this.outcome.selection.length - this.outcome.delivered.size - this.outcome.hardLinks.size;
     if (missing > 0) throw verifyError(`the output archive ended before ${missing} selected file(s)`);
+    if (this.outcome.selection.length === 0) return;
+    if (manifest.length !== this.outcome.selection.length) {
+      this.outcome.delivered.clear();
+      throw verifyError(
+        `the pod's output manifest lists ${manifest.length} file(s) where ${this.outcome.selection.length} were sent`,
+      );
+    }
+    const wrong: string[] = [];
+    this.outcome.selection.forEach((file, i) => {
+      const got = this.#received[i];
+      const expected = manifest[i]!;
+      if (!got || (got.size === expected.size && got.sha256 === expected.sha256)) return;
+      this.outcome.delivered.delete(file.path);
+      wrong.push(
+        `${JSON.stringify(file.name)} arrived with ${got.size} bytes (sha256 ${got.sha256.slice(0, 12)}…) but the pod read ${expected.size} bytes (sha256 ${expected.sha256.slice(0, 12)}…)`,
+      );
+    });
+    if (wrong.length) throw verifyError(`output ${wrong.join('; ')}`);
   }
 
   /** Fails the file being streamed, so the sink drops its partial copy (the transfer retries it). */
@@ -156,7 +221,7 @@ export class DownloadSession {
     this.outcome.selection = selection;
     const paths = Buffer.concat(selection.flatMap((f) => [Buffer.from('./'), f.raw, Buffer.from([0])]));
     this.stdin.end(Buffer.concat([Buffer.from(`${paths.length}\n`), paths]));
-    if (selection.length === 0) this.#phase = 'done';
+    this.#phase = selection.length === 0 ? 'done' : 'tar';
   }
 
   async #push(chunk: Buffer): Promise<void> {
@@ -166,22 +231,7 @@ export class DownloadSession {
         buf = this.#listing.push(Buffer.concat([this.#listing.takeRest(), buf]));
         if (!this.#listing.done) return;
         const { listing, raw } = this.#listing.result();
-        this.#phase = 'manifest';
         this.#select(this.choose!(listing, raw));
-      } else if (this.#phase === 'manifest') {
-        const nl = buf.indexOf(0x0a);
-        if (nl < 0) {
-          this.#manifestText += buf.toString('latin1');
-          if (this.#manifestText.length > 200) throw verifyError('the output manifest is malformed');
-          return;
-        }
-        const line = this.#manifestText + buf.subarray(0, nl).toString('latin1');
-        this.#manifestText = '';
-        buf = buf.subarray(nl + 1);
-        const match = MANIFEST_LINE.exec(line);
-        if (!match) throw verifyError('the output manifest is malformed');
-        this.#manifest.push({ size: Number(match[1]), sha256: match[2]! });
-        if (this.#manifest.length === this.outcome.selection.length) this.#phase = 'tar';
       } else if (this.#phase === 'tar') {
         await this.#reader.write(buf);
         return;
@@ -191,33 +241,31 @@ export class DownloadSession {
     }
   }
 
-  #expect(path: string): { file: PodFile; expected: ManifestItem } {
-    const file = this.outcome.selection[this.#index];
-    const expected = this.#manifest[this.#index];
-    if (!file || !expected || file.path !== path) {
+  #expect(path: string): { file: PodFile; index: number } {
+    const index = this.#index;
+    const file = this.outcome.selection[index];
+    if (!file || file.path !== path) {
       throw verifyError(
         `the output archive holds ${JSON.stringify(path)} where ${JSON.stringify(file?.path)} was expected`,
       );
     }
     this.#index++;
-    return { file, expected };
+    return { file, index };
   }
 
-  #begin(path: string, mode: number): void {
-    const { file, expected } = this.#expect(path);
-    const content = new PassThrough({ highWaterMark: 64 * 1024 });
+  #begin(path: string, mode: number, size: number): void {
+    const { file, index } = this.#expect(path);
+    this.#announced += size;
+    const content = new PassThrough({ highWaterMark: 256 * 1024 });
     const stored = this.sink
-      .write(
-        { name: file.name, origin: file.origin, size: expected.size, sha256: expected.sha256, mode: mode & 0o7777 },
-        content,
-      )
+      .write({ name: file.name, origin: file.origin, size, mode: mode & 0o7777 }, content)
       .catch((error: unknown) => {
         content.destroy();
         throw new SinkFailure(error);
       });
     // Surfaced through `#end`/`#data`; avoid an unhandled rejection meanwhile.
     stored.catch(() => {});
-    this.#current = { file, expected, content, hash: createHash('sha256'), size: 0, stored };
+    this.#current = { file, index, expected: size, content, hash: createHash('sha256'), size: 0, stored };
   }
 
   async #data(chunk: Buffer): Promise<void> {
@@ -225,10 +273,7 @@ export class DownloadSession {
     current.hash.update(chunk);
     current.size += chunk.length;
     this.outcome.bytes += chunk.length;
-    this.onBytes(
-      chunk.length,
-      this.#manifest.reduce((sum, m) => sum + m.size, 0),
-    );
+    this.onBytes(chunk.length, this.#announced);
     if (current.content.write(chunk)) return;
     await new Promise<void>((resolve, reject) => {
       let settled = false;
@@ -259,9 +304,10 @@ export class DownloadSession {
     const current = this.#current!;
     this.#current = undefined;
     const sha256 = current.hash.digest('hex');
-    if (current.size !== current.expected.size || sha256 !== current.expected.sha256) {
+    this.#received[current.index] = { size: current.size, sha256 };
+    if (current.size !== current.expected) {
       const error = verifyError(
-        `output ${JSON.stringify(current.file.name)} arrived with ${current.size} bytes (sha256 ${sha256.slice(0, 12)}…) but the pod reported ${current.expected.size} bytes (sha256 ${current.expected.sha256.slice(0, 12)}…)`,
+        `output ${JSON.stringify(current.file.name)} arrived with ${current.size} bytes where its tar header says ${current.expected}`,
         { path: current.file.path },
       );
       current.content.destroy(error);

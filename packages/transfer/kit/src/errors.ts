@@ -21,13 +21,10 @@ export function scriptFailure(what: string, exitCode: number, stderr: string, pa
         { component: 'exec-tar' },
       );
     case ScriptExit.MANIFEST_MISMATCH:
-      return new TransferError(
-        `${what}: the files in the pod do not match what was sent (size/sha256 manifest)${hint}`,
-        {
-          component: 'exec-tar',
-          code: ErrorCodes.TRANSFER_VERIFY,
-        },
-      );
+      return new TransferError(`${what}: the files in the pod do not match what was sent (sha256)${hint}`, {
+        component: 'exec-tar',
+        code: ErrorCodes.TRANSFER_VERIFY,
+      });
     case ScriptExit.NO_DIRECTORY:
       return new TransferError(`${what}: the directory is missing in the pod${hint}; is the files volume mounted?`, {
         component: 'exec-tar',

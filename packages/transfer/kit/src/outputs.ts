@@ -12,9 +12,8 @@ import {
   sleep,
   type BackoffPolicy,
 } from '@podrun/core';
-import { DownloadSession, SinkFailure, type PodFile } from './download.js';
+import { DownloadSession, DownloadStderr, SinkFailure, type PodFile } from './download.js';
 import { retriable, scriptFailure } from './errors.js';
-import { TailBuffer } from './exec-io.js';
 import { CONTROL_DIR, SIDECAR_CONTAINER, describeState, selectorOf, sidecarStatus } from './pod-state.js';
 import { DOWNLOAD_SCRIPT } from './scripts.js';
 import { selectOutputs, type Listing } from './selection.js';
@@ -86,7 +85,7 @@ async function runSession(
   const stdoutDone = finished(session.stdout).catch((error: unknown) => {
     localError ??= error;
   });
-  const stderr = new TailBuffer();
+  const stderr = new DownloadStderr();
   const selectionFile = `${ctx.paths.root}/${CONTROL_DIR}/select-${randomBytes(6).toString('hex')}`;
   try {
     const result = await ctx.kube
@@ -106,7 +105,7 @@ async function runSession(
     if (localError) throw localError;
     if (result.exitCode !== 0)
       throw scriptFailure('reading the output files', result.exitCode, stderr.text(), ctx.paths.workingDir);
-    session.finish();
+    session.finish(stderr.manifest);
   } catch (error) {
     session.abort(error);
     throw error;
@@ -119,9 +118,9 @@ async function runSession(
 
 /**
  * Brings the selected outputs back: one exec lists the working directory, receives the selection
- * on stdin and streams manifest + tar of exactly those files. A dropped stream is retried for the
- * files not yet delivered (without listing again); files the tar sent as hard links are fetched
- * on their own.
+ * on stdin and streams a tar of exactly those files, their manifest computed in the pod as they
+ * go. A dropped stream (or a file that does not match the manifest) is retried for the files not
+ * yet delivered, without listing again; files the tar sent as hard links are fetched on their own.
  */
 export async function downloadOutputs(
   ctx: TransferContext,
