@@ -5,6 +5,7 @@
 // Left outside the bundle, loaded from node_modules when used:
 //   - the embedded cluster (@podrun/kube-emulator), started only without a kubeconfig;
 //   - the AWS SDK, used only by object storage and EKS tokens;
+//   - ws's optional native helper bufferutil (WebSocket masking in C), when installed;
 //   - strategy packages a host imports by name (pvc, object-storage, poll), which a user may
 //     install on their own; errors from them still pass `instanceof` (see @podrun/core's errors).
 import { build } from 'esbuild';
@@ -46,7 +47,8 @@ await build({
   target: 'node20.19',
   // Error classes name themselves from their constructor (PodrunError's `name`).
   keepNames: true,
-  external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*'],
+  // ws's native helpers are loaded from node_modules (a native module cannot be bundled).
+  external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*', 'bufferutil', 'utf-8-validate'],
   plugins: [clientNodeWithoutSideEffects],
   // CommonJS dependencies inside an ES module bundle still call `require` for Node's built-ins.
   banner: {
