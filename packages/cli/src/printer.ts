@@ -107,13 +107,13 @@ export function summary(record: ExecutionRecord, saved: SavedOutputs, previous: 
   lines.push('');
   lines.push(`Execution ${record.id} ${record.status} (${record.namespace}.${record.flowId}${took})`);
   if (previous.length) lines.push(`  after earlier executions: ${previous.join(', ')}`);
-  for (const task of Object.values(record.tasks)) {
+  for (const [key, task] of Object.entries(record.tasks)) {
     const attempts = task.attempts.length > 1 ? `, ${task.attempts.length} attempts` : '';
     const exit = task.outputs ? `, exit ${task.outputs.exitCode}` : '';
-    lines.push(`  ${task.id}: ${task.status}${exit}${attempts}${task.cached ? ', from cache' : ''}`);
+    lines.push(`  ${key}: ${task.status}${exit}${attempts}${task.cached ? ', from cache' : ''}`);
     if (task.outputs && Object.keys(task.outputs.vars).length)
       lines.push(`    vars: ${JSON.stringify(task.outputs.vars)}`);
-    for (const [name, path] of Object.entries(saved[task.id] ?? {})) lines.push(`    ${name} -> ${path}`);
+    for (const [name, path] of Object.entries(saved[key] ?? {})) lines.push(`    ${name} -> ${path}`);
     if (task.error && task.status !== 'SUCCESS')
       lines.push(`    error: ${task.error.message.split('\n').join('\n      ')}`);
   }
@@ -137,8 +137,12 @@ export function jsonDocument(
     endedAt: record.endedAt,
     resumed,
     previousExecutions: previous,
-    tasks: Object.values(record.tasks).map((t) => ({
+    tasks: Object.entries(record.tasks).map(([key, t]) => ({
       id: t.id,
+      key,
+      ...(t.parent !== undefined ? { parent: t.parent } : {}),
+      ...(t.value !== undefined ? { value: t.value, iteration: t.iteration } : {}),
+      ...(t.flowable ? { flowable: t.flowable } : {}),
       status: t.status,
       attempts: t.attempts.length,
       cached: Boolean(t.cached),
@@ -146,7 +150,7 @@ export function jsonDocument(
       vars: t.outputs?.vars ?? {},
       metrics: t.outputs?.metrics ?? [],
       outputFiles: Object.fromEntries(
-        Object.entries(t.outputs?.outputFiles ?? {}).map(([name, uri]) => [name, { uri, path: saved[t.id]?.[name] }]),
+        Object.entries(t.outputs?.outputFiles ?? {}).map(([name, uri]) => [name, { uri, path: saved[key]?.[name] }]),
       ),
       pod: t.outputs?.pod,
       error: t.error,
