@@ -70,7 +70,10 @@ export async function runBatch(kubeconfigPath: string, count: number, label: str
           logger: silentLogger,
           taskLogs: { line: () => {} },
           storage: storage.forTaskRun(identity),
-          state: { get: async (key) => state.get(key), set: async (key, value) => void state.set(key, value) },
+          state: {
+            get: async <T>(key: string) => state.get(key) as T | undefined,
+            set: async (key: string, value: unknown) => void state.set(key, value),
+          },
           render: (template) => template,
           resolveInputs: (task) => resolveInputs(task, storage),
         };
