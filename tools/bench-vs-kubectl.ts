@@ -1,31 +1,47 @@
-// podrun beside the tool a user would type instead, on one embedded cluster, in one run:
-//   - a trivial task: `podrun run` of an `echo hi` flow vs `kubectl run --rm -i --restart=Never`;
-//   - files: a task that copies its input to its output, minus the same task with a 1-byte file,
-//     vs `kubectl cp` in plus `kubectl cp` out of a running pod.
-// Medians of several alternating runs; the cluster runs in its own process. Not a test.
+// Every benchmark of podrun beside the tool a user would type instead, on one embedded cluster (in
+// its own process), in one run, printed as one table. Medians of alternating runs. Not a test.
 //
-//   npm run bench -- [--runs N] [--mb SIZE]
+//   npm run bench -- [--runs N] [--mb SIZE] [--memory-mb SIZE] [--tasks 1,50,200] [--kubectl-tasks 1,50]
+//
+// Rows: the CLI starting; a trivial task; files through the whole CLI; the exec-tar transfer alone
+// in each direction, with the loopback TLS WebSocket of this machine as the ceiling; the runner's
+// memory for a large transfer; many tasks at once in one process.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createReadStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startClusterProcess } from './bench/cluster-process.js';
+import { runBatch, type BatchResult } from './bench/concurrency.js';
+import { loopbackWebSocket } from './bench/loopback.js';
+import { measureTransfer } from './bench/transfer.js';
 import { buildTestImages } from './test-images/build.js';
 
-const { values } = parseArgs({ options: { runs: { type: 'string' }, mb: { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    runs: { type: 'string' },
+    mb: { type: 'string' },
+    'memory-mb': { type: 'string' },
+    tasks: { type: 'string' },
+    'kubectl-tasks': { type: 'string' },
+  },
+});
 const runs = Number(values.runs ?? 5);
 const mb = Number(values.mb ?? 200);
+const memoryMb = Number(values['memory-mb'] ?? 1024);
+const taskCounts = (values.tasks ?? '1,50,200').split(',').map(Number);
+const kubectlTaskCounts = new Set((values['kubectl-tasks'] ?? '1,50').split(',').map(Number));
+const MiB = 1024 * 1024;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const podrun = join(root, 'packages/cli/bin/podrun.js');
 const work = mkdtempSync(join(tmpdir(), 'podrun-bench-'));
 
 /** Runs a command to its end; rejects on a non-zero exit, with its stderr. */
-function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env): Promise<string> {
+function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = work): Promise<string> {
   return new Promise((resolve, reject) => {
-    execFile(file, args, { cwd: work, env, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) =>
+    execFile(file, args, { cwd, env, maxBuffer: 64 * MiB }, (error, stdout, stderr) =>
       error ? reject(new Error(`${file} ${args.join(' ')}: ${stderr || error.message}`)) : resolve(stdout),
     );
   });
@@ -35,6 +51,17 @@ async function timed(file: string, args: string[], env?: NodeJS.ProcessEnv): Pro
   const started = performance.now();
   await run(file, args, env);
   return (performance.now() - started) / 1000;
+}
+
+/** Peak RSS of a command, in bytes (GNU time's %M), or undefined without /usr/bin/time. */
+async function peakRss(file: string, args: string[], env: NodeJS.ProcessEnv): Promise<number | undefined> {
+  if (!existsSync('/usr/bin/time')) return undefined;
+  const out = await new Promise<string>((resolve, reject) =>
+    execFile('/usr/bin/time', ['-f', '%M', file, ...args], { cwd: work, env }, (error, _o, stderr) =>
+      error ? reject(error) : resolve(stderr),
+    ),
+  );
+  return Number(out.trim().split('\n').pop()) * 1024;
 }
 
 const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
@@ -85,65 +112,184 @@ tasks:
 `,
 );
 const big = join(work, 'big.bin');
-await run('sh', ['-c', `head -c ${mb * 1024 * 1024} /dev/urandom > ${big}`]);
+await run('sh', ['-c', `head -c ${mb * MiB} /dev/urandom > ${big}`]);
 writeFileSync(join(work, 'tiny.bin'), 'x');
 
-const results: Record<string, number[]> = {
-  podrunHello: [],
-  kubectlRun: [],
-  podrunFiles: [],
-  kubectlCpIn: [],
-  kubectlCpOut: [],
+type Row = [work: string, podrun: string, anchor: string, ratio: string];
+const rows: Row[] = [];
+const s = (x: number): string => `${x.toFixed(2)} s`;
+const rate = (bytes: number, seconds: number): string => `${(bytes / MiB / seconds).toFixed(0)} MiB/s`;
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
+const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
+
+const kubectlPod = async (name: string): Promise<void> => {
+  await run(kubectl, ['run', name, '--image=busybox', '--restart=Never', '--', 'sleep', '3600'], env);
+  await run(kubectl, ['wait', '--for=condition=Ready', `pod/${name}`, '--timeout=120s'], env);
 };
+const deletePod = (name: string) =>
+  run(kubectl, ['delete', 'pod', name, '--grace-period=0', '--wait=false'], env).catch(() => '');
+
 try {
-  // One warm-up of each, not measured: the first pod start pays for the image's first mount.
-  await timed(process.execPath, [podrun, 'run', 'hello.yml', '--kubeconfig', kubeconfig], env);
-  await timed(
-    kubectl,
-    ['run', 'warm', '--image=busybox', '--restart=Never', '--rm', '-i', '--quiet', '--', 'echo', 'hi'],
-    env,
-  );
+  // Warm-ups, not measured: the first pod start pays for the image's first mount.
+  await timed(process.execPath, [podrun, 'run', 'hello.yml'], env);
+  await timed(kubectl, ['run', 'warm', '--image=busybox', '--restart=Never', '--rm', '-i', '--', 'true'], env);
+
+  // 1. The CLI starting, and a trivial task through the whole command.
+  const start = { podrun: [] as number[], kubectl: [] as number[] };
+  const hello = { podrun: [] as number[], kubectl: [] as number[] };
   for (let i = 0; i < runs; i++) {
-    results.podrunHello!.push(
-      await timed(process.execPath, [podrun, 'run', 'hello.yml', '--kubeconfig', kubeconfig], env),
-    );
-    results.kubectlRun!.push(
+    start.podrun.push(await timed(process.execPath, [podrun, '--version'], env));
+    start.kubectl.push(await timed(kubectl, ['version', '--client'], env));
+    hello.podrun.push(await timed(process.execPath, [podrun, 'run', 'hello.yml'], env));
+    hello.kubectl.push(
       await timed(
         kubectl,
         ['run', `hi-${i}`, '--image=busybox', '--restart=Never', '--rm', '-i', '--quiet', '--', 'echo', 'hi'],
         env,
       ),
     );
-    const copy = (file: string): Promise<number> =>
-      timed(process.execPath, [podrun, 'run', 'copy.yml', '--kubeconfig', kubeconfig, '-i', `file=@${file}`], env);
-    results.podrunFiles!.push((await copy(big)) - (await copy(join(work, 'tiny.bin'))));
-    const pod = `cp-${i}`;
-    await run(kubectl, ['run', pod, '--image=busybox', '--restart=Never', '--', 'sleep', '600'], env);
-    await run(kubectl, ['wait', '--for=condition=Ready', `pod/${pod}`, '--timeout=120s'], env);
-    results.kubectlCpIn!.push(await timed(kubectl, ['cp', big, `${pod}:/tmp/in.bin`], env));
-    const out = join(work, `out-${i}.bin`);
-    results.kubectlCpOut!.push(await timed(kubectl, ['cp', `${pod}:/tmp/in.bin`, out], env));
-    if ((await sha256(out)) !== (await sha256(big))) throw new Error('kubectl cp brought back different bytes');
+  }
+  rows.push([
+    '`podrun --version` / `kubectl version --client`',
+    s(median(start.podrun)),
+    s(median(start.kubectl)),
+    ratio(median(start.podrun), median(start.kubectl)),
+  ]);
+  rows.push([
+    '`echo hi` in busybox, whole command (`podrun run` / `kubectl run --rm -i`)',
+    s(median(hello.podrun)),
+    s(median(hello.kubectl)),
+    ratio(median(hello.podrun), median(hello.kubectl)),
+  ]);
+
+  // 2. Files: the transfer alone (library) and through the whole CLI, beside kubectl cp.
+  const files = {
+    cli: [] as number[],
+    up: [] as number[],
+    down: [] as number[],
+    cpIn: [] as number[],
+    cpOut: [] as number[],
+  };
+  const copy = (file: string): Promise<number> =>
+    timed(process.execPath, [podrun, 'run', 'copy.yml', '-i', `file=@${file}`], env);
+  const expected = await sha256(big);
+  for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) {
+    files.cli.push((await copy(big)) - (await copy(join(work, 'tiny.bin'))));
+    const out = join(work, `lib-out-${i}.bin`);
+    const lib = await measureTransfer({ kubeconfigPath: kubeconfig, input: { file: big }, outputFile: out });
+    if (lib.sha256 !== expected) throw new Error('the exec-tar transfer brought back different bytes');
     rmSync(out);
-    await run(kubectl, ['delete', 'pod', pod, '--grace-period=0', '--wait=false'], env);
+    files.up.push(lib.uploadSeconds);
+    files.down.push(lib.downloadSeconds);
+    const pod = `cp-${i}`;
+    await kubectlPod(pod);
+    files.cpIn.push(await timed(kubectl, ['cp', big, `${pod}:/tmp/in.bin`], env));
+    const back = join(work, `cp-out-${i}.bin`);
+    files.cpOut.push(await timed(kubectl, ['cp', `${pod}:/tmp/in.bin`, back], env));
+    if ((await sha256(back)) !== expected) throw new Error('kubectl cp brought back different bytes');
+    rmSync(back);
+    await deletePod(pod);
+  }
+  const bytes = mb * MiB;
+  const ceiling = await loopbackWebSocket(bytes);
+  const [up, down, cpIn, cpOut] = [files.up, files.down, files.cpIn, files.cpOut].map(median) as [
+    number,
+    number,
+    number,
+    number,
+  ];
+  rows.push([
+    `${mb} MiB into a pod, sha256-verified (exec-tar upload / \`kubectl cp\` in)`,
+    `${s(up)} (${rate(bytes, up)})`,
+    `${s(cpIn)} (${rate(bytes, cpIn)})`,
+    ratio(up, cpIn),
+  ]);
+  rows.push([
+    `${mb} MiB out of a pod, sha256-verified (exec-tar download / \`kubectl cp\` out)`,
+    `${s(down)} (${rate(bytes, down)})`,
+    `${s(cpOut)} (${rate(bytes, cpOut)})`,
+    ratio(down, cpOut),
+  ]);
+  rows.push([
+    `ceiling: ${mb} MiB over one loopback TLS WebSocket, this machine (up / down)`,
+    `${s(ceiling.up)} / ${s(ceiling.down)}`,
+    `${rate(bytes, ceiling.up)} / ${rate(bytes, ceiling.down)}`,
+    '',
+  ]);
+  rows.push([
+    `${mb} MiB in and out through the whole CLI (a copy task minus the same with 1 byte / \`cp\` in + out)`,
+    s(median(files.cli)),
+    s(cpIn + cpOut),
+    ratio(median(files.cli), cpIn + cpOut),
+  ]);
+
+  // 3. Memory of the runner process (its own process, the cluster in another), beside kubectl cp's.
+  const memory = JSON.parse(
+    await run(
+      process.execPath,
+      ['--expose-gc', '--import', 'tsx', join(root, 'tools/bench-transfer-memory.ts'), String(memoryMb)],
+      { ...process.env, PODRUN_BENCH_KUBECONFIG: kubeconfig, TSX_TSCONFIG_PATH: join(root, 'tsconfig.dev.json') },
+      root,
+    ),
+  ) as { uploadRssGrowth: number; downloadRssGrowth: number };
+  const memFile = join(work, 'memory.bin');
+  await run('sh', ['-c', `head -c ${memoryMb * MiB} /dev/zero > ${memFile}`]);
+  await kubectlPod('cp-memory');
+  const kIn = await peakRss(kubectl, ['cp', memFile, 'cp-memory:/tmp/m.bin'], env);
+  const kOut = await peakRss(kubectl, ['cp', 'cp-memory:/tmp/m.bin', join(work, 'memory-back.bin')], env);
+  await deletePod('cp-memory');
+  rmSync(memFile);
+  rmSync(join(work, 'memory-back.bin'), { force: true });
+  rows.push([
+    `memory for ${memoryMb} MiB in / out (runner RSS growth / kubectl cp peak RSS)`,
+    `+${mib(memory.uploadRssGrowth)} / +${mib(memory.downloadRssGrowth)}`,
+    kIn && kOut ? `${mib(kIn)} / ${mib(kOut)}` : 'n/a (no /usr/bin/time)',
+    '',
+  ]);
+
+  // 4. Many tasks at once, in one process, each with an input and an output file.
+  const batches: BatchResult[] = [];
+  for (const n of taskCounts) batches.push(await runBatch(kubeconfig, n, `batch-${n}`));
+  const single = batches.find((b) => b.tasks === 1)?.medianTaskSeconds;
+  for (const b of batches) {
+    let anchor = 'not run';
+    if (kubectlTaskCounts.has(b.tasks)) {
+      const started = performance.now();
+      await Promise.all(
+        Array.from({ length: b.tasks }, (_, k) =>
+          run(
+            kubectl,
+            [
+              'run',
+              `many-${b.tasks}-${k}`,
+              '--image=busybox',
+              '--restart=Never',
+              '--rm',
+              '-i',
+              '--quiet',
+              '--',
+              'echo',
+              'hi',
+            ],
+            env,
+          ),
+        ),
+      );
+      anchor = `${s((performance.now() - started) / 1000)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)`;
+    }
+    rows.push([
+      `${b.tasks} task(s) with an input and an output file at once, one process`,
+      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      anchor,
+      '',
+    ]);
   }
 } finally {
   child.stdin!.end();
   rmSync(work, { recursive: true, force: true });
 }
 
-const s = (x: number): string => `${x.toFixed(2)} s`;
-const rate = (seconds: number): string => `${(mb / seconds).toFixed(0)} MB/s`;
-const hello = median(results.podrunHello!);
-const kRun = median(results.kubectlRun!);
-const files = median(results.podrunFiles!);
-const cp = median(results.kubectlCpIn!) + median(results.kubectlCpOut!);
 console.log(`\npodrun beside kubectl, one embedded cluster, medians of ${runs} runs (${new Date().toISOString()})\n`);
-console.log('| work | podrun | kubectl | podrun / kubectl |');
+console.log('| work | podrun | anchor | podrun ÷ anchor |');
 console.log('|---|---|---|---|');
-console.log(
-  `| \`echo hi\` in busybox, whole command | ${s(hello)} | ${s(kRun)} (\`run --rm -i\`) | ${(hello / kRun).toFixed(2)}× |`,
-);
-console.log(
-  `| ${mb} MB in and out, verified (podrun: the task's files minus a 1-byte run) | ${s(files)} (${rate(files / 2)} each way) | ${s(cp)} (\`cp\` in ${s(median(results.kubectlCpIn!))} + out ${s(median(results.kubectlCpOut!))}) | ${(files / cp).toFixed(2)}× |`,
-);
+for (const row of rows) console.log(`| ${row.join(' | ')} |`);

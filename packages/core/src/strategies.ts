@@ -78,6 +78,12 @@ export interface TransferContext {
   podSelector?: PodSelector;
   /** Reports progress for progress bars; bytes so far of a known total. */
   onProgress?: (progress: { phase: 'upload' | 'download'; bytes: number; totalBytes?: number }) => void;
+  /**
+   * True when the runner deletes the pod right after `release`: a strategy then frees its own
+   * resources but need not wake the pod's containers so that it completes (deletion stops them),
+   * which saves an API request per task.
+   */
+  podDeleted?: boolean;
 }
 
 /** What a transfer did, for logs, metrics and tests. */

@@ -104,6 +104,7 @@ export class TaskRun {
 
   #transferContext(): TransferContext {
     return {
+      podDeleted: this.env.config.delete,
       kube: this.env.kube,
       namespace: this.env.selector.namespace,
       podName: this.#pod!.name,

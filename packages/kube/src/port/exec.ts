@@ -145,9 +145,16 @@ async function session(
     const onAbort = () => fail(abortReason(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
 
+    // One frame buffer, reused: ws copies the payload while masking it, synchronously (without
+    // permessage-deflate or Blobs its sender never queues), so the channel byte and the data need
+    // not be a new allocation per chunk (garbage V8 only collects once tens of MB piled up).
+    let frame = Buffer.allocUnsafe(64 * 1024 + 1);
     const onStdinData = (chunk: Buffer | string) => {
       const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      ws.send(Buffer.concat([Buffer.of(STDIN), data]), afterSend);
+      if (frame.length < data.length + 1) frame = Buffer.allocUnsafe(data.length + 1);
+      frame[0] = STDIN;
+      data.copy(frame, 1);
+      ws.send(frame.subarray(0, data.length + 1), afterSend);
       if (ws.bufferedAmount > highWater) stdin!.pause();
     };
     const afterSend = (error?: Error) => {

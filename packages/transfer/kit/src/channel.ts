@@ -123,6 +123,8 @@ export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecT
     downloadOutputs: (ctx, select, sink, signal) => downloadOutputs(withLogger(ctx), select, sink, signal, policy),
 
     async releaseSidecar(ctx) {
+      // Deletion stops the sidecar (it exits on SIGTERM); the marker would only finish the pod first.
+      if (ctx.podDeleted) return;
       // The shared informer already holds the pod: no request unless there is a sidecar to stop.
       const controller = new AbortController();
       const timer = setTimeout(() => controller.abort(), 10_000);

@@ -1,0 +1,159 @@
+// The exec-tar transfer on its own, through the library, on a cluster given by its kubeconfig:
+// uploads an input of `size` bytes into a pod and downloads a copy of it, timing each direction and
+// sampling this process's RSS. The input is a file on disk (what a user sends) or generated on the
+// fly (nothing of it held in memory or on disk); the output is hashed, or written to a file.
+import { createHash } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { Readable, Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import {
+  defaultPodPaths,
+  parseRunnerConfig,
+  silentLogger,
+  type InputEntry,
+  type OutputSink,
+  type TaskRunIdentity,
+} from '@podrun/core';
+import { createKubeConfig, createKubePort } from '@podrun/kube';
+import { MANAGED_BY_LABEL, buildPod } from '@podrun/pod-spec';
+import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
+
+const MiB = 1024 * 1024;
+
+/** One transfer measurement. */
+export interface TransferResult {
+  bytes: number;
+  uploadSeconds: number;
+  downloadSeconds: number;
+  /** RSS growth over the value right before each direction (after a GC when exposed). */
+  uploadRssGrowth: number;
+  downloadRssGrowth: number;
+  /** sha256 of what came back (equal to what was sent, or the run fails). */
+  sha256: string;
+}
+
+/** Where the input comes from and where the output goes. */
+export interface TransferOptions {
+  kubeconfigPath: string;
+  /** A file to upload, or a size (bytes) to generate. */
+  input: { file: string } | { size: number };
+  /** A file to write the output to; default: hashed only. */
+  outputFile?: string;
+  image?: string;
+}
+
+function generated(size: number): InputEntry {
+  const block = Buffer.alloc(MiB, 'podrun ');
+  return {
+    path: 'in.bin',
+    size,
+    open: async () =>
+      Readable.from(
+        (function* () {
+          for (let left = size; left > 0; left -= block.length) yield block.subarray(0, Math.min(left, block.length));
+        })(),
+      ),
+  };
+}
+
+/** Runs one upload and one download through a fresh pod; deletes it afterwards. */
+export async function measureTransfer(options: TransferOptions): Promise<TransferResult> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const kube = createKubePort({
+    kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: options.kubeconfigPath }),
+  });
+  const transfer = createExecTarTransfer();
+  const identity: TaskRunIdentity = {
+    namespace: 'bench',
+    flowId: 'bench',
+    taskId: 'transfer',
+    executionId: 'e1',
+    taskRunId: `r-${Date.now().toString(36)}`,
+    attempt: 1,
+  };
+  const paths = defaultPodPaths(identity);
+  const selector = { namespace: 'default', labelSelector: `${MANAGED_BY_LABEL}=podrun` };
+  const spec = buildPod({
+    task: { commands: ['cp "$WORKING_DIR/in.bin" "$WORKING_DIR/out.bin"'], containerImage: options.image ?? 'busybox' },
+    config: parseRunnerConfig({ namespace: 'default', pullPolicy: 'IF_NOT_PRESENT' }),
+    identity,
+    paths,
+    contribution: transfer.contribute({ hasInputs: true, hasOutputs: true, paths, identity }),
+    transferName: transfer.name,
+  });
+  const pod = await kube.createPod('default', spec);
+  const ctx = {
+    kube,
+    namespace: 'default',
+    podName: pod.metadata!.name!,
+    paths,
+    identity,
+    logger: silentLogger,
+    podSelector: selector,
+  };
+  try {
+    const entry: InputEntry =
+      'file' in options.input
+        ? {
+            path: 'in.bin',
+            size: (await stat(options.input.file)).size,
+            open: async () => createReadStream((options.input as { file: string }).file),
+          }
+        : generated(options.input.size);
+    // Timed from a running init container, as kubectl cp is timed from a running pod.
+    await kube.waitForPod(selector, ctx.podName, (p) =>
+      Boolean(p.status?.initContainerStatuses?.some((s) => s.state?.running)),
+    );
+    gc?.();
+    const beforeUpload = (peak = process.memoryUsage().rss);
+    let started = performance.now();
+    await transfer.uploadInputs(ctx, { entries: [entry] }, new AbortController().signal);
+    const uploadSeconds = (performance.now() - started) / 1000;
+    const uploadRssGrowth = peak - beforeUpload;
+
+    await kube.waitForPod(selector, ctx.podName, (p) =>
+      Boolean(p.status?.containerStatuses?.find((s) => s.name === 'main')?.state?.terminated),
+    );
+    gc?.();
+    const beforeDownload = (peak = process.memoryUsage().rss);
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const sink: OutputSink = {
+      async write(_entry, content) {
+        const count = new Transform({
+          transform(chunk: Buffer, _encoding, callback) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            callback(null, chunk);
+          },
+        });
+        const drop = new Writable({ write: (_chunk, _encoding, callback) => callback() });
+        await pipeline(content, count, options.outputFile ? createWriteStream(options.outputFile) : drop);
+      },
+    };
+    started = performance.now();
+    await transfer.downloadOutputs(
+      ctx,
+      { globs: ['out.bin'], outputDir: false, syncWorkingDirectory: false },
+      sink,
+      new AbortController().signal,
+    );
+    const downloadSeconds = (performance.now() - started) / 1000;
+    return {
+      bytes,
+      uploadSeconds,
+      downloadSeconds,
+      uploadRssGrowth,
+      downloadRssGrowth: peak - beforeDownload,
+      sha256: hash.digest('hex'),
+    };
+  } finally {
+    clearInterval(sampler);
+    await transfer.release(ctx).catch(() => {});
+    await kube.deletePod('default', ctx.podName, { gracePeriodSeconds: 0 }).catch(() => {});
+    await kube.close();
+  }
+}
