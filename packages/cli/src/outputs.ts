@@ -1,8 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UnsafePathError } from '@podrun/core';
-import { linkOrCopy, type ExecutionRecord, type LocalStorage } from '@podrun/host';
+import { linkOrCopy, runPathSegments, type ExecutionRecord, type LocalStorage } from '@podrun/host';
 
 /** Task run key (`id`, or `id[value]` inside a ForEach) -> output name -> local path (relative to the current directory when inside it). */
 export type SavedOutputs = Record<string, Record<string, string>>;
@@ -24,7 +23,7 @@ export async function saveOutputs(
   for (const [key, task] of Object.entries(record.tasks)) {
     const files = task.outputs?.outputFiles ?? {};
     if (!Object.keys(files).length) continue;
-    const base = uniqueDir(resolve(cwd, dir, record.id, task.id, ...(task.valuePath ?? []).map(segment)), used);
+    const base = uniqueDir(resolve(cwd, dir, record.id, ...runPathSegments(task)), used);
     saved[key] = {};
     for (const [name, uri] of Object.entries(files)) {
       const target = resolve(base, name);
@@ -46,13 +45,6 @@ export async function saveOutputs(
     }
   }
   return saved;
-}
-
-// A ForEach value names a directory when it is a plain file name; any other value (a slash, a
-// dot-only name, JSON) is replaced by a readable stand-in, never a path that could leave the directory.
-function segment(value: string): string {
-  const plain = /^[A-Za-z0-9._@+=-]{1,100}$/.test(value) && !/^\.+$/.test(value);
-  return plain ? value : `value-${createHash('sha256').update(value).digest('hex').slice(0, 12)}`;
 }
 
 function uniqueDir(base: string, used: Set<string>): string {

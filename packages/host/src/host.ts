@@ -14,7 +14,8 @@ import { createStateStore, safeId } from './state.js';
 import type { ErrorSummary, ExecutionRecord, ExecutionStatus } from './state.js';
 import { createLocalStorage } from './storage.js';
 import type { LocalStorage } from './storage.js';
-import { outputsOf, runSteps } from './steps.js';
+import { withLogFiles } from './log-files.js';
+import { createSignalFanout, outputsOf, runSteps } from './steps.js';
 import { summarize } from './task-run.js';
 import { createTemplateRenderer } from './templates.js';
 import { abortableDelay } from './worker-groups.js';
@@ -84,7 +85,14 @@ export function createHost(options: HostOptions): Host {
       renderer,
       createSecretResolver({ env: options.env, ...(options.secrets ? { sources: options.secrets } : {}), masker }),
     );
-    const observer = maskingObserver(params.observer ?? {}, masker);
+    // Every line of every task run also goes to the execution's log files (masked), whatever the
+    // caller's observer shows: a UI may summarise 200 concurrent tasks instead of printing them.
+    const logs = withLogFiles(
+      maskingObserver(params.observer ?? {}, masker),
+      join(store.dir, 'executions', record.id, 'logs'),
+      record.tasks,
+    );
+    const { observer } = logs;
     const signal = params.signal ?? new AbortController().signal;
     const pool = createRunnerPool({
       ...options,
@@ -109,6 +117,7 @@ export function createHost(options: HostOptions): Host {
       outputs: {} as Record<string, unknown>,
     };
     let retryNext: { delayMs: number } | undefined;
+    const signals = createSignalFanout(signal);
     try {
       // Finished runs of an interrupted execution are kept: later tasks see their outputs.
       vars.outputs = outputsOf(record.tasks);
@@ -131,6 +140,7 @@ export function createHost(options: HostOptions): Host {
             : {}),
           newTaskRunId: newId,
           now,
+          signals,
         },
       );
       if (outcome.failed && outcome.retryPolicy) {
@@ -143,6 +153,8 @@ export function createHost(options: HostOptions): Host {
       record.status = error instanceof PodrunError && error.code === ErrorCodes.CANCELLED ? 'CANCELLED' : 'FAILED';
     } finally {
       await pool.close();
+      await logs.close();
+      signals.close();
     }
     if (!record.error) record.status = finalStatus(record);
     const failed = Object.values(record.tasks).find(

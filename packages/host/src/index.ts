@@ -90,6 +90,7 @@ export type {
   ScriptLanguage,
 } from './flow/schema.js';
 export { runKey } from './steps.js';
+export { runPathSegments, logFileOf } from './log-files.js';
 
 export { createRetryPolicy, NO_RETRY } from './retry.js';
 export type { RetryPolicy, RetryDecision } from './retry.js';

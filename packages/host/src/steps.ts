@@ -4,7 +4,10 @@ import type { FlowStep, FlowableTask, ForEachTask } from './flow/schema.js';
 import type { RetryPolicy } from './retry.js';
 import type { ErrorSummary, TaskOutputs, TaskRecord, TaskStatus } from './state.js';
 import { placeFields, runTask, summarize } from './task-run.js';
-import type { TaskRunEnv, TaskRunPlace } from './task-run.js';
+import type { TaskRunEnv as RunEnv, TaskRunPlace } from './task-run.js';
+
+/** What steps need: a task's environment plus the execution's signal fan-out. */
+export type TaskRunEnv = RunEnv & { signals: SignalFanout };
 
 /** How a step (a task, or a Parallel / ForEach with everything in it) ended. */
 export interface StepOutcome {
@@ -90,7 +93,15 @@ async function runStep(step: FlowStep, place: TaskRunPlace, env: TaskRunEnv): Pr
     return { failed: false };
   }
   if (isFlowable(step)) return runFlowable(step, place, env);
-  const outcome = await runTask(step, place, env);
+  // Each run listens to a signal of its own: hundreds of concurrent runs on the execution's one
+  // signal would each add an abort listener to it (MaxListenersExceededWarning).
+  const own = env.signals.child();
+  let outcome;
+  try {
+    outcome = await runTask(step, place, { ...env, signal: own.signal });
+  } finally {
+    own.release();
+  }
   if (outcome.record.outputs && DONE.includes(outcome.record.status))
     setOutputs(env.vars.outputs as Record<string, unknown>, step.id, place.valuePath, outcome.record.outputs);
   const failed = outcome.record.status === 'FAILED' || outcome.record.status === 'CANCELLED';
@@ -225,6 +236,30 @@ function invalidValues(path: string, why: string): PodrunError {
     `${path}.values: ${why}; give a list, or a JSON array as a string (e.g. '["a", "b"]')`,
     { component: 'host', details: { path: `${path}.values` } },
   );
+}
+
+/** Gives each task run its own signal, aborted with the execution's: one listener for all of them. */
+export interface SignalFanout {
+  child(): { signal: AbortSignal; release(): void };
+  close(): void;
+}
+
+/** Creates the signal fan-out of an execution. */
+export function createSignalFanout(parent: AbortSignal): SignalFanout {
+  const children = new Set<AbortController>();
+  const onAbort = () => {
+    for (const child of children) child.abort(parent.reason);
+  };
+  parent.addEventListener('abort', onAbort, { once: true });
+  return {
+    child() {
+      const controller = new AbortController();
+      if (parent.aborted) controller.abort(parent.reason);
+      else children.add(controller);
+      return { signal: controller.signal, release: () => void children.delete(controller) };
+    },
+    close: () => parent.removeEventListener('abort', onAbort),
+  };
 }
 
 /**

@@ -1,7 +1,8 @@
 // Parallel and ForEach on the Process runner: concurrency limits, Kestra's variables and output
 // addresses, the failure rule (running siblings finish, nothing new starts), retries per child run
 // and resume per child run.
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { writeFileSync } from 'node:fs';
+import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -115,15 +116,20 @@ tasks:
     type: io.kestra.plugin.core.flow.Parallel
     concurrent: 2
     tasks:
-      # slow waits until bad has failed (its marker), so it is still running then.
+      # slow runs until the host has recorded bad's failure (the marker the observer leaves).
       - {id: slow, type: io.podrun.shell.Commands, commands: ['${meet(spot, 'slow', ['failed'])}', 'echo slow done']}
-      - {id: bad, type: io.podrun.shell.Commands, commands: ['touch ${spot}/failed', 'exit 3']}
+      - {id: bad, type: io.podrun.shell.Commands, commands: ['exit 3']}
       - {id: never, type: io.podrun.shell.Commands, commands: ['echo never']}
   - id: next
     type: io.podrun.shell.Commands
     commands: ['echo next']
 `,
-      observer: r.observer,
+      observer: {
+        ...r.observer,
+        taskFinished: (task, record) => {
+          if (task === 'bad') writeFileSync(join(spot, 'failed'), record.status);
+        },
+      },
     });
     expect(result.record.status).toBe('FAILED');
     expect(result.record.tasks.slow!.status).toBe('SUCCESS');
@@ -203,6 +209,16 @@ tasks:
     ]);
     expect(result.record.tasks['first[7]']).toMatchObject({ id: 'first', value: '7', iteration: 1, parent: 'loop' });
     expect(r.logs).toEqual(['second[a]: a 0', 'second[7]: 7 1', 'second[{"k":"v"}]: {"k":"v"} 2', 'after: 010']);
+    // Every run's lines are in the execution's log files, whatever the observer shows.
+    const logs = join(dir, 'state', 'executions', result.record.id, 'logs');
+    expect(await readFile(join(logs, 'second', 'a.log'), 'utf8')).toBe('a 0\n');
+    expect(await readFile(join(logs, 'after.log'), 'utf8')).toBe('010\n');
+    // A value that is not a plain file name gets a stable stand-in, never a path of its own.
+    expect((await readdir(join(logs, 'second'))).sort()).toEqual([
+      '7.log',
+      'a.log',
+      expect.stringMatching(/^value-[0-9a-f]{12}\.log$/),
+    ]);
     // concurrencyLimit 1 (Kestra's default): a group starts when the previous one ended.
     const order = r.events.filter((e) => !e.startsWith('queued'));
     expect(order.indexOf('started first[7]')).toBeGreaterThan(order.indexOf('finished second[a] SUCCESS'));
