@@ -1,15 +1,16 @@
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { UnsafePathError } from '@podrun/core';
-import { linkOrCopy, type ExecutionRecord, type LocalStorage } from '@podrun/host';
+import { linkOrCopy, runPathSegments, type ExecutionRecord, type LocalStorage } from '@podrun/host';
 
-/** Task id -> output name -> local path (relative to the current directory when inside it). */
+/** Task run key (`id`, or `id[value]` inside a ForEach) -> output name -> local path (relative to the current directory when inside it). */
 export type SavedOutputs = Record<string, Record<string, string>>;
 
 /**
- * Puts every task's output files from storage at `<dir>/<execution-id>/<task-id>/<name>`, keeping
- * relative names, never outside that directory: hard-linked when on the same file system (no
- * second copy of a large output), copied otherwise.
+ * Puts every task's output files from storage at `<dir>/<execution-id>/<task-id>/<name>` (a run
+ * inside a ForEach: `<task-id>/<value>/<name>`), keeping relative names, never outside that
+ * directory: hard-linked when on the same file system (no second copy of a large output), copied
+ * otherwise.
  */
 export async function saveOutputs(
   record: ExecutionRecord,
@@ -18,11 +19,12 @@ export async function saveOutputs(
   cwd: string,
 ): Promise<SavedOutputs> {
   const saved: SavedOutputs = {};
-  for (const task of Object.values(record.tasks)) {
+  const used = new Set<string>();
+  for (const [key, task] of Object.entries(record.tasks)) {
     const files = task.outputs?.outputFiles ?? {};
     if (!Object.keys(files).length) continue;
-    const base = resolve(cwd, dir, record.id, task.id);
-    saved[task.id] = {};
+    const base = uniqueDir(resolve(cwd, dir, record.id, ...runPathSegments(task)), used);
+    saved[key] = {};
     for (const [name, uri] of Object.entries(files)) {
       const target = resolve(base, name);
       if (!target.startsWith(base + sep))
@@ -39,8 +41,15 @@ export async function saveOutputs(
         throw error;
       }
       const rel = relative(cwd, target);
-      saved[task.id]![name] = rel.startsWith('..') ? target : join('.', rel);
+      saved[key]![name] = rel.startsWith('..') ? target : join('.', rel);
     }
   }
   return saved;
+}
+
+function uniqueDir(base: string, used: Set<string>): string {
+  let dir = base;
+  for (let n = 2; used.has(dir); n++) dir = `${base}~${n}`;
+  used.add(dir);
+  return dir;
 }

@@ -2,6 +2,7 @@ import type { TransferProgress } from '@podrun/core';
 import type { ExecutionObserver, ExecutionRecord } from '@podrun/host';
 import type { OutStream } from './io.js';
 import type { SavedOutputs } from './outputs.js';
+import { createFanoutView } from './progress.js';
 
 /** Options of {@link createPrinter}. */
 export interface PrinterOptions {
@@ -10,17 +11,36 @@ export interface PrinterOptions {
   /** Where podrun's own messages go. */
   messages: OutStream;
   verbose?: boolean;
+  /**
+   * Print every line of tasks inside Parallel and ForEach as well; by default they are counted in
+   * a live summary (their lines are in the execution's log files).
+   */
+  allLogs?: boolean;
+  /** Off a terminal, the summary's interval in ms (default 5000). */
+  summaryIntervalMs?: number;
+  /** Where the execution's log files are (`<state-dir>/executions`), named in the summary. */
+  logsDir?: string;
 }
 
 /**
  * Live output of a run: task lines prefixed `[task]`, podrun's own lines on the message stream,
  * and transfer progress as a bar on a terminal or one plain line per finished transfer otherwise.
+ * Tasks inside Parallel and ForEach are summarised instead (done, running, failed, queued: one
+ * line redrawn on a terminal, a plain line at an interval otherwise); a failed one prints its
+ * error and last lines.
  */
 export function createPrinter(options: PrinterOptions): ExecutionObserver {
   const { logs, messages } = options;
   const tty = Boolean(messages.isTTY);
+  const fanout = createFanoutView({
+    out: messages,
+    ...(options.summaryIntervalMs !== undefined ? { plainIntervalMs: options.summaryIntervalMs } : {}),
+  });
+  // A run inside Parallel/ForEach whose lines are summarised rather than printed.
+  const quiet = (task: string) => !options.allLogs && fanout.has(task);
   let barOpen = false;
   const clearBar = () => {
+    fanout.clear();
     if (barOpen) {
       messages.write('\r\x1b[2K');
       barOpen = false;
@@ -29,9 +49,11 @@ export function createPrinter(options: PrinterOptions): ExecutionObserver {
   const say = (task: string, text: string) => {
     clearBar();
     messages.write(`[${task}] ${text}\n`);
+    fanout.redraw();
   };
   const lastPhase = new Map<string, number>();
   const progress = (task: string, p: TransferProgress) => {
+    if (quiet(task)) return;
     const total = p.totalBytes ?? p.bytes;
     const done = p.bytes >= total;
     if (tty) {
@@ -59,16 +81,23 @@ export function createPrinter(options: PrinterOptions): ExecutionObserver {
         `podrun: ${resumed ? 'resuming' : 'running'} ${record.namespace}.${record.flowId}, execution ${record.id}\n`,
       );
     },
+    taskQueued(task) {
+      fanout.queued(task);
+    },
     taskStarted(task, attempt, resumed) {
+      if (fanout.has(task)) fanout.started(task);
       if (resumed) say(task, `reattaching (attempt ${attempt})`);
-      else if (attempt > 1) say(task, `attempt ${attempt}`);
+      else if (attempt > 1 && !quiet(task)) say(task, `attempt ${attempt}`);
     },
     taskLog(task, line) {
+      if (quiet(task)) return fanout.line(task, line);
       clearBar();
       logs.write(`[${task}] ${line.text}\n`);
+      fanout.redraw();
     },
     runnerLog(task, level, message) {
       if (level === 'debug' && !options.verbose) return;
+      if ((level === 'info' || level === 'debug') && quiet(task) && !options.verbose) return;
       // The task prefix already says where the line comes from.
       const text = message.replace(/^\[podrun\](?: \[[^\]]+\])? /, '');
       say(task, level === 'info' || level === 'debug' ? text : `${level}: ${text}`);
@@ -84,12 +113,27 @@ export function createPrinter(options: PrinterOptions): ExecutionObserver {
       say(task, `worker group "${key}" is unavailable; waiting for it (fallback WAIT)`);
     },
     taskFinished(task, record) {
+      const tail = fanout.has(task) ? fanout.finished(task, record) : [];
+      if (record.flowable) {
+        say(task, `${record.status}: ${fanout.text()}`);
+        return;
+      }
       if (record.status === 'FAILED' || record.status === 'WARNING' || record.status === 'CANCELLED') {
         const why = record.error
           ? firstLine(record.error.message)
           : `succeeded after ${record.attempts.length} attempts`;
         say(task, `${record.status}: ${why}`);
+        if (tail.length && quiet(task)) {
+          clearBar();
+          messages.write(tail.map((l) => `[${task}]   ${l}\n`).join(''));
+          fanout.redraw();
+        }
       }
+    },
+    executionFinished(record) {
+      fanout.stop();
+      if (options.logsDir && Object.values(record.tasks).some((t) => t.parent !== undefined))
+        messages.write(`podrun: every task's lines are in ${options.logsDir}/${record.id}/logs/\n`);
     },
     executionRetried(previous, next, delayMs) {
       clearBar();
@@ -107,13 +151,13 @@ export function summary(record: ExecutionRecord, saved: SavedOutputs, previous: 
   lines.push('');
   lines.push(`Execution ${record.id} ${record.status} (${record.namespace}.${record.flowId}${took})`);
   if (previous.length) lines.push(`  after earlier executions: ${previous.join(', ')}`);
-  for (const task of Object.values(record.tasks)) {
+  for (const [key, task] of Object.entries(record.tasks)) {
     const attempts = task.attempts.length > 1 ? `, ${task.attempts.length} attempts` : '';
     const exit = task.outputs ? `, exit ${task.outputs.exitCode}` : '';
-    lines.push(`  ${task.id}: ${task.status}${exit}${attempts}${task.cached ? ', from cache' : ''}`);
+    lines.push(`  ${key}: ${task.status}${exit}${attempts}${task.cached ? ', from cache' : ''}`);
     if (task.outputs && Object.keys(task.outputs.vars).length)
       lines.push(`    vars: ${JSON.stringify(task.outputs.vars)}`);
-    for (const [name, path] of Object.entries(saved[task.id] ?? {})) lines.push(`    ${name} -> ${path}`);
+    for (const [name, path] of Object.entries(saved[key] ?? {})) lines.push(`    ${name} -> ${path}`);
     if (task.error && task.status !== 'SUCCESS')
       lines.push(`    error: ${task.error.message.split('\n').join('\n      ')}`);
   }
@@ -137,8 +181,12 @@ export function jsonDocument(
     endedAt: record.endedAt,
     resumed,
     previousExecutions: previous,
-    tasks: Object.values(record.tasks).map((t) => ({
+    tasks: Object.entries(record.tasks).map(([key, t]) => ({
       id: t.id,
+      key,
+      ...(t.parent !== undefined ? { parent: t.parent } : {}),
+      ...(t.value !== undefined ? { value: t.value, iteration: t.iteration } : {}),
+      ...(t.flowable ? { flowable: t.flowable } : {}),
       status: t.status,
       attempts: t.attempts.length,
       cached: Boolean(t.cached),
@@ -146,7 +194,7 @@ export function jsonDocument(
       vars: t.outputs?.vars ?? {},
       metrics: t.outputs?.metrics ?? [],
       outputFiles: Object.fromEntries(
-        Object.entries(t.outputs?.outputFiles ?? {}).map(([name, uri]) => [name, { uri, path: saved[t.id]?.[name] }]),
+        Object.entries(t.outputs?.outputFiles ?? {}).map(([name, uri]) => [name, { uri, path: saved[key]?.[name] }]),
       ),
       pod: t.outputs?.pod,
       error: t.error,

@@ -40,6 +40,10 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
       .option('--config <file>', 'host configuration (default PODRUN_CONFIG or ./podrun.config.yml)')
       .option('--namespace-files <dir>', "namespace files directory (default: the flow's directory)")
       .option(
+        '--all-logs',
+        'print every line of tasks inside Parallel and ForEach too, instead of the live summary of them',
+      )
+      .option(
         '-v, --verbose',
         "show debug lines (also DEBUG=podrun:*): what podrun chose automatically and why, and the runner's own",
       );

@@ -140,6 +140,58 @@ tasks:
     expect(podCreates() - before).toBe(1);
   });
 
+  it('fans out: a live summary instead of interleaved logs, and a resume after SIGKILL reattaches each pod', async () => {
+    await writeFile(
+      join(dir, 'fan.yml'),
+      `id: fan
+namespace: company.team
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [v1, v2, v3, v4]
+    concurrencyLimit: 2
+    tasks:
+      - id: t
+        type: io.kestra.plugin.scripts.shell.Commands
+        containerImage: busybox
+        inputFiles:
+          in.txt: "{{ taskrun.value }}"
+        outputFiles: [out.txt]
+        commands:
+          - echo "start {{ taskrun.value }}"
+          - sleep 4
+          - tr a-z A-Z < in.txt > out.txt
+          - echo "end {{ taskrun.value }}"
+`,
+    );
+    const before = podCreates();
+    const env = { ...noKube(), PODRUN_SUMMARY_INTERVAL_MS: '100' };
+    const first = startCli(['run', 'fan.yml', '--kubeconfig', kubeconfig, '--execution-id', 'fan-1'], {
+      cwd: dir,
+      env,
+    });
+    await first.waitFor(/tasks: 0\/4 done, 2 running/);
+    first.child.kill('SIGKILL');
+    await first.done;
+    const resumed = await runCli(['resume', 'fan-1'], { cwd: dir, env });
+    expect(resumed.code).toBe(0);
+    expect(resumed.stderr).toContain('[t[v1]] reattaching');
+    expect(resumed.stderr).toContain('[t[v2]] reattaching');
+    expect(resumed.stderr).toContain('[each] SUCCESS: 4/4 done, 0 running, 0 failed, 0 queued');
+    // The tasks' own lines are summarised, not printed, and kept whole in the log files.
+    expect(resumed.stdout + resumed.stderr).not.toContain('start v');
+    expect(podCreates() - before).toBe(4);
+    for (const v of ['v1', 'v2', 'v3', 'v4']) {
+      expect(await readFile(join(dir, 'podrun-outputs', 'fan-1', 't', v, 'out.txt'), 'utf8')).toBe(v.toUpperCase());
+      const log = await readFile(join(dir, '.podrun', 'executions', 'fan-1', 'logs', 't', `${v}.log`), 'utf8');
+      expect(log.split('\n').filter((l) => l.startsWith('start') || l.startsWith('end'))).toEqual([
+        `start ${v}`,
+        `end ${v}`,
+      ]);
+    }
+    expect(resumed.stdout).toContain('t[v4]: SUCCESS, exit 0');
+  });
+
   it('caches a task: the rerun uses no pod', async () => {
     await copyFile(join(examples, 'cache.yml'), join(dir, 'cache.yml'));
     const before = podCreates();

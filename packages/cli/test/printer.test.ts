@@ -2,6 +2,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createPrinter } from '../src/printer.js';
 import type { OutStream } from '../src/io.js';
+import type { TaskRecord } from '@podrun/host';
 
 function stream(isTTY: boolean): OutStream & { text(): string } {
   let text = '';
@@ -35,5 +36,54 @@ describe('printer', () => {
     for (const bytes of [100, 200, 300]) p.taskProgress!('copy', { phase: 'download', bytes, totalBytes: 300 });
     p.runnerLog!('copy', 'info', '[podrun] [kubernetes-runner] pod created');
     expect(out.text()).toBe('[copy] downloaded 300 B\n[copy] pod created\n');
+  });
+
+  it('summarises tasks inside Parallel and ForEach instead of printing their lines, and shows a failure', () => {
+    const out = stream(false);
+    const p = createPrinter({ logs: out, messages: out, summaryIntervalMs: 60_000 });
+    const line = (text: string) => ({ container: 'main', timestamp: 't', text });
+    for (const key of ['t[a]', 't[b]', 't[c]']) p.taskQueued!(key);
+    p.taskStarted!('t[a]', 1, false);
+    p.taskStarted!('t[b]', 1, false);
+    p.taskLog!('t[a]', line('hidden a'));
+    p.taskLog!('t[b]', line('why b fails'));
+    p.runnerLog!('t[a]', 'info', '[podrun] [kubernetes-runner] pod created');
+    const run = (status: 'SUCCESS' | 'FAILED'): TaskRecord => ({
+      id: 't',
+      status,
+      taskRunId: 'r',
+      attempt: 1,
+      attempts: [],
+      runState: {},
+      ...(status === 'FAILED' ? { error: { code: 'PODRUN_TASK_FAILED', message: 'exit 1' } } : {}),
+    });
+    p.taskFinished!('t[a]', run('SUCCESS'));
+    p.taskFinished!('t[b]', run('FAILED'));
+    p.taskFinished!('each', { ...run('FAILED'), id: 'each', flowable: 'ForEach' });
+    p.taskLog!('after', line('top-level lines still print'));
+    expect(out.text()).toBe(
+      [
+        '[t[b]] FAILED: exit 1',
+        '[t[b]]   why b fails',
+        '[each] FAILED: 1/3 done, 0 running, 1 failed, 1 queued',
+        '[after] top-level lines still print',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('redraws one summary line in place on a terminal; --all-logs prints every line', () => {
+    const out = stream(true);
+    const p = createPrinter({ logs: out, messages: out });
+    p.taskQueued!('t[a]');
+    p.taskStarted!('t[a]', 1, false);
+    expect(out.text()).toContain('\r\x1b[2K0/1 done, 0 running, 0 failed, 1 queued');
+    p.executionFinished!({ tasks: {} } as never);
+    expect(out.text().endsWith('\r\x1b[2K')).toBe(true);
+    const all = stream(false);
+    const q = createPrinter({ logs: all, messages: all, allLogs: true });
+    q.taskQueued!('t[a]');
+    q.taskLog!('t[a]', { container: 'main', timestamp: 't', text: 'shown' });
+    expect(all.text()).toBe('[t[a]] shown\n');
   });
 });

@@ -14,7 +14,9 @@ import { createStateStore, safeId } from './state.js';
 import type { ErrorSummary, ExecutionRecord, ExecutionStatus } from './state.js';
 import { createLocalStorage } from './storage.js';
 import type { LocalStorage } from './storage.js';
-import { runTask, summarize } from './task-run.js';
+import { withLogFiles } from './log-files.js';
+import { createSignalFanout, outputsOf, runSteps } from './steps.js';
+import { summarize } from './task-run.js';
 import { createTemplateRenderer } from './templates.js';
 import { abortableDelay } from './worker-groups.js';
 
@@ -83,7 +85,14 @@ export function createHost(options: HostOptions): Host {
       renderer,
       createSecretResolver({ env: options.env, ...(options.secrets ? { sources: options.secrets } : {}), masker }),
     );
-    const observer = maskingObserver(params.observer ?? {}, masker);
+    // Every line of every task run also goes to the execution's log files (masked), whatever the
+    // caller's observer shows: a UI may summarise 200 concurrent tasks instead of printing them.
+    const logs = withLogFiles(
+      maskingObserver(params.observer ?? {}, masker),
+      join(store.dir, 'executions', record.id, 'logs'),
+      record.tasks,
+    );
+    const { observer } = logs;
     const signal = params.signal ?? new AbortController().signal;
     const pool = createRunnerPool({
       ...options,
@@ -108,25 +117,15 @@ export function createHost(options: HostOptions): Host {
       outputs: {} as Record<string, unknown>,
     };
     let retryNext: { delayMs: number } | undefined;
+    const signals = createSignalFanout(signal);
     try {
-      for (const [index, task] of flow.tasks.entries()) {
-        const done = record.tasks[task.id];
-        if (done && ['SUCCESS', 'WARNING', 'SKIPPED'].includes(done.status)) {
-          if (done.outputs) vars.outputs[task.id] = outputsVars(done.outputs);
-          continue;
-        }
-        if (task.disabled) {
-          record.tasks[task.id] = {
-            id: task.id,
-            status: 'SKIPPED',
-            taskRunId: newId(),
-            attempt: 1,
-            attempts: [],
-            runState: {},
-          };
-          continue;
-        }
-        const outcome = await runTask(task, index, {
+      // Finished runs of an interrupted execution are kept: later tasks see their outputs.
+      vars.outputs = outputsOf(record.tasks);
+      const outcome = await runSteps(
+        flow.steps,
+        'tasks',
+        { valuePath: [], parents: [] },
+        {
           record,
           store,
           storage,
@@ -141,23 +140,26 @@ export function createHost(options: HostOptions): Host {
             : {}),
           newTaskRunId: newId,
           now,
-        });
-        if (outcome.record.outputs) vars.outputs[task.id] = outputsVars(outcome.record.outputs);
-        if (outcome.record.status === 'FAILED' || outcome.record.status === 'CANCELLED') {
-          const attempt = record.executionAttempt ?? 1;
-          const decision = outcome.retryPolicy?.next(attempt, now().getTime() - Date.parse(record.startedAt));
-          if (decision?.retry) retryNext = { delayMs: decision.delayMs };
-          break;
-        }
+          signals,
+        },
+      );
+      if (outcome.failed && outcome.retryPolicy) {
+        const attempt = record.executionAttempt ?? 1;
+        const decision = outcome.retryPolicy.next(attempt, now().getTime() - Date.parse(record.startedAt));
+        if (decision.retry) retryNext = { delayMs: decision.delayMs };
       }
     } catch (error) {
       record.error = summarize(error);
       record.status = error instanceof PodrunError && error.code === ErrorCodes.CANCELLED ? 'CANCELLED' : 'FAILED';
     } finally {
       await pool.close();
+      await logs.close();
+      signals.close();
     }
     if (!record.error) record.status = finalStatus(record);
-    const failed = Object.values(record.tasks).find((t) => t.status === 'FAILED' || t.status === 'CANCELLED');
+    const failed = Object.values(record.tasks).find(
+      (t) => t.parent === undefined && (t.status === 'FAILED' || t.status === 'CANCELLED'),
+    );
     if (failed?.error && !record.error) record.error = withTask(failed.id, failed.error);
     record.endedAt = now().toISOString();
     await store.save(record);
@@ -246,16 +248,12 @@ function freshRecord(
   };
 }
 
-function outputsVars(outputs: {
-  vars: Record<string, unknown>;
-  outputFiles: Record<string, string>;
-  exitCode: number;
-}) {
-  return { vars: outputs.vars, outputFiles: outputs.outputFiles, exitCode: outputs.exitCode };
-}
-
+// Top-level runs decide: a failed run inside a Parallel or ForEach made its parent FAILED, or a
+// WARNING when the parent allows failure.
 function finalStatus(record: ExecutionRecord): ExecutionStatus {
-  const statuses = Object.values(record.tasks).map((t) => t.status);
+  const statuses = Object.values(record.tasks)
+    .filter((t) => t.parent === undefined)
+    .map((t) => t.status);
   if (statuses.includes('FAILED')) return 'FAILED';
   if (statuses.includes('CANCELLED')) return 'CANCELLED';
   if (statuses.includes('RUNNING') || statuses.includes('CREATED')) return 'FAILED';

@@ -72,9 +72,25 @@ export {
   inputSchema,
   commandsTaskSchema,
   scriptTaskSchema,
+  FLOWABLE_TYPES,
+  parallelTaskSchema,
+  forEachTaskSchema,
+  isFlowable,
 } from './flow/schema.js';
 export { flowJsonSchema, FLOW_JSON_SCHEMA_ID } from './flow/json-schema.js';
-export type { Flow, FlowTask, FlowInput, InputType, ScriptLanguage } from './flow/schema.js';
+export type {
+  Flow,
+  FlowTask,
+  FlowStep,
+  FlowableTask,
+  ParallelTask,
+  ForEachTask,
+  FlowInput,
+  InputType,
+  ScriptLanguage,
+} from './flow/schema.js';
+export { runKey } from './steps.js';
+export { runPathSegments, logFileOf } from './log-files.js';
 
 export { createRetryPolicy, NO_RETRY } from './retry.js';
 export type { RetryPolicy, RetryDecision } from './retry.js';

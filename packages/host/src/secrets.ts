@@ -166,6 +166,7 @@ export function withSecrets(renderer: TemplateRenderer, resolver: SecretResolver
 
 const OBSERVER_METHODS = [
   'executionStarted',
+  'taskQueued',
   'taskStarted',
   'taskLog',
   'runnerLog',

@@ -36,8 +36,12 @@ export interface AttemptRecord {
   exitCode?: number;
 }
 
-/** Durable record of one task of an execution. */
+/**
+ * Durable record of one task run of an execution. Inside a ForEach the same task runs once per
+ * value: each run has its own record, under the key `id[value]` (`id[outer][inner]` when nested).
+ */
 export interface TaskRecord {
+  /** The task's id in the flow. */
   id: string;
   status: TaskStatus;
   /** Stable across a crash and resume; the runner finds its pod by it. */
@@ -51,6 +55,18 @@ export interface TaskRecord {
   /** The runner's durable state for the current attempt (pod name, log cursors...). */
   runState: Record<string, unknown>;
   error?: ErrorSummary;
+  /** Set on the record of a flowable task (it ran other tasks and has no outputs). */
+  flowable?: 'Parallel' | 'ForEach';
+  /** Key of the Parallel or ForEach run this run belongs to. */
+  parent?: string;
+  /** `{{ taskrun.value }}`: the ForEach value of a direct child of a ForEach. */
+  value?: string;
+  /** `{{ taskrun.iteration }}`: the 0-based index of that value. */
+  iteration?: number;
+  /** Every ForEach value this run is under, outermost first (its address in `outputs`). */
+  valuePath?: string[];
+  /** A ForEach's values as rendered when it started, so a resume iterates over the same list. */
+  items?: string[];
 }
 
 /** Durable record of one execution; `state.json` in the execution's directory. */
@@ -98,22 +114,55 @@ export interface StateStore {
 export function createStateStore(options: { dir: string }): StateStore {
   const dir = resolve(options.dir);
   const fileOf = (id: string) => join(dir, 'executions', safeId(id), 'state.json');
-  let queue: Promise<void> = Promise.resolve();
   const masks = new Map<string, <T>(value: T) => T>();
+  // One write at a time per execution. Saves that arrive during a write share the next one, which
+  // serialises the record as it is then (it holds their changes): with hundreds of concurrent tasks
+  // each persisting a log cursor, the file is rewritten once per turn, not once per call.
+  interface Pending {
+    record: ExecutionRecord;
+    done: Promise<void>;
+    resolve: () => void;
+    reject: (error: unknown) => void;
+  }
+  const writers = new Map<string, { pending?: Pending }>();
 
-  const save = (record: ExecutionRecord): Promise<void> => {
+  const write = async (record: ExecutionRecord) => {
     const mask = masks.get(record.id);
     const text = JSON.stringify(mask ? mask(record) : record, null, 2);
     const file = fileOf(record.id);
-    const write = async () => {
-      // Inputs and outputs can be private: only the user running podrun may read its state.
-      await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
-      const temp = `${file}.${randomUUID()}.tmp`;
-      await writeFile(temp, text, { mode: 0o600 });
-      await rename(temp, file);
-    };
-    queue = queue.then(write, write);
-    return queue;
+    // Inputs and outputs can be private: only the user running podrun may read its state.
+    await mkdir(join(file, '..'), { recursive: true, mode: 0o700 });
+    const temp = `${file}.${randomUUID()}.tmp`;
+    await writeFile(temp, text, { mode: 0o600 });
+    await rename(temp, file);
+  };
+
+  const drain = async (id: string, writer: { pending?: Pending }) => {
+    while (writer.pending) {
+      const job = writer.pending;
+      writer.pending = undefined;
+      await write(job.record).then(job.resolve, job.reject);
+    }
+    writers.delete(id);
+  };
+
+  const save = (record: ExecutionRecord): Promise<void> => {
+    let writer = writers.get(record.id);
+    const idle = !writer;
+    if (!writer) writers.set(record.id, (writer = {}));
+    if (writer.pending) {
+      writer.pending.record = record;
+      return writer.pending.done;
+    }
+    let resolve!: () => void;
+    let reject!: (error: unknown) => void;
+    const done = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    writer.pending = { record, done, resolve, reject };
+    if (idle) void drain(record.id, writer);
+    return done;
   };
 
   const load = async (executionId: string): Promise<ExecutionRecord> => {

@@ -48,6 +48,30 @@ export interface TaskRunEnv {
   now(): Date;
 }
 
+/**
+ * Where a task run sits in the flow: its key in `record.tasks` and, inside a ForEach, its value
+ * and the values above it (Kestra's `taskrun.value`, `taskrun.iteration`, `parent`, `parents`).
+ */
+export interface TaskRunPlace {
+  /** `id`, or `id[value]` inside a ForEach (`id[outer][inner]` when nested). */
+  key: string;
+  /** Config path for messages, e.g. `tasks[0].tasks[2]`. */
+  path: string;
+  /** Key of the enclosing Parallel or ForEach run. */
+  parent?: string;
+  value?: string;
+  iteration?: number;
+  /** Every ForEach value above the run, outermost first, its own included. */
+  valuePath: string[];
+  /** `parents`: the enclosing runs that have a value, closest first. */
+  parents: { taskrun: { value: string } }[];
+}
+
+/** The place of a top-level task. */
+export function topLevelPlace(id: string, index: number): TaskRunPlace {
+  return { key: id, path: `tasks[${index}]`, valuePath: [], parents: [] };
+}
+
 /** Outcome of a task, after retries. */
 export interface TaskRunOutcome {
   record: TaskRecord;
@@ -59,16 +83,25 @@ export interface TaskRunOutcome {
  * Runs one task of an execution to its end: cache lookup, runner call, retries with the task's
  * policy, state persisted at every step so a crash can be resumed with the same identity.
  */
-export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): Promise<TaskRunOutcome> {
-  const { record, observer } = env;
-  const path = `tasks[${index}]`;
-  const existing = record.tasks[task.id];
+export async function runTask(task: FlowTask, place: TaskRunPlace, env: TaskRunEnv): Promise<TaskRunOutcome> {
+  const { record } = env;
+  const { key } = place;
+  const { observer } = env;
+  const existing = record.tasks[key];
   const resumed = existing?.status === 'RUNNING';
   const taskRecord: TaskRecord =
     existing && resumed
       ? existing
-      : { id: task.id, status: 'CREATED', taskRunId: env.newTaskRunId(), attempt: 1, attempts: [], runState: {} };
-  record.tasks[task.id] = taskRecord;
+      : {
+          id: task.id,
+          status: 'CREATED',
+          taskRunId: env.newTaskRunId(),
+          attempt: 1,
+          attempts: [],
+          runState: {},
+          ...placeFields(place),
+        };
+  record.tasks[key] = taskRecord;
   const policy = createRetryPolicy(task.retry);
   const firstStart = taskRecord.attempts[0]?.startedAt
     ? Date.parse(taskRecord.attempts[0].startedAt)
@@ -81,13 +114,13 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
     }
     taskRecord.status = 'RUNNING';
     await env.store.save(record);
-    observer.taskStarted?.(task.id, attempt, resumed && attempt === existing?.attempt);
+    observer.taskStarted?.(key, attempt, resumed && attempt === existing?.attempt);
 
     const attemptRecord = taskRecord.attempts.find((a) => a.attempt === attempt)!;
     let error: ErrorSummary | undefined;
     const stderr = { lines: 0 };
     try {
-      const outputs = await runAttempt(task, path, taskRecord, env, stderr);
+      const outputs = await runAttempt(task, place, taskRecord, env, stderr);
       taskRecord.outputs = outputs;
       attemptRecord.exitCode = outputs.exitCode;
       if (outputs.exitCode !== 0) {
@@ -100,7 +133,7 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
     } catch (thrown) {
       error = summarize(thrown);
       if (isPodrunError(thrown, ErrorCodes.CANCELLED)) {
-        return { record: await finish(taskRecord, attemptRecord, 'CANCELLED', error, env) };
+        return { record: await finish(key, taskRecord, attemptRecord, 'CANCELLED', error, env) };
       }
     }
     if (!error) {
@@ -109,7 +142,7 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
       // Kubernetes API merges a container's streams).
       const warned = (attempt > 1 && policy.warningOnRetry) || (task.warningOnStdErr !== false && stderr.lines > 0);
       const status = warned ? 'WARNING' : 'SUCCESS';
-      return { record: await finish(taskRecord, attemptRecord, status, undefined, env) };
+      return { record: await finish(key, taskRecord, attemptRecord, status, undefined, env) };
     }
     const decision = NOT_RETRIED.has(error.code)
       ? { retry: false as const }
@@ -118,7 +151,7 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
       attemptRecord.status = 'FAILED';
       attemptRecord.endedAt = env.now().toISOString();
       attemptRecord.error = error;
-      observer.taskRetrying?.(task.id, attempt, decision.delayMs, error);
+      observer.taskRetrying?.(key, attempt, decision.delayMs, error);
       // A new attempt gets a fresh pod: the runner's state belonged to the failed one.
       taskRecord.attempt = attempt + 1;
       taskRecord.runState = {};
@@ -126,12 +159,12 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
       try {
         await abortableDelay(decision.delayMs, env.signal);
       } catch (cancel) {
-        return { record: await finish(taskRecord, attemptRecord, 'CANCELLED', summarize(cancel), env) };
+        return { record: await finish(key, taskRecord, attemptRecord, 'CANCELLED', summarize(cancel), env) };
       }
       continue;
     }
     const status = task.allowFailure ? 'WARNING' : 'FAILED';
-    const done = await finish(taskRecord, attemptRecord, status, error, env);
+    const done = await finish(key, taskRecord, attemptRecord, status, error, env);
     return policy.behavior === 'CREATE_NEW_EXECUTION' && !task.allowFailure && !NOT_RETRIED.has(error.code)
       ? { record: done, retryPolicy: policy }
       : { record: done };
@@ -140,7 +173,7 @@ export async function runTask(task: FlowTask, index: number, env: TaskRunEnv): P
 
 async function runAttempt(
   task: FlowTask,
-  path: string,
+  place: TaskRunPlace,
   taskRecord: TaskRecord,
   env: TaskRunEnv,
   stderr: { lines: number },
@@ -154,10 +187,16 @@ async function runAttempt(
     taskRunId: taskRecord.taskRunId,
     attempt: taskRecord.attempt,
   };
+  const { path } = place;
   const baseVars: TemplateVars = {
     ...env.vars,
     task: { id: task.id, type: task.type },
-    taskrun: { id: taskRecord.taskRunId, attemptsCount: taskRecord.attempt - 1 },
+    taskrun: {
+      id: taskRecord.taskRunId,
+      attemptsCount: taskRecord.attempt - 1,
+      ...(place.value !== undefined ? { value: place.value, iteration: place.iteration } : {}),
+    },
+    ...(place.parents.length ? { parents: place.parents, parent: place.parents[0] } : {}),
   };
   const { runner, config } = await env.runnerFor(task, path, baseVars);
   const paths: WorkingPaths = runner.workingPaths?.(identity) ?? {
@@ -181,26 +220,26 @@ async function runAttempt(
     );
     if (hit) {
       taskRecord.cached = true;
-      env.observer.taskCached?.(task.id, hit.executionId);
+      env.observer.taskCached?.(place.key, hit.executionId);
       return hit.outputs;
     }
   }
 
-  const logger = taskLogger(task.id, env.observer);
+  const logger = taskLogger(place.key, env.observer);
   const context = createRunContext({
     identity,
     logger,
     taskLogs: {
       line: (line) => {
         if (line.stream === 'stderr') stderr.lines++;
-        return env.observer.taskLog?.(task.id, line);
+        return env.observer.taskLog?.(place.key, line);
       },
     },
     storage: env.storage,
-    state: env.store.runState(record, task.id),
+    state: env.store.runState(record, place.key),
     renderer: env.renderer,
     vars,
-    onProgress: (progress) => env.observer.taskProgress?.(task.id, progress),
+    onProgress: (progress) => env.observer.taskProgress?.(place.key, progress),
   });
   if (env.signal.aborted) throw new CancelledError('the run was cancelled', { component: 'host' });
   const result = await runner.run(rendered, context, env.signal);
@@ -229,6 +268,7 @@ async function runAttempt(
 }
 
 async function finish(
+  key: string,
   taskRecord: TaskRecord,
   attemptRecord: TaskRecord['attempts'][number],
   status: TaskRecord['status'],
@@ -245,7 +285,7 @@ async function finish(
     delete taskRecord.error;
   }
   await env.store.save(env.record);
-  env.observer.taskFinished?.(taskRecord.id, taskRecord);
+  env.observer.taskFinished?.(key, taskRecord);
   return taskRecord;
 }
 
@@ -261,6 +301,15 @@ export function summarize(error: unknown): ErrorSummary {
   return {
     code: 'PODRUN_INTERNAL',
     message: `[podrun] unexpected error: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}
+
+/** The fields of a task record that say where it ran. */
+export function placeFields(place: TaskRunPlace): Partial<TaskRecord> {
+  return {
+    ...(place.parent !== undefined ? { parent: place.parent } : {}),
+    ...(place.value !== undefined ? { value: place.value, iteration: place.iteration! } : {}),
+    ...(place.valuePath.length ? { valuePath: place.valuePath } : {}),
   };
 }
 

@@ -52,11 +52,14 @@ describe('flow JSON Schema', () => {
       'io.kestra.plugin.ee.kubernetes.runner.Kubernetes',
     );
     expect(schema.required).toEqual(['id', 'namespace', 'tasks']);
-    const items = (schema.properties as any).tasks.items.oneOf as any[];
+    expect((schema.properties as any).tasks.items).toEqual({ $ref: '#/definitions/task' });
+    const items = (schema.definitions as any).task.oneOf as any[];
     expect(items.flatMap((t) => t.properties.type.enum).sort()).toEqual([...KNOWN_TASK_TYPES].sort());
     expect(items.map((t) => t.required)).toEqual([
       expect.arrayContaining(['id', 'type', 'commands']),
       expect.arrayContaining(['id', 'type', 'script']),
+      expect.arrayContaining(['id', 'type', 'tasks']),
+      expect.arrayContaining(['id', 'type', 'values', 'tasks']),
     ]);
     expect((schema.properties as any).inputs.items.properties.type.enum).toEqual([...INPUT_TYPES]);
   });
@@ -77,6 +80,26 @@ describe('flow JSON Schema', () => {
     expect(check(runner('      type: io.podrun.kubernetes\n      waitForLogs: 5 seconds')).length).toBeGreaterThan(0);
     expect(check(runner('      type: io.podrun.process\n      anything: goes'))).toEqual([]);
     expect(check(runner('      version: latest')).length).toBeGreaterThan(0);
+  });
+
+  it('describes Parallel and ForEach with tasks of any type inside, nested too', () => {
+    const nested = `  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [a, b]
+    concurrencyLimit: 0
+    tasks:
+      - id: both
+        type: io.kestra.plugin.core.flow.Parallel
+        concurrent: 2
+        tasks:
+          - id: t
+            type: io.podrun.shell.Commands
+            commands: ["echo {{ parent.taskrun.value }}"]
+`;
+    expect(check(flow(nested))).toEqual([]);
+    expect(check(flow(nested.replace('concurrent: 2', 'concurrent: -1'))).length).toBeGreaterThan(0);
+    expect(check(flow(nested.replace('commands: [', 'command: ['))).length).toBeGreaterThan(0);
+    expect(check(flow(nested.replace('    values: [a, b]\n', ''))).length).toBeGreaterThan(0);
   });
 
   it('rejects what parseFlow rejects: unknown task types and keys, missing commands, bad ids', () => {

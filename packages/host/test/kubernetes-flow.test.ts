@@ -83,6 +83,53 @@ tasks:
     expect(pods.every((p) => p?.name)).toBe(true);
   });
 
+  it('fans out: a ForEach runs a pod per value at once, each with an input and an output file', async () => {
+    cluster.metrics.reset();
+    const values = ['v0', 'v1', 'v2', 'v3', 'v4', 'v5'];
+    const result = await host.run({
+      source: `id: fanout
+namespace: company.team
+tasks:
+  - id: each
+    type: io.kestra.plugin.core.flow.ForEach
+    values: ${JSON.stringify(values)}
+    concurrencyLimit: 0
+    tasks:
+      - id: copy
+        type: io.kestra.plugin.scripts.shell.Commands
+        containerImage: busybox
+        inputFiles:
+          in.txt: "payload {{ taskrun.value }}"
+        outputFiles: [out.txt]
+        commands:
+          - cp in.txt out.txt
+  - id: gather
+    type: io.kestra.plugin.core.flow.Parallel
+    tasks:
+      - id: check
+        type: io.kestra.plugin.scripts.shell.Commands
+        containerImage: busybox
+        inputFiles:
+          v5.txt: "{{ outputs.copy.v5.outputFiles['out.txt'] }}"
+        commands:
+          - cat v5.txt
+`,
+    });
+    expect(result.record.status).toBe('SUCCESS');
+    for (const value of values) {
+      const run = result.record.tasks[`copy[${value}]`]!;
+      expect(run.status).toBe('SUCCESS');
+      const chunks: Buffer[] = [];
+      for await (const c of (await host.storage.open(run.outputs!.outputFiles['out.txt']!)).content)
+        chunks.push(c as Buffer);
+      expect(Buffer.concat(chunks).toString()).toBe(`payload ${value}`);
+    }
+    const tasks = values.length + 1;
+    expect(cluster.metrics.requestCount({ verb: 'POST', resource: 'pods', subresource: '' })).toBe(tasks);
+    // One shared watch for every task of the run (a reconnect may add one).
+    expect(cluster.metrics.requestCount({ verb: 'WATCH', resource: 'pods' })).toBeLessThanOrEqual(2);
+  });
+
   it('gets the API token from the oauthTokenProvider task (a wrong token is refused)', async () => {
     const flow = (token: string) => `id: token
 namespace: company.team

@@ -1,4 +1,4 @@
-import { dirname, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { readFile } from 'node:fs/promises';
 import { ConfigError, ErrorCodes } from '@podrun/core';
 import type { ExecutionObserver, ExecutionResult, Host } from '@podrun/host';
@@ -27,6 +27,7 @@ export interface RunFlags {
   config?: string;
   namespaceFiles?: string;
   verbose?: boolean;
+  allLogs?: boolean;
 }
 
 /** `podrun run FLOW`: runs a flow file and prints logs, a summary and where outputs were saved. */
@@ -117,6 +118,9 @@ async function execute(
       logs: flags.json ? io.stderr : io.stdout,
       messages: io.stderr,
       verbose: debug,
+      allLogs: Boolean(flags.allLogs),
+      logsDir: join(stateDir, 'executions'),
+      ...(io.env.PODRUN_SUMMARY_INTERVAL_MS ? { summaryIntervalMs: Number(io.env.PODRUN_SUMMARY_INTERVAL_MS) } : {}),
     });
     const result = await start(host, printer);
     const outputDir = flags.outputDir ?? hostConfig.outputDir ?? 'podrun-outputs';

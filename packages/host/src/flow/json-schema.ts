@@ -1,15 +1,31 @@
 import { z } from 'zod';
 import { configJsonSchemas } from '@podrun/core';
-import { commandsTaskSchema, flowShellSchema, runnerSchema, scriptTaskSchema } from './schema.js';
+import {
+  commandsTaskSchema,
+  flowShellSchema,
+  forEachTaskSchema,
+  parallelTaskSchema,
+  runnerSchema,
+  scriptTaskSchema,
+} from './schema.js';
 
 /** Where the published flow schema lives; editors fetch it from here. */
 export const FLOW_JSON_SCHEMA_ID = 'https://unpkg.com/@podrun/host/schemas/flow.schema.json';
 
 // The top-level schema checks tasks loosely (so each is reported against its own type); for
 // editors the tasks are described by their type instead.
-const flowDocumentSchema = flowShellSchema.extend({
-  tasks: z.array(z.discriminatedUnion('type', [commandsTaskSchema, scriptTaskSchema])).min(1),
-});
+// Parallel and ForEach hold tasks of any type, themselves included.
+const taskDocumentSchema: z.ZodType = z
+  .lazy(() =>
+    z.discriminatedUnion('type', [
+      commandsTaskSchema,
+      scriptTaskSchema,
+      parallelTaskSchema.extend({ tasks: z.array(taskDocumentSchema).min(1) }),
+      forEachTaskSchema.extend({ tasks: z.array(taskDocumentSchema).min(1) }),
+    ]),
+  )
+  .meta({ id: 'task' });
+const flowDocumentSchema = flowShellSchema.extend({ tasks: z.array(taskDocumentSchema).min(1) });
 
 /**
  * The JSON Schema (draft-07) of a whole flow file, as users write it: `id`, `namespace`,

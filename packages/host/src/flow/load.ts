@@ -5,8 +5,15 @@ import type { ConfigIssue } from '@podrun/core';
 import type { RunnerConfig, RunnerRegistry } from '../registry.js';
 import { closestMatch, zodIssuesToConfigIssues } from '@podrun/core';
 import { locateIssues } from './locate.js';
-import { KNOWN_TASK_TYPES, TASK_TYPES, flowShellSchema, taskSchemaFor } from './schema.js';
-import type { Flow, FlowTask } from './schema.js';
+import {
+  KNOWN_TASK_TYPES,
+  TASK_TYPES,
+  flowShellSchema,
+  flowableSchemaFor,
+  isFlowable,
+  taskSchemaFor,
+} from './schema.js';
+import type { Flow, FlowStep, FlowTask, FlowableTask } from './schema.js';
 
 /** Options of {@link parseFlow}. */
 export interface ParseFlowOptions {
@@ -41,38 +48,17 @@ export function parseFlow(source: string, options: ParseFlowOptions = {}): Flow 
     throw fail(zodIssuesToConfigIssues(shell.error.issues, { schema: flowShellSchema, input: raw }));
   }
   const issues: ConfigIssue[] = [];
-  const tasks: FlowTask[] = [];
   const defaults = shell.data.pluginDefaults ?? [];
-  shell.data.tasks.forEach((rawTask, index) => {
-    const path = `tasks[${index}]`;
-    const task = applyDefaults(rawTask as Record<string, unknown>, defaults);
-    const type = typeof task.type === 'string' ? task.type : '';
-    const schema = taskSchemaFor(type);
-    if (!schema) {
-      const suggestion = closestMatch(type, KNOWN_TASK_TYPES);
-      issues.push({
-        path: `${path}.type`,
-        message: `unknown task type ${JSON.stringify(task.type)}${suggestion ? `; did you mean \`${suggestion}\`?` : ''} (podrun runs ${KNOWN_TASK_TYPES.join(', ')})`,
-      });
-      return;
-    }
-    const parsed = schema.safeParse(task);
-    const runner = task.taskRunner as RunnerConfig | undefined;
-    if (runner && typeof runner === 'object' && typeof runner.type === 'string' && options.registry) {
-      issues.push(...options.registry.validate(runner, `${path}.taskRunner`));
-    }
-    if (!parsed.success) {
-      issues.push(...zodIssuesToConfigIssues(parsed.error.issues, { path, schema, input: task }));
-      return;
-    }
-    tasks.push(parsed.data);
-  });
-  duplicates(
-    shell.data.tasks.map((t) => t.id),
-    'tasks',
-    'task',
-    issues,
-  );
+  const ids: { id: unknown; path: string }[] = [];
+  const steps = parseSteps(shell.data.tasks, 'tasks', { defaults, issues, ids, registry: options.registry });
+  // Task ids are unique in the whole flow, inside Parallel and ForEach too (outputs are addressed by id).
+  const seen = new Map<unknown, string>();
+  for (const { id, path } of ids) {
+    const first = seen.get(id);
+    if (first !== undefined)
+      issues.push({ path: `${path}.id`, message: `duplicate task id "${String(id)}" (also ${first})` });
+    else seen.set(id, path);
+  }
   duplicates(
     (shell.data.inputs ?? []).map((i) => i.id),
     'inputs',
@@ -84,13 +70,68 @@ export function parseFlow(source: string, options: ParseFlowOptions = {}): Flow 
     id: shell.data.id,
     namespace: shell.data.namespace,
     inputs: shell.data.inputs ?? [],
-    tasks,
+    steps,
+    tasks: runnableTasks(steps),
     pluginDefaults: defaults,
   };
   if (shell.data.description !== undefined) flow.description = shell.data.description;
   if (shell.data.labels) flow.labels = shell.data.labels;
   if (shell.data.variables) flow.variables = shell.data.variables;
   return flow;
+}
+
+interface StepsContext {
+  defaults: PluginDefault[];
+  issues: ConfigIssue[];
+  ids: { id: unknown; path: string }[];
+  registry: RunnerRegistry | undefined;
+}
+
+// Each task is checked against its own type's schema; Parallel and ForEach children the same way.
+function parseSteps(raw: unknown[], listPath: string, context: StepsContext): FlowStep[] {
+  const steps: FlowStep[] = [];
+  raw.forEach((rawTask, index) => {
+    const path = `${listPath}[${index}]`;
+    context.ids.push({ id: (rawTask as { id?: unknown }).id, path });
+    const task = applyDefaults(rawTask as Record<string, unknown>, context.defaults);
+    const type = typeof task.type === 'string' ? task.type : '';
+    const flowable = flowableSchemaFor(type);
+    if (flowable) {
+      const parsed = flowable.safeParse(task);
+      // Children are checked even when the flowable's own properties are wrong: every problem at once.
+      const children = Array.isArray(task.tasks) ? parseSteps(task.tasks, `${path}.tasks`, context) : [];
+      if (!parsed.success) {
+        context.issues.push(...zodIssuesToConfigIssues(parsed.error.issues, { path, schema: flowable, input: task }));
+        return;
+      }
+      steps.push({ ...parsed.data, tasks: children } as FlowableTask);
+      return;
+    }
+    const schema = taskSchemaFor(type);
+    if (!schema) {
+      const suggestion = closestMatch(type, KNOWN_TASK_TYPES);
+      context.issues.push({
+        path: `${path}.type`,
+        message: `unknown task type ${JSON.stringify(task.type)}${suggestion ? `; did you mean \`${suggestion}\`?` : ''} (podrun runs ${KNOWN_TASK_TYPES.join(', ')})`,
+      });
+      return;
+    }
+    const parsed = schema.safeParse(task);
+    const runner = task.taskRunner as RunnerConfig | undefined;
+    if (runner && typeof runner === 'object' && typeof runner.type === 'string' && context.registry) {
+      context.issues.push(...context.registry.validate(runner, `${path}.taskRunner`));
+    }
+    if (!parsed.success) {
+      context.issues.push(...zodIssuesToConfigIssues(parsed.error.issues, { path, schema, input: task }));
+      return;
+    }
+    steps.push(parsed.data);
+  });
+  return steps;
+}
+
+function runnableTasks(steps: FlowStep[]): FlowTask[] {
+  return steps.flatMap((step) => (isFlowable(step) ? runnableTasks(step.tasks) : [step]));
 }
 
 /** Reads and parses a flow file. */

@@ -19,11 +19,22 @@ export const TASK_TYPES = {
   nodeScript: ['io.kestra.plugin.scripts.node.Script'],
 } as const;
 
+/** Flowable task types (they run other tasks), by kind, with the reference's names. */
+export const FLOWABLE_TYPES = {
+  parallel: ['io.kestra.plugin.core.flow.Parallel', 'io.kestra.core.tasks.flows.Parallel'],
+  forEach: ['io.kestra.plugin.core.flow.ForEach'],
+} as const;
+
 const COMMANDS_TYPES = [...TASK_TYPES.commands, ...TASK_TYPES.pythonCommands, ...TASK_TYPES.nodeCommands] as const;
 const SCRIPT_TYPES = [...TASK_TYPES.script, ...TASK_TYPES.pythonScript, ...TASK_TYPES.nodeScript] as const;
 
-/** Every task type name podrun runs. */
-export const KNOWN_TASK_TYPES: readonly string[] = [...COMMANDS_TYPES, ...SCRIPT_TYPES];
+/** Every task type name podrun runs (flowable ones included). */
+export const KNOWN_TASK_TYPES: readonly string[] = [
+  ...COMMANDS_TYPES,
+  ...SCRIPT_TYPES,
+  ...FLOWABLE_TYPES.parallel,
+  ...FLOWABLE_TYPES.forEach,
+];
 
 /** The reference's default image for shell tasks (Kestra's Commands/Script use `ubuntu`). */
 export const DEFAULT_SHELL_IMAGE = 'ubuntu';
@@ -146,13 +157,74 @@ export const scriptTaskSchema = z.strictObject({
 
 /** A task as validated (templates not rendered). */
 export type FlowTask = z.infer<typeof commandsTaskSchema> | z.infer<typeof scriptTaskSchema>;
+
+// Children are checked one by one by their own type afterwards, as top-level tasks are.
+const childTasks = z
+  .array(z.looseObject({ id: z.unknown(), type: z.unknown() }), { error: 'expected a list of tasks' })
+  .min(1, { error: 'expected at least one task' });
+
+const flowableShape = {
+  id: id('task'),
+  description: z.string().optional(),
+  disabled: z.boolean().optional(),
+  allowFailure: z.boolean().optional(),
+  tasks: childTasks,
+};
+
+/** `io.kestra.plugin.core.flow.Parallel`: its `tasks` at once, at most `concurrent` (0 = all) at a time. */
+export const parallelTaskSchema = z.strictObject({
+  ...flowableShape,
+  type: z.enum(FLOWABLE_TYPES.parallel),
+  concurrent: z.number().int().min(0, { error: 'expected 0 (no limit) or more' }).default(0),
+});
+
+/**
+ * `io.kestra.plugin.core.flow.ForEach`: its `tasks` in order, once per value of `values` (a list,
+ * or a JSON array as a string, templates allowed), `concurrencyLimit` groups at a time (default 1,
+ * 0 = all).
+ */
+export const forEachTaskSchema = z.strictObject({
+  ...flowableShape,
+  type: z.enum(FLOWABLE_TYPES.forEach),
+  values: z.union(
+    [z.string(), z.array(z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), z.unknown())]))],
+    { error: 'expected a list of values, or a JSON array as a string (e.g. \'["a", "b"]\' or "{{ inputs.list }}")' },
+  ),
+  concurrencyLimit: z.number().int().min(0, { error: 'expected 0 (no limit) or more' }).default(1),
+});
+
+/** A Parallel task as validated, its children parsed. */
+export type ParallelTask = Omit<z.infer<typeof parallelTaskSchema>, 'tasks'> & { tasks: FlowStep[] };
+/** A ForEach task as validated, its children parsed. */
+export type ForEachTask = Omit<z.infer<typeof forEachTaskSchema>, 'tasks'> & { tasks: FlowStep[] };
+/** A flowable task: one that runs other tasks. */
+export type FlowableTask = ParallelTask | ForEachTask;
+/** Any task of a flow as written: a runnable task or a flowable one holding its children. */
+export type FlowStep = FlowTask | FlowableTask;
+
+/** True when the step runs other tasks (Parallel, ForEach). */
+export function isFlowable(step: FlowStep): step is FlowableTask {
+  return 'tasks' in step;
+}
+
+/** True for a ForEach step. */
+export function isForEach(step: FlowStep): step is ForEachTask {
+  return (FLOWABLE_TYPES.forEach as readonly string[]).includes(step.type);
+}
 /** A flow input declaration. */
 export type FlowInput = z.infer<typeof inputSchema>;
 
-/** Task schemas by task type name. */
+/** Task schemas by task type name (runnable tasks only). */
 export function taskSchemaFor(type: string) {
   if ((COMMANDS_TYPES as readonly string[]).includes(type)) return commandsTaskSchema;
   if ((SCRIPT_TYPES as readonly string[]).includes(type)) return scriptTaskSchema;
+  return undefined;
+}
+
+/** The schema of a flowable task type, or undefined. */
+export function flowableSchemaFor(type: string) {
+  if ((FLOWABLE_TYPES.parallel as readonly string[]).includes(type)) return parallelTaskSchema;
+  if ((FLOWABLE_TYPES.forEach as readonly string[]).includes(type)) return forEachTaskSchema;
   return undefined;
 }
 
@@ -182,6 +254,9 @@ export interface Flow {
   labels?: Record<string, string>;
   variables?: Record<string, unknown>;
   inputs: FlowInput[];
+  /** The top-level tasks as written; Parallel and ForEach hold their children. */
+  steps: FlowStep[];
+  /** Every runnable task of the flow, those inside Parallel and ForEach included, in order. */
   tasks: FlowTask[];
   pluginDefaults: z.infer<typeof pluginDefaultSchema>[];
 }
