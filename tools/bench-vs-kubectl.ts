@@ -15,6 +15,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startClusterProcess } from './bench/cluster-process.js';
 import { runBatch, type BatchResult } from './bench/concurrency.js';
+import { runFanout } from './bench/fanout.js';
 import { loopbackWebSocket } from './bench/loopback.js';
 import { measureTransfer } from './bench/transfer.js';
 import { buildTestImages } from './test-images/build.js';
@@ -251,6 +252,7 @@ try {
   const batches: BatchResult[] = [];
   for (const n of taskCounts) batches.push(await runBatch(kubeconfig, n, `batch-${n}`));
   const single = batches.find((b) => b.tasks === 1)?.medianTaskSeconds;
+  const kubectlSeconds = new Map<number, number>();
   for (const b of batches) {
     let anchor = 'not run';
     if (kubectlTaskCounts.has(b.tasks)) {
@@ -275,13 +277,28 @@ try {
           ),
         ),
       );
-      anchor = `${s((performance.now() - started) / 1000)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)`;
+      kubectlSeconds.set(b.tasks, (performance.now() - started) / 1000);
+      anchor = `${s(kubectlSeconds.get(b.tasks)!)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)`;
     }
     rows.push([
       `${b.tasks} task(s) with an input and an output file at once, one process`,
       `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
       anchor,
       '',
+    ]);
+  }
+
+  // 5. The same through one `podrun run`: a ForEach over N values, the whole CLI path.
+  const fanouts: BatchResult[] = [];
+  for (const n of taskCounts) fanouts.push(await runFanout(podrun, kubeconfig, n));
+  const alone = fanouts.find((b) => b.tasks === 1)?.medianTaskSeconds;
+  for (const b of fanouts) {
+    const anchor = kubectlSeconds.get(b.tasks);
+    rows.push([
+      `${b.tasks} task(s) with an input and an output file in one \`podrun run\` (ForEach, concurrencyLimit 0)`,
+      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      anchor ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)` : 'not run',
+      anchor ? ratio(b.seconds, anchor) : '',
     ]);
   }
 } finally {

@@ -24,7 +24,7 @@ export interface BatchResult {
  * The cluster's apiserver_request_total over resources, summed (read with kubectl): requests to
  * non-resource paths (discovery, /metrics itself) are the reading's, not the tasks'.
  */
-async function requestTotal(kubeconfigPath: string): Promise<number> {
+export async function requestTotal(kubeconfigPath: string): Promise<number> {
   const text = await new Promise<string>((resolve, reject) =>
     execFile(
       'kubectl',
