@@ -1,7 +1,6 @@
 import { buildProgram } from './program.js';
 import { ExitCode } from './io.js';
 import type { CliIo } from './io.js';
-import { reportError } from './errors.js';
 
 /** Runs `podrun` with `argv` (without node and script) and resolves with the exit code. */
 export async function main(argv: string[], io: CliIo): Promise<number> {
@@ -18,6 +17,9 @@ export async function main(argv: string[], io: CliIo): Promise<number> {
         ? ExitCode.OK
         : ExitCode.INVALID;
     }
+    // Loaded only on failure: error reporting needs @podrun/core, which `--version` or `--help` should
+    // not have to load.
+    const { reportError } = await import('./errors.js');
     return reportError(error, io);
   }
   return code;

@@ -146,7 +146,7 @@ export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecT
             ctx.namespace,
             ctx.podName,
             SIDECAR_CONTAINER,
-            ['sh', '-c', MARKER_SCRIPT, 'podrun-release', `${ctx.paths.root}/ended`],
+            ['sh', '-c', MARKER_SCRIPT, 'podrun-release', `${ctx.paths.root}/ended`, `${ctx.paths.root}/sidecar.pid`],
             {},
             new AbortController().signal,
           ),

@@ -29,19 +29,26 @@ const MANIFEST_OF_STDIN =
  * Init container `init-files`: creates WORKING_DIR and OUTPUT_DIR (writable by any user, like an
  * emptyDir), then, when inputs are expected, waits for the ready marker the runner writes after a
  * verified upload. The upload wakes it with SIGUSR1 (its pid is in `init.pid`) so the main
- * container starts at once; the half-second poll stays for a runtime where the signal cannot
- * reach it. argv: root workingDir outputDir wait|nowait.
+ * container starts at once; a slow poll stays for a runtime where the signal cannot reach it (a
+ * fast one would fork `sleep` several times a second in every waiting pod). argv: root workingDir
+ * outputDir wait|nowait.
  */
 export const INIT_SCRIPT = `trap 'exit 143' TERM
 mkdir -p "$2" "$3" && chmod a+rwx "$2" "$3" || exit ${ScriptExit.NO_DIRECTORY}
 [ "$4" = wait ] || exit 0
 trap '[ -f "$1/ready" ] && exit 0' USR1
 echo $$ > "$1/init.pid"
-while [ ! -f "$1/ready" ]; do sleep 0.5 & wait $!; done`;
+while [ ! -f "$1/ready" ]; do sleep 2 & wait $!; done`;
 
-/** Sidecar `out-files`: stays up (so outputs can be read) until the runner writes the end marker. argv: root. */
+/**
+ * Sidecar `out-files`: stays up (so outputs can be read) until the runner writes the end marker
+ * and wakes it with SIGUSR1 (its pid is in `sidecar.pid`), or the pod is deleted (SIGTERM, acted on
+ * at once: the shell waits on its sleep instead of running it in the foreground). argv: root.
+ */
 export const SIDECAR_SCRIPT = `trap 'exit 0' TERM
-while [ ! -f "$1/ended" ]; do sleep 0.5; done`;
+trap '[ -f "$1/ended" ] && exit 0' USR1
+echo $$ > "$1/sidecar.pid"
+while [ ! -f "$1/ended" ]; do sleep 2 & wait $!; done`;
 
 /**
  * Upload, run in `init-files`: extracts the tar on stdin into root (inputs under the working
@@ -93,5 +100,7 @@ if [ -s "$s" ]; then
 fi
 rm -f "$s"`;
 
-/** Writes one marker file (ready / ended). argv: path. */
-export const MARKER_SCRIPT = ': > "$1"';
+/** Writes one marker file, then wakes the process whose pid file is given, if any. argv: path [pidFile]. */
+export const MARKER_SCRIPT = `: > "$1" || exit ${ScriptExit.CONTROL_FAILED}
+[ -n "$2" ] && [ -f "$2" ] && kill -USR1 "$(cat "$2")" 2>/dev/null
+exit 0`;
