@@ -151,7 +151,16 @@ export function summary(record: ExecutionRecord, saved: SavedOutputs, previous: 
   lines.push('');
   lines.push(`Execution ${record.id} ${record.status} (${record.namespace}.${record.flowId}${took})`);
   if (previous.length) lines.push(`  after earlier executions: ${previous.join(', ')}`);
+  // A Parallel or ForEach with many runs lists only those that did not succeed, and a count.
+  const runsOf = new Map<string, number>();
+  for (const task of Object.values(record.tasks))
+    if (task.parent !== undefined) runsOf.set(task.parent, (runsOf.get(task.parent) ?? 0) + 1);
+  const hidden = new Map<string, number>();
   for (const [key, task] of Object.entries(record.tasks)) {
+    if (task.parent !== undefined && (runsOf.get(task.parent) ?? 0) > SUMMARY_RUNS && task.status === 'SUCCESS') {
+      hidden.set(task.parent, (hidden.get(task.parent) ?? 0) + 1);
+      continue;
+    }
     const attempts = task.attempts.length > 1 ? `, ${task.attempts.length} attempts` : '';
     const exit = task.outputs ? `, exit ${task.outputs.exitCode}` : '';
     lines.push(`  ${key}: ${task.status}${exit}${attempts}${task.cached ? ', from cache' : ''}`);
@@ -161,9 +170,14 @@ export function summary(record: ExecutionRecord, saved: SavedOutputs, previous: 
     if (task.error && task.status !== 'SUCCESS')
       lines.push(`    error: ${task.error.message.split('\n').join('\n      ')}`);
   }
+  for (const [parent, count] of hidden)
+    lines.push(`  ${parent}: ${count} more task runs SUCCESS (--json lists every run and its files)`);
   if (record.error && !Object.values(record.tasks).some((t) => t.error)) lines.push(`  error: ${record.error.message}`);
   return `${lines.join('\n')}\n`;
 }
+
+/** A Parallel or ForEach with more runs than this lists only those that did not succeed. */
+const SUMMARY_RUNS = 20;
 
 /** The `--json` document. */
 export function jsonDocument(

@@ -1,8 +1,8 @@
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { createPrinter } from '../src/printer.js';
+import { createPrinter, summary } from '../src/printer.js';
 import type { OutStream } from '../src/io.js';
-import type { TaskRecord } from '@podrun/host';
+import type { ExecutionRecord, TaskRecord } from '@podrun/host';
 
 function stream(isTTY: boolean): OutStream & { text(): string } {
   let text = '';
@@ -85,5 +85,27 @@ describe('printer', () => {
     q.taskQueued!('t[a]');
     q.taskLog!('t[a]', { container: 'main', timestamp: 't', text: 'shown' });
     expect(all.text()).toBe('[t[a]] shown\n');
+  });
+
+  it('lists only the runs that did not succeed of a large fan-out in the summary', () => {
+    const run = (id: string, status: 'SUCCESS' | 'FAILED', extra: Partial<TaskRecord> = {}): TaskRecord => ({
+      id,
+      status,
+      taskRunId: 'r',
+      attempt: 1,
+      attempts: [],
+      runState: {},
+      ...extra,
+    });
+    const tasks: Record<string, TaskRecord> = { each: run('each', 'FAILED', { flowable: 'ForEach' }) };
+    for (let k = 0; k < 25; k++) tasks[`t[v${k}]`] = run('t', k === 3 ? 'FAILED' : 'SUCCESS', { parent: 'each' });
+    const text = summary(
+      { id: 'x', namespace: 'n', flowId: 'f', status: 'FAILED', startedAt: 't', tasks } as ExecutionRecord,
+      {},
+      [],
+    );
+    expect(text).toContain('  t[v3]: FAILED');
+    expect(text).not.toContain('t[v4]');
+    expect(text).toContain('  each: 24 more task runs SUCCESS');
   });
 });
