@@ -1,5 +1,6 @@
 // exec-tar on real pods of the embedded cluster: the contribution as pod-spec builds it, uploads
 // into the waiting init container, downloads out of the sidecar, release, and dropped streams.
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultPodPaths, parseRunnerConfig, silentLogger, type TransferContext } from '@podrun/core';
 import type { PodrunKubePort } from '@podrun/kube';
@@ -79,6 +80,19 @@ describe('exec-tar on the embedded cluster', () => {
     expect([...sink.files.keys()].sort()).toEqual(['copy/q"uote\'s.txt', 'out.txt', 'seen.txt']);
     expect(sha(sink.files.get('out.txt')!.content)).toBe(sha(content('data.txt')));
     expect(sink.files.get('seen.txt')!.content.toString()).toContain(sha(content('data.txt')));
+    // The waiting containers recorded their pids for the wake-up signals (Kubernetes would have
+    // turned a `$$` in their args into `$`).
+    const chunks: Buffer[] = [];
+    const pids = await kube.exec(
+      ctx.namespace,
+      ctx.podName,
+      'out-files',
+      ['cat', `${ctx.paths.root}/init.pid`, `${ctx.paths.root}/sidecar.pid`],
+      { stdout: new Writable({ write: (chunk: Buffer, _e, done) => void (chunks.push(chunk), done()) }) },
+      new AbortController().signal,
+    );
+    expect(pids.exitCode).toBe(0);
+    expect(Buffer.concat(chunks).toString()).toMatch(/^\d+\n\d+\n$/);
     await transfer.release(ctx);
     await transfer.release(ctx);
     const ended = await kube.waitForPod(

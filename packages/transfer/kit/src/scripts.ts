@@ -25,6 +25,9 @@ const MANIFEST_OF_STDIN =
   `xargs -0 -r sh -c 'for f do n=$(stat -L -c %s "$f") && h=$(sha256sum < "$f") || exit 1; ` +
   `printf "%s %s\\n" "$n" "\${h%% *}"; done' sh`;
 
+// The init and sidecar scripts are container args, where Kubernetes turns `$$` into `$` (and
+// expands `$(NAME)`): they find their own pid in /proc/self/stat, read by the shell itself.
+
 /**
  * Init container `init-files`: creates WORKING_DIR and OUTPUT_DIR (writable by any user, like an
  * emptyDir), then, when inputs are expected, waits for the ready marker the runner writes after a
@@ -37,7 +40,7 @@ export const INIT_SCRIPT = `trap 'exit 143' TERM
 mkdir -p "$2" "$3" && chmod a+rwx "$2" "$3" || exit ${ScriptExit.NO_DIRECTORY}
 [ "$4" = wait ] || exit 0
 trap '[ -f "$1/ready" ] && exit 0' USR1
-echo $$ > "$1/init.pid"
+read -r pid rest < /proc/self/stat && echo "$pid" > "$1/init.pid"
 while [ ! -f "$1/ready" ]; do sleep 2 & wait $!; done`;
 
 /**
@@ -47,7 +50,7 @@ while [ ! -f "$1/ready" ]; do sleep 2 & wait $!; done`;
  */
 export const SIDECAR_SCRIPT = `trap 'exit 0' TERM
 trap '[ -f "$1/ended" ] && exit 0' USR1
-echo $$ > "$1/sidecar.pid"
+read -r pid rest < /proc/self/stat && echo "$pid" > "$1/sidecar.pid"
 while [ ! -f "$1/ended" ]; do sleep 2 & wait $!; done`;
 
 /**
