@@ -87,12 +87,9 @@ export function createHost(options: HostOptions): Host {
     );
     // Every line of every task run also goes to the execution's log files (masked), whatever the
     // caller's observer shows: a UI may summarise 200 concurrent tasks instead of printing them.
-    const logs = withLogFiles(
-      maskingObserver(params.observer ?? {}, masker),
-      join(store.dir, 'executions', record.id, 'logs'),
-      record.tasks,
-    );
-    const { observer } = logs;
+    // The masking wraps the log files too: it must see every line before anything writes it.
+    const logs = withLogFiles(params.observer ?? {}, join(store.dir, 'executions', record.id, 'logs'), record.tasks);
+    const observer = maskingObserver(logs.observer, masker);
     const signal = params.signal ?? new AbortController().signal;
     const pool = createRunnerPool({
       ...options,
