@@ -77,9 +77,10 @@ describe('resume after the runner process dies', () => {
     expect(Object.keys(result.outputFiles)).toEqual(['out.txt']);
     expect(readFileSync(ctx.stored.get('out.txt')!.path, 'utf8')).toBe('staged once');
     expect([...loggedLines(dir), ...ctx.texts()]).toEqual(expected);
-    // Reattached: no pod created, inputs not uploaded again (only download + release execs).
+    // Reattached: no pod created, inputs not uploaded again (only the download exec; no release
+    // exec, since the pod is deleted anyway).
     expect(env.cluster.metrics.requestCount({ verb: 'POST', resource: 'pods', subresource: '' })).toBe(0);
-    expect(env.cluster.metrics.requestCount({ resource: 'pods', subresource: 'exec' })).toBe(2);
+    expect(env.cluster.metrics.requestCount({ resource: 'pods', subresource: 'exec' })).toBe(1);
     expect(await deletedOrGone(env.kube, pod.name)).toBe(true);
   });
 

@@ -108,8 +108,8 @@ describe('faults do not lose a task that could succeed', () => {
     const r = await result;
     env.cluster.faults.cutExecAfterBytes(undefined);
     expect(r.exitCode).toBe(0);
-    // download cut + download retried (+ release)
-    expect(env.cluster.metrics.requestCount({ resource: 'pods', subresource: 'exec' })).toBeGreaterThanOrEqual(3);
+    // download cut + download retried (no release exec: the pod is deleted anyway)
+    expect(env.cluster.metrics.requestCount({ resource: 'pods', subresource: 'exec' })).toBeGreaterThanOrEqual(2);
     expect(ctx.stored.get('out.txt')!.size).toBe(3_000_000);
   });
 });
