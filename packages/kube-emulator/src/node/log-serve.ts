@@ -114,7 +114,13 @@ function formatEntry(
 async function write(out: Writable, chunk: Buffer, signal: AbortSignal): Promise<boolean> {
   if (out.destroyed || signal.aborted) return false;
   if (!out.write(chunk)) {
-    await Promise.race([once(out, 'drain'), once(signal, 'abort'), once(out, 'close')]).catch(() => undefined);
+    // The losing waits are cancelled: left attached, every slow-reader pause of a long log added
+    // a listener to the response and the signal (MaxListenersExceededWarning from the eleventh).
+    const settled = new AbortController();
+    const wait = (emitter: Writable | AbortSignal, name: string) =>
+      once(emitter as Writable, name, { signal: settled.signal });
+    await Promise.race([wait(out, 'drain'), wait(signal, 'abort'), wait(out, 'close')]).catch(() => undefined);
+    settled.abort();
   }
   return !out.destroyed && !signal.aborted;
 }
