@@ -52,8 +52,10 @@ describe('exec stdin frames', () => {
     const { ws, frames, received } = await connect(8, native);
     const sent = createHash('sha256');
     let total = 0;
-    // 1 and 124 bytes: 7-bit lengths; 125 and up: 16-bit; beyond FRAME_DATA: split in frames.
-    for (const size of [1, 124, 125, 126, 4097, FRAME_DATA, FRAME_DATA + 1, 3 * FRAME_DATA + 7, 1_000_003]) {
+    // Payload (channel byte + data) up to 125 bytes: 7-bit length; to 65535: 16-bit; beyond: 64-bit;
+    // beyond FRAME_DATA: split in frames.
+    const sizes = [1, 124, 125, 126, 4097, 65534, 65535, FRAME_DATA, FRAME_DATA + 1, 3 * FRAME_DATA + 7, 1_000_003];
+    for (const size of sizes) {
       const data = Buffer.alloc(size);
       for (let i = 0; i < size; i++) data[i] = (i * 31 + size) & 0xff;
       sent.update(data);

@@ -8,20 +8,21 @@
 import { randomFillSync } from 'node:crypto';
 import { createRequire } from 'node:module';
 
-/** Largest frame payload: the channel byte and up to 64 KiB - 2 data bytes (a 16-bit length). */
-const MAX_PAYLOAD = 0xffff;
-/** The payload starts 4-aligned after the longest header used here (2 + 2 + 4-byte mask). */
-const PAYLOAD_AT = 8;
-/** Header room and the longest payload, rounded up to whole 32-bit words. */
-const BUFFER_SIZE = PAYLOAD_AT + MAX_PAYLOAD + 1;
+/** Data bytes per frame: a read of `fs.createReadStream` (64 KiB) goes out as one frame. */
+export const FRAME_DATA = 64 * 1024;
+/**
+ * The payload starts here, 4-aligned, right after the frame header: 2 bytes, the extended length
+ * (none, 2 or 8 bytes), and the 4-byte masking key always at PAYLOAD_AT - 4.
+ */
+const PAYLOAD_AT = 16;
+/** Header room and the longest payload (channel byte + data), rounded up to whole 32-bit words. */
+const BUFFER_SIZE = (PAYLOAD_AT + FRAME_DATA + 1 + 3) & ~3;
+const KEY_AT = PAYLOAD_AT - 4;
 
 /** Where frames go: the upgraded socket of the exec WebSocket. */
 export interface FrameSocket {
   write(chunk: Buffer, callback: (error?: Error | null) => void): boolean;
 }
-
-/** Data bytes per frame. */
-export const FRAME_DATA = MAX_PAYLOAD - 1;
 
 /** Writes `channel` + data as client frames, reusing at most `keep` idle buffers. */
 export class StdinFrames {
@@ -53,14 +54,21 @@ export class StdinFrames {
     const frame = this.#idle.pop() ?? this.#allocate();
     const { buffer } = frame;
     const length = data.length + 1;
-    const start = length > 125 ? 0 : 2;
-    buffer[start] = 0x82; // FIN, binary
-    if (start === 0) {
-      buffer[1] = 0x80 | 126;
-      buffer.writeUInt16BE(length, 2);
+    let start: number;
+    if (length > 0xffff) {
+      start = KEY_AT - 10;
+      buffer[start + 1] = 0x80 | 127;
+      buffer.writeUIntBE(0, start + 2, 2);
+      buffer.writeUIntBE(length, start + 4, 6);
+    } else if (length > 125) {
+      start = KEY_AT - 4;
+      buffer[start + 1] = 0x80 | 126;
+      buffer.writeUInt16BE(length, start + 2);
     } else {
-      buffer[3] = 0x80 | length;
+      start = KEY_AT - 2;
+      buffer[start + 1] = 0x80 | length;
     }
+    buffer[start] = 0x82; // FIN, binary
     this.#key(buffer);
     buffer[PAYLOAD_AT] = this.channel;
     data.copy(buffer, PAYLOAD_AT + 1);
@@ -79,17 +87,17 @@ export class StdinFrames {
       buffer,
       words: new Int32Array(buffer.buffer, 0, BUFFER_SIZE >> 2),
       payload: buffer.subarray(PAYLOAD_AT),
-      key: buffer.subarray(4, 8),
+      key: buffer.subarray(KEY_AT, PAYLOAD_AT),
     };
   }
 
-  /** A fresh unpredictable masking key (RFC 6455 5.3) at bytes 4..7. */
+  /** A fresh unpredictable masking key (RFC 6455 5.3) at KEY_AT. */
   #key(buffer: Buffer): void {
     if (this.#randomAt === this.#random.length) {
       randomFillSync(this.#random);
       this.#randomAt = 0;
     }
-    this.#random.copy(buffer, 4, this.#randomAt, (this.#randomAt += 4));
+    this.#random.copy(buffer, KEY_AT, this.#randomAt, (this.#randomAt += 4));
   }
 }
 
@@ -120,10 +128,10 @@ function nativeMask(): MaskPayload | null {
   return native;
 }
 
-/** Masks the payload in place with the key at bytes 4..7, a 32-bit word at a time. */
+/** Masks the payload in place with the key before it, a 32-bit word at a time. */
 function xorMask({ buffer, words }: Frame, length: number): void {
-  const key = words[1]!;
+  const key = words[KEY_AT >> 2]!;
   const whole = length >> 2;
   for (let i = PAYLOAD_AT >> 2, end = i + whole; i < end; i++) words[i]! ^= key;
-  for (let i = whole << 2; i < length; i++) buffer[PAYLOAD_AT + i]! ^= buffer[4 + (i & 3)]!;
+  for (let i = whole << 2; i < length; i++) buffer[PAYLOAD_AT + i]! ^= buffer[KEY_AT + (i & 3)]!;
 }
