@@ -66,6 +66,18 @@ export interface KubePort {
   watchPod(selector: PodSelector, name: string, onChange: (change: PodChange) => void): () => void;
 
   /**
+   * The pods of the shared informer for `selector` that carry every label in `labels`, read from
+   * its cache once its first list is in: no request of its own when the informer runs anyway. The
+   * informer stays up until `release` is called, so a watch that follows reuses it instead of
+   * listing again. Rejects on 401/403 from the informer and with the signal's reason when aborted.
+   */
+  cachedPods(
+    selector: PodSelector,
+    labels: Readonly<Record<string, string>>,
+    signal?: AbortSignal,
+  ): Promise<{ pods: V1Pod[]; release: () => void }>;
+
+  /**
    * Resolves with the pod once `predicate` holds for its latest state. Rejects with a
    * `PodFailedError` (reason `PodDeleted`) if the pod disappears, and with the signal's reason
    * when aborted.

@@ -59,6 +59,36 @@ describe('shared informer', () => {
     expect(cluster.metrics.requestCount({ verb: 'LIST', resource: 'pods' })).toBe(1);
   });
 
+  it('finds pods by labels in the cache, and waits for a pod it just created without a GET', async () => {
+    const [older] = await makePods('lookup', 1);
+    const selector = { namespace: NS, labelSelector: 'suite=lookup' };
+    cluster.metrics.reset();
+    const found = await port.cachedPods(selector, { suite: 'lookup' });
+    expect(found.pods.map((p) => p.metadata?.name)).toEqual([older]);
+    const none = await port.cachedPods(selector, { suite: 'other' });
+    expect(none.pods).toEqual([]);
+    none.release();
+    // Created after the informer listed: known to exist, so waiting for it asks nothing more.
+    const created = await port.createPod(NS, sleeper({ suite: 'lookup' }));
+    const name = created.metadata!.name!;
+    const patched = port.waitForPod(selector, name, labelled('go'));
+    await port.patchPodMetadata(NS, name, { labels: { step: 'go' } });
+    expect((await patched).metadata?.name).toBe(name);
+    found.release();
+    expect(port.informerStats(selector)).toBeUndefined();
+    expect(cluster.metrics.requestCount({ verb: 'LIST', resource: 'pods' })).toBe(1);
+    expect(cluster.metrics.requestCount({ verb: 'GET', resource: 'pods' })).toBe(0);
+  });
+
+  it('rejects a cached lookup when the signal aborts before the informer lists', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('stop'));
+    await expect(
+      port.cachedPods({ namespace: NS, labelSelector: 'suite=aborted' }, {}, controller.signal),
+    ).rejects.toThrow('stop');
+    expect(port.informerStats({ namespace: NS, labelSelector: 'suite=aborted' })).toBeUndefined();
+  });
+
   it('gives a new subscriber the cached state first', async () => {
     const [a, b] = await makePods('cached', 2);
     const selector = { namespace: NS, labelSelector: 'suite=cached' };

@@ -21,7 +21,7 @@ import {
   type TransferContext,
   KUBERNETES_RUNNER_TYPE,
 } from '@podrun/core';
-import { buildPod, identitySelector } from '@podrun/pod-spec';
+import { buildPod, identityMatchLabels, identitySelector } from '@podrun/pod-spec';
 import { classify } from './classify.js';
 import { asPodrunError, stopError, warningEvents, type Stop } from './failure.js';
 import { TaskLogSink, logTarget, plainSink } from './logs.js';
@@ -49,6 +49,7 @@ export class TaskRun {
   #stop: Stop | undefined;
   #pod: PodRef | undefined;
   #watch: PodWatch | undefined;
+  #releaseInformer: (() => void) | undefined;
   #paths: PodPaths;
   #plan: FilesPlan | undefined;
   #timers: NodeJS.Timeout[] = [];
@@ -82,6 +83,7 @@ export class TaskRun {
       this.kill.removeEventListener('abort', onKill);
       for (const timer of this.#timers) clearTimeout(timer);
       this.#watch?.stop();
+      this.#releaseInformer?.();
     }
   }
 
@@ -154,6 +156,7 @@ export class TaskRun {
       onFailure: (failure) => this.#halt({ kind: 'failed', failure }),
     }));
     watch.start();
+    this.#releaseInformer?.();
     const tctx = this.#transferContext();
 
     if (plan.hasInputs && !transfer.inputsStaged(tctx, pod)) {
@@ -275,7 +278,11 @@ export class TaskRun {
   async #acquire(contribution: ReturnType<FileTransfer['contribute']>): Promise<V1Pod> {
     const { kube, config, transfer, selector } = this.env;
     const recorded = await this.#state.pod();
-    const existing = await kube.listPods(selector.namespace, identitySelector(this.ctx.identity), this.#signal);
+    // Read from the shared informer this run watches its pod with anyway: one request less, and
+    // its list (not a second one) is what a resumed run finds its pod in.
+    const found = await kube.cachedPods(selector, identityMatchLabels(this.ctx.identity), this.#signal);
+    this.#releaseInformer = found.release;
+    const existing = found.pods;
     const stored = new Set<string>();
     for (const p of existing) {
       const uid = p.metadata?.uid ?? '';

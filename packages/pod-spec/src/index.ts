@@ -12,6 +12,7 @@ export {
   MANAGED_BY_LABEL,
   identityLabels,
   identityAnnotations,
+  identityMatchLabels,
   identitySelector,
   sanitizeLabelValue,
   isValidLabelValue,

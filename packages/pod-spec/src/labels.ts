@@ -118,13 +118,23 @@ export function identityAnnotations(identity: TaskRunIdentity): Record<string, s
 }
 
 /**
+ * The labels every pod of a task run carries: of every attempt, or of one `attempt` when given.
+ */
+export function identityMatchLabels(
+  identity: TaskRunIdentity,
+  options: { attempt?: number } = {},
+): Record<string, string> {
+  const labels = identityLabels({ ...identity, attempt: options.attempt ?? identity.attempt });
+  if (options.attempt === undefined) delete labels[ATTEMPT_KEY];
+  return labels;
+}
+
+/**
  * Label selector (`k=v,k=v`) matching the pods of one task run, for resume. Every attempt's pod
  * matches unless `attempt` is given.
  */
 export function identitySelector(identity: TaskRunIdentity, options: { attempt?: number } = {}): string {
-  const labels = identityLabels({ ...identity, attempt: options.attempt ?? identity.attempt });
-  return Object.entries(labels)
-    .filter(([key]) => options.attempt !== undefined || key !== ATTEMPT_KEY)
+  return Object.entries(identityMatchLabels(identity, options))
     .map(([key, value]) => `${key}=${value}`)
     .join(',');
 }

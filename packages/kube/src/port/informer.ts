@@ -54,6 +54,9 @@ export class PodInformer {
   readonly synced: Promise<void>;
   private markSynced!: () => void;
   private readonly listeners = new Map<string, Set<Listener>>();
+  // Pods this process created that the watch has not shown yet: they exist, so a waiter must not
+  // take their absence from the cache for a deletion (nor spend a GET to find out).
+  private readonly expected = new Set<string>();
   private readonly errorListeners = new Set<(error: unknown) => void>();
   private readonly stop = new AbortController();
   private resourceVersion = '';
@@ -78,6 +81,16 @@ export class PodInformer {
   async close(): Promise<void> {
     this.stop.abort();
     await this.running;
+  }
+
+  /** Records a pod just created through this port, until the watch or a list shows it. */
+  expect(name: string): void {
+    if (!this.cache.has(name)) this.expected.add(name);
+  }
+
+  /** True when pod `name` is cached, or was created here and is not shown yet. */
+  knows(name: string): boolean {
+    return this.cache.has(name) || this.expected.has(name);
   }
 
   /** Calls `listener` with changes of pod `name`; returns unsubscribe. */
@@ -164,6 +177,8 @@ export class PodInformer {
         this.emit({ type: 'deleted', pod });
       }
     }
+    // A list answers for every pod: an expected one it lacks is told apart by the waiters' GET.
+    this.expected.clear();
     this.resourceVersion = listing.resourceVersion;
     this.markSynced();
   }
@@ -253,6 +268,7 @@ export class PodInformer {
         const pod = fromJson<V1Pod>(event.object, 'V1Pod');
         const name = pod.metadata?.name ?? '';
         if (rv) this.resourceVersion = rv;
+        this.expected.delete(name);
         if (event.type === 'DELETED') {
           this.cache.delete(name);
           this.emit({ type: 'deleted', pod });

@@ -1,5 +1,5 @@
 // createKubePort: the typed port over the API that everything above @podrun/kube uses.
-import type { CoreV1Event, KubeConfig, V1PersistentVolumeClaim } from '@kubernetes/client-node';
+import type { CoreV1Event, KubeConfig, V1PersistentVolumeClaim, V1Pod } from '@kubernetes/client-node';
 import { KubeApiError, silentLogger } from '@podrun/core';
 import type { KubePort, Logger, PodChange, PodSelector } from '@podrun/core';
 import { toPodrunKubeConfig } from '../connection/create.js';
@@ -11,7 +11,7 @@ import { PodInformer, type InformerStats, type WatchTuning } from './informer.js
 import { openPodLogs } from './logs.js';
 import { PodsApi } from './pods.js';
 import { fromJson } from './serialize.js';
-import { waitForPod } from './wait.js';
+import { cachedPods, waitForPod } from './wait.js';
 
 /** Options of {@link createKubePort}. */
 export interface KubePortOptions {
@@ -110,13 +110,22 @@ export function createKubePort(options: KubePortOptions): PodrunKubePort {
   const port: PodrunKubePort = {
     defaultNamespace: options.namespace ?? kc.namespace,
 
-    createPod: (ns, pod, signal) => pods.create(ns, pod, signal),
+    async createPod(ns, pod, signal) {
+      const created = await pods.create(ns, pod, signal);
+      const name = created.metadata?.name;
+      for (const { informer } of informers.values()) {
+        if (name && informer.selector.namespace === ns && selects(informer.selector, created)) informer.expect(name);
+      }
+      return created;
+    },
     getPod: (ns, name, signal) => pods.get(ns, name, signal),
     listPods: async (ns, labelSelector, signal) => (await pods.list(ns, labelSelector, signal)).pods,
     deletePod: (ns, name, opts) => pods.delete(ns, name, opts?.gracePeriodSeconds),
     patchPodMetadata: (ns, name, metadata) => pods.patchMetadata(ns, name, metadata),
 
     watchPod,
+
+    cachedPods: (selector, labels, signal) => cachedPods(acquire, selector, labels, signal),
 
     waitForPod: (selector, name, predicate, signal) =>
       waitForPod({ acquire, watchPod, pods }, selector, name, predicate, signal),
@@ -224,3 +233,14 @@ export function createKubePort(options: KubePortOptions): PodrunKubePort {
 
 const pvcPath = (ns: string, name: string) =>
   `/api/v1/namespaces/${encodeURIComponent(ns)}/persistentvolumeclaims/${encodeURIComponent(name)}`;
+
+// Equality-based selectors only (`a=b,c==d`, what podrun's own informers use); anything else is
+// treated as not selecting, which only costs a waiter its confirming GET.
+function selects(selector: PodSelector, pod: V1Pod): boolean {
+  if (!selector.labelSelector) return true;
+  const labels = pod.metadata?.labels ?? {};
+  return selector.labelSelector.split(',').every((term) => {
+    const match = /^\s*([^=!\s]+)\s*==?\s*([^=!\s]*)\s*$/.exec(term);
+    return !!match && labels[match[1]!] === match[2];
+  });
+}

@@ -61,7 +61,7 @@ export function waitForPod(
     // A pod missing from a synced cache is either not yet seen by the watch, or gone: ask.
     void informer.synced
       .then(async () => {
-        if (done || informer.cache.has(name)) return;
+        if (done || informer.knows(name)) return;
         const pod = await deps.pods.get(selector.namespace, name, signal);
         if (done || informer.cache.has(name)) return;
         if (pod) check(pod);
@@ -69,4 +69,34 @@ export function waitForPod(
       })
       .catch((error: unknown) => finish(() => reject(error)));
   });
+}
+
+/** See `KubePort.cachedPods`: the informer's cache, filtered by labels, once it has listed. */
+export async function cachedPods(
+  acquire: WaitDeps['acquire'],
+  selector: PodSelector,
+  labels: Readonly<Record<string, string>>,
+  signal?: AbortSignal,
+): Promise<{ pods: V1Pod[]; release: () => void }> {
+  const { informer, release } = acquire(selector);
+  const cleanups: Array<() => void> = [];
+  try {
+    await new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(abortReason(signal));
+      const onAbort = () => reject(abortReason(signal!));
+      signal?.addEventListener('abort', onAbort, { once: true });
+      cleanups.push(() => signal?.removeEventListener('abort', onAbort), informer.onPersistentError(reject));
+      informer.synced.then(resolve, reject);
+    });
+  } catch (error) {
+    release();
+    throw error;
+  } finally {
+    cleanups.forEach((cleanup) => cleanup());
+  }
+  const wanted = Object.entries(labels);
+  const pods = [...informer.cache.values()].filter((pod) =>
+    wanted.every(([key, value]) => pod.metadata?.labels?.[key] === value),
+  );
+  return { pods, release };
 }

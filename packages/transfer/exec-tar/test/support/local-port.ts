@@ -134,6 +134,7 @@ export function localPort(options: { path?: string } = {}): KubePort & { faults:
     watchPod: () => () => {},
     createPod: unsupported,
     listPods: unsupported,
+    cachedPods: unsupported,
     deletePod: unsupported,
     patchPodMetadata: unsupported,
     podLogs: unsupported,
