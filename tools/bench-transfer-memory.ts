@@ -5,7 +5,7 @@
 //   npm run bench:memory -- [MiB]
 // With PODRUN_BENCH_KUBECONFIG set it uses that cluster and prints one JSON line (for npm run bench).
 import { startClusterProcess } from './bench/cluster-process.js';
-import { measureTransfer } from './bench/transfer.js';
+import { measureTransfer, type MemoryGrowth } from './bench/transfer.js';
 
 const MiB = 1024 * 1024;
 const size = Number(process.argv[2] ?? 1024) * MiB;
@@ -19,8 +19,10 @@ try {
   } else {
     const mib = (n: number) => `${(n / MiB).toFixed(1)} MiB`;
     console.log(`exec-tar memory benchmark, ${mib(size)} each way (Node ${process.version})`);
-    console.log(`  upload:   ${result.uploadSeconds.toFixed(1)} s, RSS +${mib(result.uploadRssGrowth)}`);
-    console.log(`  download: ${result.downloadSeconds.toFixed(1)} s, RSS +${mib(result.downloadRssGrowth)}`);
+    const parts = (g: MemoryGrowth) =>
+      `RSS +${mib(g.rss)} (peaks: Buffers +${mib(g.arrayBuffers)}, JS heap +${mib(g.heapUsed)})`;
+    console.log(`  upload:   ${result.uploadSeconds.toFixed(1)} s, ${parts(result.upload)}`);
+    console.log(`  download: ${result.downloadSeconds.toFixed(1)} s, ${parts(result.download)}`);
   }
 } finally {
   if (cluster) {

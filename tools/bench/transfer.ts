@@ -29,8 +29,44 @@ export interface TransferResult {
   /** RSS growth over the value right before each direction (after a GC when exposed). */
   uploadRssGrowth: number;
   downloadRssGrowth: number;
+  /** Peak growth of what makes up the RSS growth: Buffers' memory and the JS heap, per direction. */
+  upload: MemoryGrowth;
+  download: MemoryGrowth;
   /** sha256 of what came back (equal to what was sent, or the run fails). */
   sha256: string;
+}
+
+/** Peak growth (bytes) of `process.memoryUsage()` fields over one direction. */
+export interface MemoryGrowth {
+  rss: number;
+  arrayBuffers: number;
+  heapUsed: number;
+}
+
+/** Samples this process's memory every 20 ms; `start` begins a phase, `growth` ends it. */
+function memorySampler() {
+  let base = process.memoryUsage();
+  let peak: MemoryGrowth = { rss: 0, arrayBuffers: 0, heapUsed: 0 };
+  const sample = () => {
+    const now = process.memoryUsage();
+    peak = {
+      rss: Math.max(peak.rss, now.rss - base.rss),
+      arrayBuffers: Math.max(peak.arrayBuffers, now.arrayBuffers - base.arrayBuffers),
+      heapUsed: Math.max(peak.heapUsed, now.heapUsed - base.heapUsed),
+    };
+  };
+  const timer = setInterval(sample, 20);
+  return {
+    start() {
+      base = process.memoryUsage();
+      peak = { rss: 0, arrayBuffers: 0, heapUsed: 0 };
+    },
+    growth(): MemoryGrowth {
+      sample();
+      return peak;
+    },
+    stop: () => clearInterval(timer),
+  };
 }
 
 /** Where the input comes from and where the output goes. */
@@ -60,8 +96,7 @@ function generated(size: number): InputEntry {
 /** Runs one upload and one download through a fresh pod; deletes it afterwards. */
 export async function measureTransfer(options: TransferOptions): Promise<TransferResult> {
   const gc = (globalThis as { gc?: () => void }).gc;
-  let peak = 0;
-  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20);
+  const memory = memorySampler();
   const kube = createKubePort({
     kubeConfig: createKubeConfig(undefined, {}, { kubeconfigPath: options.kubeconfigPath }),
   });
@@ -108,17 +143,17 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       Boolean(p.status?.initContainerStatuses?.some((s) => s.state?.running)),
     );
     gc?.();
-    const beforeUpload = (peak = process.memoryUsage().rss);
+    memory.start();
     let started = performance.now();
     await transfer.uploadInputs(ctx, { entries: [entry] }, new AbortController().signal);
     const uploadSeconds = (performance.now() - started) / 1000;
-    const uploadRssGrowth = peak - beforeUpload;
+    const upload = memory.growth();
 
     await kube.waitForPod(selector, ctx.podName, (p) =>
       Boolean(p.status?.containerStatuses?.find((s) => s.name === 'main')?.state?.terminated),
     );
     gc?.();
-    const beforeDownload = (peak = process.memoryUsage().rss);
+    memory.start();
     const hash = createHash('sha256');
     let bytes = 0;
     const sink: OutputSink = {
@@ -142,16 +177,19 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       new AbortController().signal,
     );
     const downloadSeconds = (performance.now() - started) / 1000;
+    const download = memory.growth();
     return {
       bytes,
       uploadSeconds,
       downloadSeconds,
-      uploadRssGrowth,
-      downloadRssGrowth: peak - beforeDownload,
+      uploadRssGrowth: upload.rss,
+      downloadRssGrowth: download.rss,
+      upload,
+      download,
       sha256: hash.digest('hex'),
     };
   } finally {
-    clearInterval(sampler);
+    memory.stop();
     await transfer.release(ctx).catch(() => {});
     await kube.deletePod('default', ctx.podName, { gracePeriodSeconds: 0 }).catch(() => {});
     await kube.close();

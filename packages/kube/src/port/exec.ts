@@ -9,6 +9,7 @@ import type { ExecOptions, ExecResult } from '@podrun/core';
 import { networkError, statusError } from '../http/errors.js';
 import { abortReason, withRetry } from '../http/retry.js';
 import { readText, type Transport } from '../http/transport.js';
+import { FRAME_DATA, StdinFrames } from './stdin-frames.js';
 
 /** Exec tuning. */
 export interface ExecTuning {
@@ -145,19 +146,15 @@ async function session(
     const onAbort = () => fail(abortReason(signal!));
     signal?.addEventListener('abort', onAbort, { once: true });
 
-    // One frame buffer, reused: ws copies the payload while masking it, synchronously (without
-    // permessage-deflate or Blobs its sender never queues), so the channel byte and the data need
-    // not be a new allocation per chunk (garbage V8 only collects once tens of MB piled up).
-    let frame = Buffer.allocUnsafe(64 * 1024 + 1);
+    // Built and masked in reused buffers, written to the socket directly (see stdin-frames.ts):
+    // `ws` would copy every chunk into a new allocation to mask it.
+    let frames: StdinFrames | undefined;
     const onStdinData = (chunk: Buffer | string) => {
-      const data = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      if (frame.length < data.length + 1) frame = Buffer.allocUnsafe(data.length + 1);
-      frame[0] = STDIN;
-      data.copy(frame, 1);
-      ws.send(frame.subarray(0, data.length + 1), afterSend);
+      if (ws.readyState !== WebSocket.OPEN) return;
+      frames!.send(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, afterSend);
       if (ws.bufferedAmount > highWater) stdin!.pause();
     };
-    const afterSend = (error?: Error) => {
+    const afterSend = (error?: Error | null) => {
       if (!error) alive = true;
       if (!error && stdin?.isPaused() && !settled && ws.bufferedAmount <= highWater / 2) stdin.resume();
     };
@@ -208,7 +205,11 @@ async function session(
       }
     });
 
-    ws.on('upgrade', (res: IncomingMessage) => res.socket.setKeepAlive(true, 30_000));
+    ws.on('upgrade', (res: IncomingMessage) => {
+      res.socket.setKeepAlive(true, 30_000);
+      // As many buffers as can be in flight below the high-water mark plus one chunk above it.
+      if (stdin) frames = new StdinFrames(res.socket, STDIN, Math.ceil((2 * highWater) / FRAME_DATA) + 2);
+    });
 
     ws.on('open', () => {
       opened = true;
