@@ -234,6 +234,45 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     expect(readFileSync(join(wd, 'x', 'y.txt'), 'utf8')).toBe('why');
   });
 
+  it.skipIf(skip)('sends large inputs as pieces the pod hashes as they land, awkward names included', async () => {
+    const { root, ctx, wd, kube } = fresh();
+    const piece = 65536;
+    const pieced = createExecTarTransfer({ retryDelayMs: 1, pieceSize: piece });
+    const bytes = (n: number, seed: number) => Buffer.from(Array.from({ length: n }, (_, i) => (i * seed + 11) % 251));
+    const files: Array<[string, Buffer]> = [
+      ['big with space.bin', bytes(3 * piece, 7)],
+      ["big'quote\nline.bin", bytes(2 * piece + 1, 13)],
+      ['deep/-dash/\u00e9t\u00e9.bin', bytes(piece + 1, 17)],
+      ['exactly-one-piece.bin', bytes(piece, 19)],
+      ['small.txt', Buffer.from('small\n')],
+    ];
+    const report = await pieced.uploadInputs(
+      ctx,
+      { entries: files.map(([p, data]) => entry(p, data)) },
+      new AbortController().signal,
+    );
+    expect(report).toMatchObject({ files: files.length, verified: true, attempts: 1 });
+    for (const [p, data] of files) expect(sha(readFileSync(join(wd, p)))).toBe(sha(data));
+    expect(existsSync(join(root, 'ready'))).toBe(true);
+    expect(existsSync(join(root, '.podrun-transfer', 'upload'))).toBe(false);
+    expect(kube.execs).toHaveLength(1);
+  });
+
+  it.skipIf(skip)('retries a pieced upload whose stream was dropped, rewriting every piece', async () => {
+    const { ctx, wd, kube } = fresh();
+    const pieced = createExecTarTransfer({ retryDelayMs: 1, pieceSize: 65536 });
+    const data = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31) % 256));
+    kube.faults.cutStdoutAfter.push(0);
+    const report = await pieced.uploadInputs(ctx, { entries: [entry('in.bin', data)] }, new AbortController().signal);
+    expect(report.attempts).toBe(2);
+    expect(sha(readFileSync(join(wd, 'in.bin')))).toBe(sha(data));
+  });
+
+  it('refuses a piece size it cannot use, naming the option', () => {
+    expect(() => createExecTarTransfer({ pieceSize: 0 })).toThrow(/pieceSize: must be a whole number of bytes/);
+    expect(() => createExecTarTransfer({ pieceSize: 1.5e6 + 0.5 })).toThrow(/pieceSize/);
+  });
+
   it.skipIf(skip)('rejects unsafe input names before anything is sent', async () => {
     const { ctx, kube } = fresh();
     for (const bad of ['../escape.txt', '/abs.txt', 'a//b', '']) {

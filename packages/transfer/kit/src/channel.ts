@@ -3,6 +3,7 @@
 // pods/exec. The exec-tar strategy is this channel on the task pod; pvc uses it on a helper pod.
 import type { V1Container, V1Pod, V1VolumeMount } from '@kubernetes/client-node';
 import {
+  ConfigError,
   ExecError,
   KubeApiError,
   RETRY_POLICIES,
@@ -41,6 +42,11 @@ export interface ExecTarChannelOptions {
   retryDelayMs?: number;
   /** Diagnostics. Per-call context loggers are used when given. */
   logger?: Logger;
+  /**
+   * Inputs larger than this are sent in pieces of this size that the pod hashes while the next
+   * one arrives (default 16 MiB). Smaller pieces overlap more but cost a few processes each.
+   */
+  pieceSize?: number;
 }
 
 /** What the exec+tar channel can do, as a strategy declares it. */
@@ -79,6 +85,17 @@ export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecT
     ...(options.maxAttempts !== undefined && { maxAttempts: options.maxAttempts }),
     ...(options.retryDelayMs !== undefined && { baseDelayMs: options.retryDelayMs }),
   };
+  if (options.pieceSize !== undefined && !(Number.isSafeInteger(options.pieceSize) && options.pieceSize >= 65536)) {
+    throw new ConfigError(
+      [
+        {
+          path: 'pieceSize',
+          message: `must be a whole number of bytes, at least 65536; got ${String(options.pieceSize)} (omit it for 16 MiB)`,
+        },
+      ],
+      { component: 'exec-tar' },
+    );
+  }
   const withLogger = (ctx: TransferContext): TransferContext =>
     ctx.logger === silentLogger && options.logger ? { ...ctx, logger: options.logger } : ctx;
 
@@ -110,7 +127,7 @@ export function createExecTarChannel(options: ExecTarChannelOptions = {}): ExecT
       if (inputs.entries.length > 0) await checkInputs(ctx, inputs);
     },
 
-    uploadInputs: (ctx, inputs, signal) => uploadInputs(withLogger(ctx), inputs, signal, policy),
+    uploadInputs: (ctx, inputs, signal) => uploadInputs(withLogger(ctx), inputs, signal, policy, options.pieceSize),
 
     inputsStaged(pod) {
       const init = pod.spec?.initContainers?.find((c) => c.name === INIT_CONTAINER);

@@ -1,12 +1,12 @@
 // Every shell script exec-tar runs in the pod. They must work with BusyBox sh/tar/find/xargs/
-// sha256sum (what real clusters run) and with GNU tools (what the embedded cluster runs), so they
-// use only POSIX sh plus flags both implement: tar -c -x -f -h, find -type -exec {} +, xargs -0 -r,
-// readlink -f, sha256sum reading stdin, stat -c %s, head -c, dd iflag=fullblock,count_bytes, read -r,
-// kill -USR1. User data (file names) never appears in a script: it travels through stdin
-// (NUL-separated) or as argv, and every expansion is quoted.
+// sha256sum (what real clusters' file sidecars run) and with GNU tools, so they use only POSIX sh
+// plus flags both implement: tar -c -x -f -h, find -type -exec {} +, xargs -0 -r -n, readlink -f,
+// sha256sum reading stdin, stat -c %s, head -c, dd iflag=fullblock,count_bytes,skip_bytes
+// oflag=seek_bytes conv=notrunc, read -r, kill -USR1. User data (file names) never appears in a
+// script: it travels through stdin (NUL-separated) or as argv, and every expansion is quoted.
 //
 // BusyBox's head, wc and tee copy a few kilobytes per system call (about 1 s per 200 MB each), so
-// bulk data goes through dd with large blocks, sizes come from stat, and nothing is read twice.
+// bulk data goes through dd with large blocks and sizes come from stat.
 
 /** Exit codes of the scripts, mapped to messages by the transfer. */
 export const ScriptExit = {
@@ -54,19 +54,43 @@ read -r pid rest < /proc/self/stat && echo "$pid" > "$1/sidecar.pid"
 while [ ! -f "$1/ended" ]; do sleep 2 & wait $!; done`;
 
 /**
- * Upload, run in `init-files`: extracts the tar on stdin into root (inputs under the working
- * directory, then podrun's control files: a NUL-separated list and the expected manifest),
- * computes the manifest of what landed, prints it, and writes the ready marker only when it
- * matches. Re-running it is safe: extraction overwrites; once the marker exists it changes
- * nothing (the main container may already read the files). Exactly `length` bytes are read
- * (BusyBox tar drains stdin to its end, and exec before v5 cannot close it). argv: root
- * controlDirName length.
+ * One large input in `init-files`, run by xargs per file with the stream on fd 3: writes each
+ * piece in place with dd, then hashes it from the page cache in the background while the next
+ * piece arrives, so the check costs little after the last byte (BusyBox sha256sum runs at about
+ * 200 MB/s). Appends one `<size> <sha256>` line per piece to `bigsums`, in order. argv: control
+ * pieceSize path size.
+ */
+const PIECES_OF_ONE_FILE =
+  'c="$1" p="$2" f="$3" n="$4" o=0 i=0; rm -f "$c"/h/*; : > "$f" || exit 1; ' +
+  'while [ "$o" -lt "$n" ]; do l=$((n - o)); [ "$l" -gt "$p" ] && l=$p; ' +
+  'dd bs=65536 iflag=fullblock,count_bytes count="$l" oflag=seek_bytes seek="$o" conv=notrunc of="$f" 2>/dev/null <&3 || exit 1; ' +
+  '{ h=$(dd bs=65536 iflag=skip_bytes,count_bytes skip="$o" count="$l" if="$f" 2>/dev/null | sha256sum) && ' +
+  'printf "%s %s\\n" "$l" "${h%% *}" > "$c/h/$i"; } & ' +
+  'o=$((o + l)); i=$((i + 1)); done; wait; ' +
+  'j=0; while [ "$j" -lt "$i" ]; do cat "$c/h/$j" || exit 1; j=$((j + 1)); done >> "$c/bigsums"';
+
+/**
+ * Upload, run in `init-files`. The stdin stream has three sections of lengths given in argv: a
+ * tar (directories, the inputs up to pieceSize, control files `list` and `pieces`), the larger
+ * inputs as raw bytes (see PIECES_OF_ONE_FILE), and a tar holding the expected manifest. It then
+ * computes the manifest of what landed (small files by `list`, then the pieces), prints it, and
+ * writes the ready marker only when it matches. Re-running it is safe: everything is written
+ * again; once the marker exists it changes nothing (the main container may already read the
+ * files). Exactly the announced bytes are read (BusyBox tar drains stdin to its end, and exec
+ * before v5 cannot close it). argv: root controlDirName headLength tailLength pieceSize.
  */
 export const UPLOAD_SCRIPT = `[ -f "$1/ready" ] && exit ${ScriptExit.ALREADY_STAGED}
 cd "$1" || exit ${ScriptExit.NO_DIRECTORY}
-dd bs=65536 iflag=fullblock,count_bytes count="$3" 2>/dev/null | tar -xf - || exit ${ScriptExit.TAR_FAILED}
 c="$2"
+rm -rf "$c"
+dd bs=65536 iflag=fullblock,count_bytes count="$3" 2>/dev/null | tar -xf - || exit ${ScriptExit.TAR_FAILED}
+if [ -s "$c/pieces" ]; then
+  mkdir -p "$c/h" && exec 3<&0 || exit ${ScriptExit.CONTROL_FAILED}
+  xargs -0 -n 2 sh -c '${PIECES_OF_ONE_FILE}' podrun-pieces "$c" "$5" < "$c/pieces" || exit ${ScriptExit.TAR_FAILED}
+fi
+dd bs=65536 iflag=fullblock,count_bytes count="$4" 2>/dev/null | tar -xf - || exit ${ScriptExit.TAR_FAILED}
 ${MANIFEST_OF_STDIN} < "$c/list" > "$c/actual" || exit ${ScriptExit.HASH_FAILED}
+[ ! -f "$c/bigsums" ] || cat "$c/bigsums" >> "$c/actual" || exit ${ScriptExit.HASH_FAILED}
 cat "$c/actual"
 cmp -s "$c/actual" "$c/expected" || exit ${ScriptExit.MANIFEST_MISMATCH}
 : > "$1/ready" && rm -rf "$c" || exit ${ScriptExit.CONTROL_FAILED}

@@ -49,7 +49,13 @@ export function workingDirOf(ctx: Pick<TransferContext, 'paths'>): { wd: string;
   return { wd, od };
 }
 
-function archiveOf(ctx: TransferContext, inputs: InputTree): UploadArchive {
+/**
+ * Inputs larger than this travel as raw pieces of this size after the tar, each hashed in the pod
+ * while the next arrives (the upload script's PIECES_OF_ONE_FILE).
+ */
+export const DEFAULT_PIECE_SIZE = 16 * 1024 * 1024;
+
+function archiveOf(ctx: TransferContext, inputs: InputTree, pieceSize = DEFAULT_PIECE_SIZE): UploadArchive {
   const { wd, od } = workingDirOf(ctx);
   const seen = new Set<string>();
   const files: StagedInput[] = [];
@@ -82,6 +88,7 @@ function archiveOf(ctx: TransferContext, inputs: InputTree): UploadArchive {
     directories: [...directories].sort((a, b) => a.split('/').length - b.split('/').length || (a < b ? -1 : 1)),
     files,
     controlDir: `${CONTROL_DIR}/upload`,
+    pieceSize,
   };
 }
 
@@ -138,7 +145,7 @@ async function uploadOnce(
 ): Promise<{ bytes: number }> {
   const total = archive.files.reduce((sum, f) => sum + f.entry.size, 0);
   let sent = 0;
-  const { stream, manifest, length } = uploadArchiveStream(archive, (n) => {
+  const { stream, manifest, sections } = uploadArchiveStream(archive, (n) => {
     sent += n;
     ctx.onProgress?.({ phase: 'upload', bytes: sent, totalBytes: total });
   });
@@ -157,7 +164,17 @@ async function uploadOnce(
         ctx.namespace,
         ctx.podName,
         INIT_CONTAINER,
-        ['sh', '-c', UPLOAD_SCRIPT, 'podrun-upload', ctx.paths.root, archive.controlDir, String(length)],
+        [
+          'sh',
+          '-c',
+          UPLOAD_SCRIPT,
+          'podrun-upload',
+          ctx.paths.root,
+          archive.controlDir,
+          String(sections.head),
+          String(sections.tail),
+          String(archive.pieceSize),
+        ],
         { stdin: stream, stdout, stderr },
         controller.signal,
       )
@@ -192,9 +209,10 @@ export async function uploadInputs(
   inputs: InputTree,
   signal: AbortSignal,
   policy: BackoffPolicy,
+  pieceSize?: number,
 ): Promise<TransferReport> {
   if (inputs.entries.length === 0) return { files: 0, bytes: 0, verified: true, attempts: 0 };
-  const archive = archiveOf(ctx, inputs);
+  const archive = archiveOf(ctx, inputs, pieceSize);
   if (await waitForInit(ctx, signal)) return { files: archive.files.length, bytes: 0, verified: true, attempts: 0 };
   for (let attempt = 1; ; attempt++) {
     try {

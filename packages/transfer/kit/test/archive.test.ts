@@ -49,6 +49,45 @@ describe('transfer kit archives', () => {
     for (const f of files) expect(sha(Buffer.concat(read.get(f.path) ?? []))).toBe(sha(f.data));
   });
 
+  it('puts files above pieceSize after the tar as raw pieces, one manifest line per piece', async () => {
+    const big = Buffer.from(Array.from({ length: 2 * 4096 + 100 }, (_, i) => i % 253));
+    const small = Buffer.from('small\n');
+    const archive = uploadArchiveStream({
+      directories: ['work'],
+      controlDir: '.ctl',
+      pieceSize: 4096,
+      files: [
+        { path: 'work/big.bin', entry: { path: 'big.bin', size: big.length, open: () => Readable.from([big]) } },
+        { path: 'work/s.txt', entry: { path: 's.txt', size: small.length, open: () => Readable.from([small]) } },
+      ],
+    });
+    const chunks: Buffer[] = [];
+    for await (const chunk of archive.stream) chunks.push(chunk as Buffer);
+    const all = Buffer.concat(chunks);
+    const { head, pieces, tail } = archive.sections;
+    expect([all.length, pieces]).toEqual([archive.length, big.length]);
+    expect(head + pieces + tail).toBe(archive.length);
+    expect(all.subarray(head, head + pieces).equals(big)).toBe(true);
+    expect(archive.manifest).toEqual([
+      { size: small.length, sha256: sha(small) },
+      { size: 4096, sha256: sha(big.subarray(0, 4096)) },
+      { size: 4096, sha256: sha(big.subarray(4096, 8192)) },
+      { size: 100, sha256: sha(big.subarray(8192)) },
+    ]);
+
+    const dir = mkdtempSync(join(tmpdir(), 'kit-tar-'));
+    writeFileSync(join(dir, 'head.tar'), all.subarray(0, head));
+    writeFileSync(join(dir, 'tail.tar'), all.subarray(head + pieces));
+    execFileSync('tar', ['-xf', 'head.tar'], { cwd: dir });
+    execFileSync('tar', ['-xf', 'tail.tar'], { cwd: dir });
+    expect(readFileSync(join(dir, 'work/s.txt'))).toEqual(small);
+    expect(readFileSync(join(dir, '.ctl/list'), 'utf8')).toBe('work/s.txt\0');
+    expect(readFileSync(join(dir, '.ctl/pieces'), 'utf8')).toBe(`work/big.bin\0${big.length}\0`);
+    expect(readFileSync(join(dir, '.ctl/expected'), 'utf8')).toBe(
+      archive.manifest.map((m) => `${m.size} ${m.sha256}\n`).join(''),
+    );
+  });
+
   it.each(['gnu', 'posix'])('reads long paths of a pod-made %s tar as written', async (format) => {
     const dir = mkdtempSync(join(tmpdir(), 'kit-tar-'));
     const long = `out/${'nested-directory/'.repeat(12)}${'x'.repeat(120)}.txt`;
