@@ -50,6 +50,9 @@ await build({
   // ws's native helpers are loaded from node_modules (a native module cannot be bundled).
   external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*', 'bufferutil', 'utf-8-validate'],
   plugins: [clientNodeWithoutSideEffects],
+  // whatwg-url and tr46 (under client-node's fetch) ask for Node's deprecated punycode module,
+  // which Node 21+ warns about on every start; the userland copy has the same API.
+  alias: { punycode: 'punycode/punycode.js' },
   // CommonJS dependencies inside an ES module bundle still call `require` for Node's built-ins.
   banner: {
     js: "import { createRequire as __podrunRequire } from 'node:module';\nconst require = __podrunRequire(import.meta.url);",
