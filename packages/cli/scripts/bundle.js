@@ -10,6 +10,7 @@
 //     install on their own; errors from them still pass `instanceof` (see @podrun/core's errors).
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -36,6 +37,22 @@ const clientNodeWithoutSideEffects = {
   },
 };
 
+// zod re-exports its ~60 message locales as `z.locales` (364 kB of a 837 kB chunk, parsed on every
+// start); podrun only uses the English messages zod configures itself with.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /\/zod\/v4\/(classic|core)\//.test(args.importer) ? { path: args.importer, namespace: 'zod-locales' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-locales' }, (args) => ({
+      contents: `export { default as en } from '../locales/en.js';`,
+      resolveDir: dirname(args.path),
+      loader: 'js',
+    }));
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: { podrun: `${root}dist/main.js` },
@@ -49,7 +66,10 @@ await build({
   keepNames: true,
   // ws's native helpers are loaded from node_modules (a native module cannot be bundled).
   external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*', 'bufferutil', 'utf-8-validate'],
-  plugins: [clientNodeWithoutSideEffects],
+  plugins: [clientNodeWithoutSideEffects, zodEnglishOnly],
+  // whatwg-url and tr46 (under client-node's fetch) ask for Node's deprecated punycode module,
+  // which Node 21+ warns about on every start; the userland copy has the same API.
+  alias: { punycode: 'punycode/punycode.js' },
   // CommonJS dependencies inside an ES module bundle still call `require` for Node's built-ins.
   banner: {
     js: "import { createRequire as __podrunRequire } from 'node:module';\nconst require = __podrunRequire(import.meta.url);",
