@@ -29,7 +29,7 @@ export class StdinFrames {
   #idle: Frame[] = [];
   #random = Buffer.allocUnsafe(4096);
   #randomAt = this.#random.length;
-  readonly #mask: MaskPayload;
+  readonly #fill: FillPayload;
   /** Buffers allocated so far (for tests: stays flat however much is sent). */
   allocated = 0;
 
@@ -40,7 +40,7 @@ export class StdinFrames {
     private readonly keep: number,
     native = true,
   ) {
-    this.#mask = (native && nativeMask()) || xorMask;
+    this.#fill = (native && nativeFill()) || fillInJs;
   }
 
   /** Sends `data` in frames of at most 64 KiB; `onSent` runs once per frame written out. */
@@ -70,9 +70,7 @@ export class StdinFrames {
     }
     buffer[start] = 0x82; // FIN, binary
     this.#key(buffer);
-    buffer[PAYLOAD_AT] = this.channel;
-    data.copy(buffer, PAYLOAD_AT + 1);
-    this.#mask(frame, length);
+    this.#fill(frame, this.channel, data);
     this.socket.write(buffer.subarray(start, PAYLOAD_AT + length), (error) => {
       if (this.#idle.length < this.keep) this.#idle.push(frame);
       onSent(error);
@@ -86,8 +84,8 @@ export class StdinFrames {
     return {
       buffer,
       words: new Int32Array(buffer.buffer, 0, BUFFER_SIZE >> 2),
-      payload: buffer.subarray(PAYLOAD_AT),
       key: buffer.subarray(KEY_AT, PAYLOAD_AT),
+      shifted: Buffer.alloc(4),
     };
   }
 
@@ -101,26 +99,38 @@ export class StdinFrames {
   }
 }
 
-/** A frame buffer, the same bytes as 32-bit words, and views of its payload and masking key. */
+/** A frame buffer, the same bytes as 32-bit words, its masking key, and room for that key rotated. */
 interface Frame {
   buffer: Buffer;
   words: Int32Array;
-  payload: Buffer;
   key: Buffer;
+  shifted: Buffer;
 }
 
-type MaskPayload = (frame: Frame, length: number) => void;
+/** Writes the channel byte and the data, masked, as the frame's payload. */
+type FillPayload = (frame: Frame, channel: number, data: Buffer) => void;
 
-let native: MaskPayload | null | undefined;
+let native: FillPayload | null | undefined;
 
-/** `bufferutil`'s mask in C (an optional dependency, as for `ws`), in place; null without it. */
-function nativeMask(): MaskPayload | null {
+/**
+ * `bufferutil`'s mask in C (an optional dependency, as for `ws`), which masks while it copies the
+ * data in: one pass. The data starts at payload byte 1, so it takes the key rotated by one byte.
+ * Null without `bufferutil`.
+ */
+function nativeFill(): FillPayload | null {
   if (native === undefined) {
     try {
       const { mask } = createRequire(import.meta.url)('bufferutil') as {
         mask: (source: Buffer, mask: Buffer, output: Buffer, offset: number, length: number) => void;
       };
-      native = ({ payload, key }, length) => mask(payload, key, payload, 0, length);
+      native = ({ buffer, key, shifted }, channel, data) => {
+        buffer[PAYLOAD_AT] = channel ^ key[0]!;
+        shifted[0] = key[1]!;
+        shifted[1] = key[2]!;
+        shifted[2] = key[3]!;
+        shifted[3] = key[0]!;
+        mask(data, shifted, buffer, PAYLOAD_AT + 1, data.length);
+      };
     } catch {
       native = null;
     }
@@ -128,8 +138,11 @@ function nativeMask(): MaskPayload | null {
   return native;
 }
 
-/** Masks the payload in place with the key before it, a 32-bit word at a time. */
-function xorMask({ buffer, words }: Frame, length: number): void {
+/** Copies the payload in, then masks it in place with the key before it, 32 bits at a time. */
+function fillInJs({ buffer, words }: Frame, channel: number, data: Buffer): void {
+  buffer[PAYLOAD_AT] = channel;
+  data.copy(buffer, PAYLOAD_AT + 1);
+  const length = data.length + 1;
   const key = words[KEY_AT >> 2]!;
   const whole = length >> 2;
   for (let i = PAYLOAD_AT >> 2, end = i + whole; i < end; i++) words[i]! ^= key;
