@@ -174,6 +174,14 @@ describe('exec', () => {
     expect(out.text().trim()).toBe(String(total));
   });
 
+  it('rejects, and ends the session, when the stdout Writable fails', async () => {
+    const failing = new Writable({ write: (_chunk, _enc, cb) => cb(new Error('more output than expected')) });
+    const error = await exec(['sh', '-c', 'echo a; sleep 30'], { stdout: failing }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ExecError);
+    expect((error as Error).message).toMatch(/writing its output failed \(more output than expected\)/);
+    expect(await server.sessions.at(-1)!.closed).toBe(1006);
+  });
+
   it('pings to keep the session alive', async () => {
     server.statusAfterPing = true;
     try {

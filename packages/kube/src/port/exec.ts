@@ -132,6 +132,8 @@ async function session(
         stdin.off('end', onStdinEnd);
         stdin.off('error', onStdinError);
       }
+      stdout?.off('error', onOutputError);
+      stderr?.off('error', onOutputError);
     };
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -169,6 +171,18 @@ async function session(
           cause: error,
         }),
       );
+
+    // A Writable that fails (e.g. refuses more output than it expected) ends the exec; without a
+    // listener its 'error' event would end the process.
+    const onOutputError = (error: Error) =>
+      fail(
+        new ExecError(`${what} failed: writing its output failed (${error.message})`, {
+          component: 'kube',
+          cause: error,
+        }),
+      );
+    stdout?.on('error', onOutputError);
+    stderr?.on('error', onOutputError);
 
     const deliver = (stream: NodeJS.WritableStream | undefined, payload: Buffer) => {
       if (!stream || !payload.length) return;

@@ -268,6 +268,16 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     expect(sha(readFileSync(join(wd, 'in.bin')))).toBe(sha(data));
   });
 
+  it.skipIf(skip)('takes the manifest of a file in more pieces than the pod prints lines per file', async () => {
+    const { ctx, wd } = fresh();
+    const pieced = createExecTarTransfer({ retryDelayMs: 1, pieceSize: 65536 });
+    // 80 pieces: 80 manifest lines (about 7 KB) for one file.
+    const data = Buffer.from(Array.from({ length: 80 * 65536 }, (_, i) => (i * 29 + 3) % 256));
+    const report = await pieced.uploadInputs(ctx, { entries: [entry('many.bin', data)] }, new AbortController().signal);
+    expect(report).toMatchObject({ files: 1, verified: true, attempts: 1 });
+    expect(sha(readFileSync(join(wd, 'many.bin')))).toBe(sha(data));
+  });
+
   it('refuses a piece size it cannot use, naming the option', () => {
     expect(() => createExecTarTransfer({ pieceSize: 0 })).toThrow(/pieceSize: must be a whole number of bytes/);
     expect(() => createExecTarTransfer({ pieceSize: 1.5e6 + 0.5 })).toThrow(/pieceSize/);

@@ -156,7 +156,13 @@ async function uploadOnce(
     inputError = error;
     controller.abort(error);
   });
-  const stdout = new BoundedBuffer(128 * archive.files.length + 4096);
+  // The pod prints a manifest line per file in the tar and per piece of a large file.
+  const { pieceSize } = archive;
+  const lines = archive.files.reduce(
+    (n, f) => n + (pieceSize !== undefined && f.entry.size > pieceSize ? Math.ceil(f.entry.size / pieceSize) : 1),
+    0,
+  );
+  const stdout = new BoundedBuffer(128 * lines + 4096);
   const stderr = new TailBuffer();
   try {
     const result = await ctx.kube
