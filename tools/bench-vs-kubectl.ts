@@ -2,6 +2,7 @@
 // its own process), in one run, printed as one table. Medians of alternating runs. Not a test.
 //
 //   npm run bench -- [--runs N] [--mb SIZE] [--memory-mb SIZE] [--tasks 1,50,200] [--kubectl-tasks 1,50]
+//                    [--node PATH]   (the Node binary that runs the podrun command; default this one)
 //
 // Rows: the CLI starting; a trivial task; files through the whole CLI; the exec-tar transfer alone
 // in each direction, with the loopback TLS WebSocket of this machine as the ceiling; the runner's
@@ -27,8 +28,10 @@ const { values } = parseArgs({
     'memory-mb': { type: 'string' },
     tasks: { type: 'string' },
     'kubectl-tasks': { type: 'string' },
+    node: { type: 'string' },
   },
 });
+const nodeBin = values.node ?? process.execPath;
 const runs = Number(values.runs ?? 5);
 const mb = Number(values.mb ?? 200);
 const memoryMb = Number(values['memory-mb'] ?? 1024);
@@ -119,6 +122,10 @@ writeFileSync(join(work, 'tiny.bin'), 'x');
 type Row = [work: string, podrun: string, anchor: string, ratio: string];
 const rows: Row[] = [];
 const s = (x: number): string => `${x.toFixed(2)} s`;
+const failureReasons = (b: BatchResult): string => {
+  const reasons = Object.entries(b.failures);
+  return reasons.length ? ` (${reasons.map(([why, n]) => `${n}× ${why}`).join('; ')})` : '';
+};
 const rate = (bytes: number, seconds: number): string => `${(bytes / MiB / seconds).toFixed(0)} MiB/s`;
 const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`;
 const mib = (n: number): string => `${(n / MiB).toFixed(1)} MiB`;
@@ -132,16 +139,16 @@ const deletePod = (name: string) =>
 
 try {
   // Warm-ups, not measured: the first pod start pays for the image's first mount.
-  await timed(process.execPath, [podrun, 'run', 'hello.yml'], env);
+  await timed(nodeBin, [podrun, 'run', 'hello.yml'], env);
   await timed(kubectl, ['run', 'warm', '--image=busybox', '--restart=Never', '--rm', '-i', '--', 'true'], env);
 
   // 1. The CLI starting, and a trivial task through the whole command.
   const start = { podrun: [] as number[], kubectl: [] as number[] };
   const hello = { podrun: [] as number[], kubectl: [] as number[] };
   for (let i = 0; i < runs; i++) {
-    start.podrun.push(await timed(process.execPath, [podrun, '--version'], env));
+    start.podrun.push(await timed(nodeBin, [podrun, '--version'], env));
     start.kubectl.push(await timed(kubectl, ['version', '--client'], env));
-    hello.podrun.push(await timed(process.execPath, [podrun, 'run', 'hello.yml'], env));
+    hello.podrun.push(await timed(nodeBin, [podrun, 'run', 'hello.yml'], env));
     hello.kubectl.push(
       await timed(
         kubectl,
@@ -172,7 +179,7 @@ try {
     cpOut: [] as number[],
   };
   const copy = (file: string): Promise<number> =>
-    timed(process.execPath, [podrun, 'run', 'copy.yml', '-i', `file=@${file}`], env);
+    timed(nodeBin, [podrun, 'run', 'copy.yml', '-i', `file=@${file}`], env);
   const expected = await sha256(big);
   for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) {
     files.cli.push((await copy(big)) - (await copy(join(work, 'tiny.bin'))));
@@ -282,7 +289,7 @@ try {
     }
     rows.push([
       `${b.tasks} task(s) with an input and an output file at once, one process`,
-      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
       anchor,
       '',
     ]);
@@ -290,13 +297,13 @@ try {
 
   // 5. The same through one `podrun run`: a ForEach over N values, the whole CLI path.
   const fanouts: BatchResult[] = [];
-  for (const n of taskCounts) fanouts.push(await runFanout(podrun, kubeconfig, n));
+  for (const n of taskCounts) fanouts.push(await runFanout(podrun, kubeconfig, n, nodeBin));
   const alone = fanouts.find((b) => b.tasks === 1)?.medianTaskSeconds;
   for (const b of fanouts) {
     const anchor = kubectlSeconds.get(b.tasks);
     rows.push([
       `${b.tasks} task(s) with an input and an output file in one \`podrun run\` (ForEach, concurrencyLimit 0)`,
-      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
       anchor ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)` : 'not run',
       anchor ? ratio(b.seconds, anchor) : '',
     ]);
@@ -306,7 +313,10 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-console.log(`\npodrun beside kubectl, one embedded cluster, medians of ${runs} runs (${new Date().toISOString()})\n`);
+const nodeVersion = (await run(nodeBin, ['--version'])).trim();
+console.log(
+  `\npodrun (Node ${nodeVersion}) beside kubectl, one embedded cluster, medians of ${runs} runs (${new Date().toISOString()})\n`,
+);
 console.log('| work | podrun | anchor | podrun ÷ anchor |');
 console.log('|---|---|---|---|');
 for (const row of rows) console.log(`| ${row.join(' | ')} |`);

@@ -18,6 +18,8 @@ export interface BatchResult {
   medianTaskSeconds: number;
   requestsPerTask: number;
   warnings: string[];
+  /** Why tasks failed: the first line of each distinct error, with how many tasks it ended. */
+  failures: Record<string, number>;
 }
 
 /**
@@ -86,12 +88,21 @@ export async function runBatch(kubeconfigPath: string, count: number, label: str
         const t0 = performance.now();
         const result = await runner.run(task, ctx, new AbortController().signal);
         durations.push((performance.now() - t0) / 1000);
-        if (result.exitCode !== 0 || !result.outputFiles['out.txt']) throw new Error(`task ${k} failed`);
+        if (result.exitCode !== 0 || !result.outputFiles['out.txt'])
+          throw new Error(
+            `exit code ${result.exitCode}, outputs: ${Object.keys(result.outputFiles).join(', ') || 'none'}`,
+          );
       }),
     );
     const seconds = (performance.now() - started) / 1000;
     const after = await requestTotal(kubeconfigPath);
     durations.sort((a, b) => a - b);
+    const failures: Record<string, number> = {};
+    for (const r of results) {
+      if (r.status !== 'rejected') continue;
+      const why = (r.reason instanceof Error ? r.reason.message : String(r.reason)).split('\n')[0]!.slice(0, 200);
+      failures[why] = (failures[why] ?? 0) + 1;
+    }
     return {
       tasks: count,
       failed: results.filter((r) => r.status === 'rejected').length,
@@ -99,6 +110,7 @@ export async function runBatch(kubeconfigPath: string, count: number, label: str
       medianTaskSeconds: durations[Math.floor(durations.length / 2)] ?? NaN,
       requestsPerTask: (after - before) / count,
       warnings,
+      failures,
     };
   } finally {
     process.off('warning', onWarning);

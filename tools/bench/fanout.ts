@@ -9,7 +9,12 @@ import { join } from 'node:path';
 import { requestTotal, type BatchResult } from './concurrency.js';
 
 /** Runs one `podrun run` of a ForEach over `count` values against the cluster of `kubeconfigPath`. */
-export async function runFanout(podrunBin: string, kubeconfigPath: string, count: number): Promise<BatchResult> {
+export async function runFanout(
+  podrunBin: string,
+  kubeconfigPath: string,
+  count: number,
+  nodeBin = process.execPath,
+): Promise<BatchResult> {
   const dir = mkdtempSync(join(tmpdir(), 'podrun-bench-fanout-'));
   const values = Array.from({ length: count }, (_, k) => `v${k}`);
   writeFileSync(
@@ -37,7 +42,7 @@ tasks:
     const started = performance.now();
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve) =>
       execFile(
-        process.execPath,
+        nodeBin,
         ['--trace-warnings', podrunBin, 'run', 'fanout.yml', '--kubeconfig', kubeconfigPath, '--json'],
         { cwd: dir, maxBuffer: 256 << 20, env: { ...process.env, KUBECONFIG: kubeconfigPath } },
         (_error, out, err) => resolve({ stdout: out, stderr: err }),
@@ -45,7 +50,10 @@ tasks:
     );
     const seconds = (performance.now() - started) / 1000;
     const after = await requestTotal(kubeconfigPath);
-    const result = JSON.parse(stdout) as { executionId: string; tasks: { key: string; status: string }[] };
+    const result = JSON.parse(stdout) as {
+      executionId: string;
+      tasks: { key: string; status: string; error?: { message: string } }[];
+    };
     const state = JSON.parse(
       readFileSync(join(dir, '.podrun', 'executions', result.executionId, 'state.json'), 'utf8'),
     ) as { tasks: Record<string, { flowable?: string; attempts: { startedAt: string; endedAt?: string }[] }> };
@@ -54,6 +62,12 @@ tasks:
       .map((t) => (Date.parse(t.attempts[0]!.endedAt!) - Date.parse(t.attempts[0]!.startedAt)) / 1000)
       .sort((a, b) => a - b);
     const runs = result.tasks.filter((t) => t.key !== 'each');
+    const failures: Record<string, number> = {};
+    for (const t of runs) {
+      if (t.status === 'SUCCESS') continue;
+      const why = (t.error?.message ?? t.status).split('\n')[0]!.slice(0, 200);
+      failures[why] = (failures[why] ?? 0) + 1;
+    }
     return {
       tasks: count,
       failed: count - runs.filter((t) => t.status === 'SUCCESS').length,
@@ -64,6 +78,7 @@ tasks:
         .split('\n')
         .filter((l) => /Warning:/.test(l))
         .slice(0, 3),
+      failures,
     };
   } finally {
     rmSync(dir, { recursive: true, force: true });
