@@ -133,7 +133,9 @@ export function createPrinter(options: PrinterOptions): ExecutionObserver {
     executionFinished(record) {
       fanout.stop();
       if (options.logsDir && Object.values(record.tasks).some((t) => t.parent !== undefined))
-        messages.write(`podrun: every task's lines are in ${options.logsDir}/${record.id}/logs/\n`);
+        messages.write(
+          `podrun: every task's lines are in ${options.logsDir}/${record.id}/logs/ (podrun logs ${record.id} [TASK])\n`,
+        );
     },
     executionRetried(previous, next, delayMs) {
       clearBar();

@@ -70,6 +70,17 @@ export function buildProgram(io: CliIo, setCode: (code: number) => void): Comman
   );
 
   program
+    .command('logs')
+    .description('print what the task runs of an execution printed (every line, from its log files)')
+    .argument('<execution-id>')
+    .argument('[task...]', 'task ids or run keys such as t[value] (default: every run)')
+    .option('--state-dir <dir>', 'execution state, storage and cache (default .podrun)')
+    .option('--config <file>', 'host configuration (default PODRUN_CONFIG or ./podrun.config.yml)')
+    .action(async (id: string, tasks: string[], flags) =>
+      setCode(await (await import('./commands/logs.js')).logsCommand(id, tasks, flags, io)),
+    );
+
+  program
     .command('validate')
     .description('check flow files: every problem with its path and line')
     .argument('<flow...>')

@@ -47,6 +47,42 @@ describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
     expect((await stat(join(dir, 'podrun-outputs', id, 'copy', 'out.txt'))).nlink).toBe(2);
   });
 
+  it('logs: every line of every run from the log files, or of the runs asked for', async () => {
+    const file = await flow(
+      'fan.yml',
+      `${header('fan')}tasks:\n  - id: each\n    type: io.kestra.plugin.core.flow.ForEach\n    values: [a, b, c]\n    concurrencyLimit: 0\n    tasks:\n      - id: say\n        type: io.kestra.plugin.scripts.shell.Commands\n        commands: ['echo "one {{ taskrun.value }}"', 'echo "two {{ taskrun.value }}"']\n  - id: after\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['echo done']\n  - id: quiet\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ['true']\n`,
+    );
+    const ran = await runCli(['run', file], { cwd: dir, env: env() });
+    expect(ran.code).toBe(0);
+    const id = /Execution (\w+) SUCCESS/.exec(ran.stdout)![1]!;
+
+    const all = await runCli(['logs', id], { cwd: dir, env: env() });
+    expect(all.code).toBe(0);
+    const lines = all.stdout.trim().split('\n');
+    for (const v of ['a', 'b', 'c'])
+      expect(lines.filter((l) => l.startsWith(`[say[${v}]] `))).toEqual([
+        `[say[${v}]] one ${v}`,
+        `[say[${v}]] two ${v}`,
+      ]);
+    expect(lines).toContain('[after] done');
+    expect(lines).toHaveLength(7);
+
+    const one = await runCli(['logs', id, 'say[b]'], { cwd: dir, env: env() });
+    expect(one.stdout).toBe('one b\ntwo b\n');
+    // A run that printed nothing has no log file: nothing to print, not an error.
+    expect(await runCli(['logs', id, 'quiet'], { cwd: dir, env: env() })).toMatchObject({ code: 0, stdout: '' });
+    const byTask = await runCli(['logs', id, 'say'], { cwd: dir, env: env() });
+    expect(byTask.stdout.trim().split('\n')).toHaveLength(6);
+
+    const unknown = await runCli(['logs', id, 'nope'], { cwd: dir, env: env() });
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('nope: no task run of execution');
+    expect(unknown.stderr).toContain('say[a]');
+    const missing = await runCli(['logs', 'no-such-execution'], { cwd: dir, env: env() });
+    expect(missing.code).not.toBe(0);
+    expect(missing.stderr).toContain('no execution "no-such-execution"');
+  });
+
   it('--json prints one machine-readable document on stdout (logs on stderr)', async () => {
     const file = await flow(
       'json.yml',
