@@ -191,6 +191,21 @@ describe('pod network', () => {
     h.store.remove('pods', 'default', 'short');
     await eventually(() => !existsSync(netns));
   });
+
+  it('removes the namespaces of pods deleted together, and hands their IPs out again', async () => {
+    const names = ['many-a', 'many-b', 'many-c', 'many-d'];
+    for (const name of names) h.createPod(name, { containers: [server] });
+    await Promise.all(names.map(listening));
+    const netns = names.map((name) => {
+      const [, , index, host] = podIP(name).split('.');
+      return `/run/netns/podrun-${index}-${host}`;
+    });
+    for (const name of names) h.store.remove('pods', 'default', name);
+    await eventually(() => netns.every((path) => !existsSync(path)));
+    h.createPod('after-many', { containers: [server] });
+    await listening('after-many');
+    expect(await ask(podIP('after-many'), 8080)).toBe('pong after-many');
+  });
 });
 
 describe('pod network lifetime', () => {

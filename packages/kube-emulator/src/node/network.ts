@@ -108,9 +108,17 @@ function bridgeNetwork(leaseDir: string, index: number): PodNetwork {
     }
     throw new Error(`no free pod IP left in ${subnetPrefix}.${index}.0/24`);
   };
+  // Deleting the namespace destroys its veth end, and with it the bridge end. Namespaces whose
+  // pods end while an `ip` runs are deleted together by the next one (errors are ignored anyway:
+  // a namespace already gone is the goal).
+  const deleteNamespace = groupCommit((names: string[]) =>
+    ipBatch(
+      ['-force'],
+      names.map((name) => `netns delete ${name}`),
+    ).catch(() => undefined),
+  );
   const remove = async (host: number): Promise<void> => {
-    // Deleting the namespace destroys its veth end, and with it the bridge end.
-    await run(ip(), ['netns', 'delete', netnsName(index, host)]).catch(() => undefined);
+    await deleteNamespace(netnsName(index, host));
     used.delete(host);
   };
   return {
@@ -123,15 +131,20 @@ function bridgeNetwork(leaseDir: string, index: number): PodNetwork {
       const podIP = `${subnetPrefix}.${index}.${host}`;
       try {
         const veth = `prv${index}-${host}`;
+        // One process from here: in batch mode `ip netns exec` forks the small `ip` itself, where a
+        // second spawn would fork this whole process again (the cost of a pod start at scale).
+        const inPod = `netns exec ${ns} ${ip()}`;
         await ipBatch(
           [],
           [
             `netns add ${ns}`,
             `link add ${veth} type veth peer name eth0 netns ${ns}`,
             `link set ${veth} master ${bridgeName(index)} up`,
+            `${inPod} addr add ${podIP}/24 dev eth0`,
+            `${inPod} link set eth0 up`,
+            `${inPod} link set lo up`,
           ],
         );
-        await ipBatch(['-n', ns], [`addr add ${podIP}/24 dev eth0`, 'link set eth0 up', 'link set lo up']);
       } catch (error) {
         await remove(host);
         throw new Error(`cannot create the network namespace of pod ${podUid}: ${firstLine(error)}`);
@@ -150,6 +163,28 @@ function bridgeNetwork(leaseDir: string, index: number): PodNetwork {
       await run(ip(), ['link', 'delete', bridgeName(index)]).catch(() => undefined);
       rmSync(join(leaseDir, `${index}.lease`), { force: true });
     },
+  };
+}
+
+/**
+ * Calls `flush` with every item added while the previous flush ran, one flush at a time: the
+ * first item goes at once, later ones share the next call (group commit, no timer).
+ */
+function groupCommit<T>(flush: (items: T[]) => Promise<void>): (item: T) => Promise<void> {
+  let inFlight: Promise<void> = Promise.resolve();
+  let next: { items: T[]; done: Promise<void> } | undefined;
+  return (item) => {
+    if (!next) {
+      const batch: { items: T[]; done: Promise<void> } = { items: [], done: Promise.resolve() };
+      batch.done = inFlight.then(() => {
+        if (next === batch) next = undefined;
+        return flush(batch.items);
+      });
+      inFlight = batch.done.catch(() => undefined);
+      next = batch;
+    }
+    next.items.push(item);
+    return next.done;
   };
 }
 
