@@ -45,6 +45,7 @@ export class StdinFrames {
 
   /** Sends `data` in frames of at most 64 KiB; `onSent` runs once per frame written out. */
   send(data: Buffer, onSent: (error?: Error | null) => void): void {
+    if (data.length <= FRAME_DATA) return this.#frame(data, onSent);
     for (let at = 0; at < data.length; at += FRAME_DATA) {
       this.#frame(data.subarray(at, at + FRAME_DATA), onSent);
     }
@@ -71,22 +72,27 @@ export class StdinFrames {
     buffer[start] = 0x82; // FIN, binary
     this.#key(buffer);
     this.#fill(frame, this.channel, data);
-    this.socket.write(buffer.subarray(start, PAYLOAD_AT + length), (error) => {
-      if (this.#idle.length < this.keep) this.#idle.push(frame);
-      onSent(error);
-    });
+    frame.onSent = onSent;
+    this.socket.write(length === FRAME_DATA + 1 ? frame.full : buffer.subarray(start, PAYLOAD_AT + length), frame.done);
   }
 
   #allocate(): Frame {
     this.allocated++;
     // allocUnsafeSlow gives the buffer its own ArrayBuffer from offset 0: the words are aligned.
     const buffer = Buffer.allocUnsafeSlow(BUFFER_SIZE);
-    return {
+    const frame: Frame = {
       buffer,
       words: new Int32Array(buffer.buffer, 0, BUFFER_SIZE >> 2),
       key: buffer.subarray(KEY_AT, PAYLOAD_AT),
       shifted: Buffer.alloc(4),
+      full: buffer.subarray(KEY_AT - 10, PAYLOAD_AT + FRAME_DATA + 1),
+      onSent: () => {},
+      done: (error) => {
+        if (this.#idle.length < this.keep) this.#idle.push(frame);
+        frame.onSent(error);
+      },
     };
+    return frame;
   }
 
   /** A fresh unpredictable masking key (RFC 6455 5.3) at KEY_AT. */
@@ -105,6 +111,11 @@ interface Frame {
   words: Int32Array;
   key: Buffer;
   shifted: Buffer;
+  /** A frame of FRAME_DATA bytes, the usual one: sent without a new view per frame. */
+  full: Buffer;
+  onSent: (error?: Error | null) => void;
+  /** The socket's write callback: takes the buffer back, then tells the sender. */
+  done: (error?: Error | null) => void;
 }
 
 /** Writes the channel byte and the data, masked, as the frame's payload. */
