@@ -41,6 +41,7 @@ const MiB = 1024 * 1024;
 const root = fileURLToPath(new URL('..', import.meta.url));
 const podrun = join(root, 'packages/cli/bin/podrun.js');
 const work = mkdtempSync(join(tmpdir(), 'podrun-bench-'));
+const nodeVersion = (await run(nodeBin, ['--version'])).trim();
 
 /** Runs a command to its end; rejects on a non-zero exit, with its stderr. */
 function run(file: string, args: string[], env: NodeJS.ProcessEnv = process.env, cwd = work): Promise<string> {
@@ -313,7 +314,6 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 
-const nodeVersion = (await run(nodeBin, ['--version'])).trim();
 console.log(
   `\npodrun (Node ${nodeVersion}) beside kubectl, one embedded cluster, medians of ${runs} runs (${new Date().toISOString()})\n`,
 );
