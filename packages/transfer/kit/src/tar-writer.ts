@@ -107,19 +107,18 @@ function piecesOf(spec: UploadArchive): Buffer {
   );
 }
 
-/** Number of manifest lines and their total length: one per small file, one per piece. */
+/** Byte length of the manifest: a line per small file, then one per piece. */
 function manifestLength(spec: UploadArchive): number {
   const line = (size: number) => formatManifestLine({ size, sha256: '0'.repeat(64) }).length;
   let length = 0;
-  for (const { entry } of spec.files) {
-    if (!pieced(spec, { path: '', entry })) {
-      length += line(entry.size);
+  for (const file of spec.files) {
+    const { size } = file.entry;
+    if (!pieced(spec, file)) {
+      length += line(size);
       continue;
     }
     const piece = spec.pieceSize!;
-    const whole = Math.floor(entry.size / piece);
-    length += whole * line(piece);
-    if (entry.size % piece) length += line(entry.size % piece);
+    length += Math.floor(size / piece) * line(piece) + (size % piece ? line(size % piece) : 0);
   }
   return length;
 }
@@ -265,7 +264,8 @@ async function* pieces(
 /**
  * Streams the upload archive. `manifest` fills with one item per file (and per piece of a pieced
  * file), in order, as each has been read completely; it is complete when the stream ends.
- * `length` is the exact number of bytes the stream will carry, `sections` how they divide.
+ * `length` is the exact number of bytes the stream will carry, `sections` how they divide, and
+ * `manifestLength` the exact length of the manifest's text (what the pod prints back).
  */
 export function uploadArchiveStream(
   spec: UploadArchive,
@@ -275,6 +275,7 @@ export function uploadArchiveStream(
   manifest: ManifestItem[];
   length: number;
   sections: UploadSections;
+  manifestLength: number;
 } {
   const manifest: ManifestItem[] = [];
   const mtime = new Date(Math.floor(Date.now() / 1000) * 1000);
@@ -284,5 +285,6 @@ export function uploadArchiveStream(
     manifest,
     length: sections.head + sections.pieces + sections.tail,
     sections,
+    manifestLength: manifestLength(spec),
   };
 }

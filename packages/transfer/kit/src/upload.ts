@@ -145,7 +145,7 @@ async function uploadOnce(
 ): Promise<{ bytes: number }> {
   const total = archive.files.reduce((sum, f) => sum + f.entry.size, 0);
   let sent = 0;
-  const { stream, manifest, sections } = uploadArchiveStream(archive, (n) => {
+  const { stream, manifest, sections, manifestLength } = uploadArchiveStream(archive, (n) => {
     sent += n;
     ctx.onProgress?.({ phase: 'upload', bytes: sent, totalBytes: total });
   });
@@ -156,13 +156,8 @@ async function uploadOnce(
     inputError = error;
     controller.abort(error);
   });
-  // The pod prints a manifest line per file in the tar and per piece of a large file.
-  const { pieceSize } = archive;
-  const lines = archive.files.reduce(
-    (n, f) => n + (pieceSize !== undefined && f.entry.size > pieceSize ? Math.ceil(f.entry.size / pieceSize) : 1),
-    0,
-  );
-  const stdout = new BoundedBuffer(128 * lines + 4096);
+  // The pod prints the manifest back (a line per file in the tar and per piece of a large file).
+  const stdout = new BoundedBuffer(manifestLength + 4096);
   const stderr = new TailBuffer();
   try {
     const result = await ctx.kube

@@ -86,6 +86,7 @@ describe('transfer kit archives', () => {
     expect(readFileSync(join(dir, '.ctl/expected'), 'utf8')).toBe(
       archive.manifest.map((m) => `${m.size} ${m.sha256}\n`).join(''),
     );
+    expect(readFileSync(join(dir, '.ctl/expected')).length).toBe(archive.manifestLength);
   });
 
   it.each(['gnu', 'posix'])('reads long paths of a pod-made %s tar as written', async (format) => {
