@@ -1,9 +1,9 @@
 // The exec-tar transfer on its own, through the library, on a cluster given by its kubeconfig:
 // uploads an input of `size` bytes into a pod and downloads a copy of it, timing each direction and
-// sampling this process's RSS. The input is a file on disk (what a user sends) or generated on the
+// measuring this process's peak RSS. The input is a file on disk (what a user sends) or generated on the
 // fly (nothing of it held in memory or on disk); the output is hashed, or written to a file.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -43,9 +43,34 @@ export interface MemoryGrowth {
   heapUsed: number;
 }
 
-/** Samples this process's memory every 20 ms; `start` begins a phase, `growth` ends it. */
+/** The kernel's peak RSS of this process (VmHWM), or undefined where /proc cannot tell. */
+function peakRss(): number | undefined {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kib === undefined ? undefined : Number(kib) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts a new peak for VmHWM (Linux: writing 5 to clear_refs); false where that is refused. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * This process's memory growth per phase: `start` begins a phase, `growth` ends it. The RSS peak
+ * is the kernel's own (VmHWM, reset per phase), so no spike between samples is missed; Buffers
+ * and the JS heap are sampled every 100 ms (sampling more often costs the measured process CPU).
+ */
 function memorySampler() {
   let base = process.memoryUsage();
+  let exactPeak = false;
   let peak: MemoryGrowth = { rss: 0, arrayBuffers: 0, heapUsed: 0 };
   const sample = () => {
     const now = process.memoryUsage();
@@ -55,15 +80,17 @@ function memorySampler() {
       heapUsed: Math.max(peak.heapUsed, now.heapUsed - base.heapUsed),
     };
   };
-  const timer = setInterval(sample, 20);
+  const timer = setInterval(sample, 100);
   return {
     start() {
+      exactPeak = resetPeakRss();
       base = process.memoryUsage();
       peak = { rss: 0, arrayBuffers: 0, heapUsed: 0 };
     },
     growth(): MemoryGrowth {
       sample();
-      return peak;
+      const kernelPeak = exactPeak ? peakRss() : undefined;
+      return kernelPeak === undefined ? peak : { ...peak, rss: Math.max(0, kernelPeak - base.rss) };
     },
     stop: () => clearInterval(timer),
   };
@@ -135,7 +162,8 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
         ? {
             path: 'in.bin',
             size: (await stat(options.input.file)).size,
-            open: async () => createReadStream((options.input as { file: string }).file),
+            // As the CLI's storage reads a stored input (@podrun/host storage.ts).
+            open: async () => createReadStream((options.input as { file: string }).file, { highWaterMark: MiB }),
           }
         : generated(options.input.size);
     // Timed from a running init container, as kubectl cp is timed from a running pod.
