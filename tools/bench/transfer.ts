@@ -18,6 +18,7 @@ import {
 import { createKubeConfig, createKubePort } from '@podrun/kube';
 import { MANAGED_BY_LABEL, buildPod } from '@podrun/pod-spec';
 import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
+import { ownCpuSeconds, processTreeCpuSeconds } from './cpu.js';
 
 const MiB = 1024 * 1024;
 
@@ -32,8 +33,17 @@ export interface TransferResult {
   /** Peak growth of what makes up the RSS growth: Buffers' memory and the JS heap, per direction. */
   upload: MemoryGrowth;
   download: MemoryGrowth;
+  /** CPU seconds spent per direction by this process and, given `clusterPid`, by the cluster. */
+  uploadCpu: TransferCpu;
+  downloadCpu: TransferCpu;
   /** sha256 of what came back (equal to what was sent, or the run fails). */
   sha256: string;
+}
+
+/** CPU seconds of one direction: the runner (this process), and the cluster with its pods. */
+export interface TransferCpu {
+  client: number;
+  cluster?: number;
 }
 
 /** Peak growth (bytes) of `process.memoryUsage()` fields over one direction. */
@@ -104,6 +114,18 @@ export interface TransferOptions {
   /** A file to write the output to; default: hashed only. */
   outputFile?: string;
   image?: string;
+  /** The cluster's process, whose CPU (with the pod processes it reaped) is counted per direction. */
+  clusterPid?: number;
+}
+
+/** Starts counting CPU; the returned function tells what was spent since. */
+function cpuMeter(clusterPid: number | undefined): () => TransferCpu {
+  const client = ownCpuSeconds();
+  const cluster = clusterPid === undefined ? undefined : processTreeCpuSeconds(clusterPid);
+  return () => ({
+    client: ownCpuSeconds() - client,
+    ...(cluster === undefined ? {} : { cluster: processTreeCpuSeconds(clusterPid!) - cluster }),
+  });
 }
 
 function generated(size: number): InputEntry {
@@ -118,6 +140,12 @@ function generated(size: number): InputEntry {
         })(),
       ),
   };
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file, { highWaterMark: MiB }), hash);
+  return hash.digest('hex');
 }
 
 /** Runs one upload and one download through a fresh pod; deletes it afterwards. */
@@ -173,8 +201,10 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
     gc?.();
     memory.start();
     let started = performance.now();
+    let cpu = cpuMeter(options.clusterPid);
     await transfer.uploadInputs(ctx, { entries: [entry] }, new AbortController().signal);
     const uploadSeconds = (performance.now() - started) / 1000;
+    const uploadCpu = cpu();
     const upload = memory.growth();
 
     await kube.waitForPod(selector, ctx.podName, (p) =>
@@ -188,7 +218,8 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       async write(_entry, content) {
         const count = new Transform({
           transform(chunk: Buffer, _encoding, callback) {
-            hash.update(chunk);
+            // A written output is hashed after the clock stops: kubectl cp is not charged for a check.
+            if (!options.outputFile) hash.update(chunk);
             bytes += chunk.length;
             callback(null, chunk);
           },
@@ -198,6 +229,7 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       },
     };
     started = performance.now();
+    cpu = cpuMeter(options.clusterPid);
     await transfer.downloadOutputs(
       ctx,
       { globs: ['out.bin'], outputDir: false, syncWorkingDirectory: false },
@@ -205,6 +237,7 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       new AbortController().signal,
     );
     const downloadSeconds = (performance.now() - started) / 1000;
+    const downloadCpu = cpu();
     const download = memory.growth();
     return {
       bytes,
@@ -214,7 +247,9 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       downloadRssGrowth: download.rss,
       upload,
       download,
-      sha256: hash.digest('hex'),
+      uploadCpu,
+      downloadCpu,
+      sha256: options.outputFile ? await sha256Of(options.outputFile) : hash.digest('hex'),
     };
   } finally {
     memory.stop();
