@@ -8,6 +8,10 @@
 //   - ws's optional native helper bufferutil (WebSocket masking in C), when installed;
 //   - strategy packages a host imports by name (pvc, object-storage, poll), which a user may
 //     install on their own; errors from them still pass `instanceof` (see @podrun/core's errors).
+//
+// Left out altogether (stand-ins that throw, naming what was called): client-node's generated API
+// clients and node-fetch, which its KubeConfig imports for makeApiClient and applyToFetchOptions
+// only; podrun's CLI calls neither (test/bundle.test.ts checks they stay out).
 import { build } from 'esbuild';
 import { rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -33,6 +37,41 @@ const clientNodeWithoutSideEffects = {
       });
       if (resolved.errors.length || !resolved.path.includes('/@kubernetes/client-node/')) return resolved;
       return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
+// client-node's config.js (KubeConfig, which podrun's PodrunKubeConfig extends) imports its
+// generated API clients' configuration (for makeApiClient) and node-fetch (for the Headers of
+// applyToFetchOptions; node-fetch brings whatwg-url and tr46, ~350 kB). podrun's CLI calls neither:
+// its own port speaks HTTP through applyToHTTPSOptions. For that one importer they resolve to
+// small modules that throw, naming what was called, if a later change ever reaches them.
+const LEFT_OUT = {
+  './gen/index.js': {
+    what: "client-node's generated API clients",
+    exports: ['createConfiguration', 'ServerConfiguration'],
+    caller: 'KubeConfig.makeApiClient',
+  },
+  'node-fetch': { what: 'node-fetch', exports: ['Headers'], caller: 'KubeConfig.applyToFetchOptions' },
+};
+
+const clientNodeConfigWithoutApiClients = {
+  name: 'client-node-config-without-api-clients',
+  setup(b) {
+    b.onResolve({ filter: /^(\.\/gen\/index\.js|node-fetch)$/ }, (args) =>
+      /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)
+        ? { path: args.path, namespace: 'podrun-left-out' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'podrun-left-out' }, (args) => {
+      const { what, exports, caller } = LEFT_OUT[args.path];
+      // test/bundle.test.ts looks for these messages in the bundle and for the modules' absence.
+      const fail = (name) =>
+        `export function ${name}() { throw new Error(${JSON.stringify(
+          `[podrun] ${caller} called ${name}, which the podrun command bundle leaves out (${what}, ` +
+            'unused by podrun; see packages/cli/scripts/bundle.js): use @kubernetes/client-node directly for it',
+        )}); }`;
+      return { contents: exports.map(fail).join('\n'), loader: 'js' };
     });
   },
 };
@@ -66,10 +105,8 @@ await build({
   keepNames: true,
   // ws's native helpers are loaded from node_modules (a native module cannot be bundled).
   external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*', 'bufferutil', 'utf-8-validate'],
-  plugins: [clientNodeWithoutSideEffects, zodEnglishOnly],
-  // whatwg-url and tr46 (under client-node's fetch) ask for Node's deprecated punycode module,
-  // which Node 21+ warns about on every start; the userland copy has the same API.
-  alias: { punycode: 'punycode/punycode.js' },
+  // The left-out modules first: client-node-side-effect-free resolves every path in client-node.
+  plugins: [clientNodeConfigWithoutApiClients, clientNodeWithoutSideEffects, zodEnglishOnly],
   // CommonJS dependencies inside an ES module bundle still call `require` for Node's built-ins.
   banner: {
     js: "import { createRequire as __podrunRequire } from 'node:module';\nconst require = __podrunRequire(import.meta.url);",

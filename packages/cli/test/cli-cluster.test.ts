@@ -16,12 +16,16 @@ let dir: string;
 let home: string;
 let cluster: EmbeddedCluster;
 let kubeconfig: string;
+const EXEC_PLUGIN_TOKEN = 'tok-from-exec-plugin';
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'podrun-cli-k8s-'));
   home = await mkdtemp(join(tmpdir(), 'podrun-home-'));
   // Kubernetes 1.35 behaviour: WebSocket exec needs `create pods/exec` too.
-  cluster = await startCluster({ execRequiresCreate: true });
+  cluster = await startCluster({
+    execRequiresCreate: true,
+    staticTokens: [{ token: EXEC_PLUGIN_TOKEN, user: 'exec-plugin-user', groups: ['system:masters'] }],
+  });
   kubeconfig = join(dir, 'admin.kubeconfig');
   await writeFile(kubeconfig, cluster.kubeconfig);
 });
@@ -207,6 +211,48 @@ tasks:
     expect(second.code).toBe(0);
     expect(second.stderr).toContain('cache hit');
     expect(podCreates() - before).toBe(1);
+  });
+
+  // The bundle leaves parts of client-node's KubeConfig out (scripts/bundle.js): authentication
+  // through a kubeconfig's exec credential plugin still runs through the real one.
+  it('authenticates with the token of a kubeconfig exec credential plugin', async () => {
+    const plugin = join(dir, 'credential-plugin.sh');
+    await writeFile(
+      plugin,
+      `#!/bin/sh\nprintf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"${EXEC_PLUGIN_TOKEN}"}}'\n`,
+      { mode: 0o755 },
+    );
+    const file = join(dir, 'exec-plugin.kubeconfig');
+    await writeFile(
+      file,
+      `apiVersion: v1
+kind: Config
+clusters:
+  - name: c
+    cluster:
+      server: ${cluster.url}
+      certificate-authority-data: ${Buffer.from(cluster.caCertPem).toString('base64')}
+users:
+  - name: u
+    user:
+      exec: { apiVersion: client.authentication.k8s.io/v1, command: ${plugin}, interactiveMode: Never }
+contexts:
+  - name: x
+    context: { cluster: c, user: u }
+current-context: x
+`,
+    );
+    const authenticated = () => cluster.metrics.requestCount({ verb: 'POST', resource: 'pods', subresource: '' });
+    const before = authenticated();
+    const hello = await runCli(['run', join(examples, 'new-shell.yml'), '--kubeconfig', file, '-v'], {
+      cwd: dir,
+      env: noKube(),
+    });
+    expect(hello.code).toBe(0);
+    expect(hello.stdout).toContain('[shell] Hello World');
+    expect(hello.stderr).toMatch(/credentials: the exec credential plugin ".*credential-plugin\.sh"/);
+    expect(hello.stderr).not.toContain(EXEC_PLUGIN_TOKEN);
+    expect(authenticated() - before).toBe(1);
   });
 
   it('`podrun rbac` output lets a service account run the file example; doctor agrees', async () => {
