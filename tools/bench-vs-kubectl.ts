@@ -5,8 +5,8 @@
 //                    [--node PATH]   (the Node binary that runs the podrun command; default this one)
 //
 // Rows: the CLI starting; a trivial task; files through the whole CLI; the exec-tar transfer alone
-// in each direction, with the loopback TLS WebSocket of this machine as the ceiling; the runner's
-// memory for a large transfer; many tasks at once in one process.
+// in each direction, with the CPU each side spends and the loopback TLS WebSocket of this machine
+// as the ceiling; the runner's memory for a large transfer; many tasks at once in one process.
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -18,6 +18,7 @@ import { startClusterProcess } from './bench/cluster-process.js';
 import { runBatch, type BatchResult } from './bench/concurrency.js';
 import { runFanout } from './bench/fanout.js';
 import { loopbackWebSocket } from './bench/loopback.js';
+import { processTreeCpuSeconds, timedWithCpu } from './bench/cpu.js';
 import { measureTransfer } from './bench/transfer.js';
 import { buildTestImages } from './test-images/build.js';
 
@@ -179,22 +180,37 @@ try {
     cpIn: [] as number[],
     cpOut: [] as number[],
   };
+  // CPU seconds per direction: [client, cluster with its pods], for podrun and for kubectl cp.
+  const cpu = { up: [] as number[][], down: [] as number[][], cpIn: [] as number[][], cpOut: [] as number[][] };
+  const kubectlCp = async (args: string[], into: number[][]): Promise<number> => {
+    const before = processTreeCpuSeconds(child.pid!);
+    const result = await timedWithCpu(kubectl, ['cp', ...args], { cwd: work, env }, existsSync('/usr/bin/time'));
+    if (result.cpuSeconds !== undefined) into.push([result.cpuSeconds, processTreeCpuSeconds(child.pid!) - before]);
+    return result.seconds;
+  };
   const copy = (file: string): Promise<number> =>
     timed(nodeBin, [podrun, 'run', 'copy.yml', '-i', `file=@${file}`], env);
   const expected = await sha256(big);
   for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) {
     files.cli.push((await copy(big)) - (await copy(join(work, 'tiny.bin'))));
     const out = join(work, `lib-out-${i}.bin`);
-    const lib = await measureTransfer({ kubeconfigPath: kubeconfig, input: { file: big }, outputFile: out });
+    const lib = await measureTransfer({
+      kubeconfigPath: kubeconfig,
+      input: { file: big },
+      outputFile: out,
+      clusterPid: child.pid!,
+    });
     if (lib.sha256 !== expected) throw new Error('the exec-tar transfer brought back different bytes');
     rmSync(out);
     files.up.push(lib.uploadSeconds);
     files.down.push(lib.downloadSeconds);
+    cpu.up.push([lib.uploadCpu.client, lib.uploadCpu.cluster!]);
+    cpu.down.push([lib.downloadCpu.client, lib.downloadCpu.cluster!]);
     const pod = `cp-${i}`;
     await kubectlPod(pod);
-    files.cpIn.push(await timed(kubectl, ['cp', big, `${pod}:/tmp/in.bin`], env));
+    files.cpIn.push(await kubectlCp([big, `${pod}:/tmp/in.bin`], cpu.cpIn));
     const back = join(work, `cp-out-${i}.bin`);
-    files.cpOut.push(await timed(kubectl, ['cp', `${pod}:/tmp/in.bin`, back], env));
+    files.cpOut.push(await kubectlCp([`${pod}:/tmp/in.bin`, back], cpu.cpOut));
     if ((await sha256(back)) !== expected) throw new Error('kubectl cp brought back different bytes');
     rmSync(back);
     await deletePod(pod);
@@ -219,6 +235,17 @@ try {
     `${s(cpOut)} (${rate(bytes, cpOut)})`,
     ratio(down, cpOut),
   ]);
+  if (cpu.cpIn.length > 0) {
+    // Medians per column: where each tool's time goes when everything shares this machine's cores.
+    const split = (samples: number[][]): string =>
+      `${median(samples.map((x) => x[0]!)).toFixed(2)} + ${median(samples.map((x) => x[1]!)).toFixed(2)} s`;
+    rows.push([
+      `CPU for ${mb} MiB in / out: the client + the cluster with its pods (sha256 in the pod is podrun's check)`,
+      `${split(cpu.up)} / ${split(cpu.down)}`,
+      `${split(cpu.cpIn)} / ${split(cpu.cpOut)}`,
+      '',
+    ]);
+  }
   rows.push([
     `ceiling: ${mb} MiB over one loopback TLS WebSocket, this machine (up / down)`,
     `${s(ceiling.up)} / ${s(ceiling.down)}`,

@@ -1,9 +1,9 @@
 // The exec-tar transfer on its own, through the library, on a cluster given by its kubeconfig:
 // uploads an input of `size` bytes into a pod and downloads a copy of it, timing each direction and
-// sampling this process's RSS. The input is a file on disk (what a user sends) or generated on the
+// measuring this process's peak RSS. The input is a file on disk (what a user sends) or generated on the
 // fly (nothing of it held in memory or on disk); the output is hashed, or written to a file.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,6 +18,7 @@ import {
 import { createKubeConfig, createKubePort } from '@podrun/kube';
 import { MANAGED_BY_LABEL, buildPod } from '@podrun/pod-spec';
 import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
+import { ownCpuSeconds, processTreeCpuSeconds } from './cpu.js';
 
 const MiB = 1024 * 1024;
 
@@ -32,8 +33,17 @@ export interface TransferResult {
   /** Peak growth of what makes up the RSS growth: Buffers' memory and the JS heap, per direction. */
   upload: MemoryGrowth;
   download: MemoryGrowth;
+  /** CPU seconds spent per direction by this process and, given `clusterPid`, by the cluster. */
+  uploadCpu: TransferCpu;
+  downloadCpu: TransferCpu;
   /** sha256 of what came back (equal to what was sent, or the run fails). */
   sha256: string;
+}
+
+/** CPU seconds of one direction: the runner (this process), and the cluster with its pods. */
+export interface TransferCpu {
+  client: number;
+  cluster?: number;
 }
 
 /** Peak growth (bytes) of `process.memoryUsage()` fields over one direction. */
@@ -43,9 +53,34 @@ export interface MemoryGrowth {
   heapUsed: number;
 }
 
-/** Samples this process's memory every 20 ms; `start` begins a phase, `growth` ends it. */
+/** The kernel's peak RSS of this process (VmHWM), or undefined where /proc cannot tell. */
+function peakRss(): number | undefined {
+  try {
+    const kib = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))?.[1];
+    return kib === undefined ? undefined : Number(kib) * 1024;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Starts a new peak for VmHWM (Linux: writing 5 to clear_refs); false where that is refused. */
+function resetPeakRss(): boolean {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * This process's memory growth per phase: `start` begins a phase, `growth` ends it. The RSS peak
+ * is the kernel's own (VmHWM, reset per phase), so no spike between samples is missed; Buffers
+ * and the JS heap are sampled every 100 ms (sampling more often costs the measured process CPU).
+ */
 function memorySampler() {
   let base = process.memoryUsage();
+  let exactPeak = false;
   let peak: MemoryGrowth = { rss: 0, arrayBuffers: 0, heapUsed: 0 };
   const sample = () => {
     const now = process.memoryUsage();
@@ -55,15 +90,17 @@ function memorySampler() {
       heapUsed: Math.max(peak.heapUsed, now.heapUsed - base.heapUsed),
     };
   };
-  const timer = setInterval(sample, 20);
+  const timer = setInterval(sample, 100);
   return {
     start() {
+      exactPeak = resetPeakRss();
       base = process.memoryUsage();
       peak = { rss: 0, arrayBuffers: 0, heapUsed: 0 };
     },
     growth(): MemoryGrowth {
       sample();
-      return peak;
+      const kernelPeak = exactPeak ? peakRss() : undefined;
+      return kernelPeak === undefined ? peak : { ...peak, rss: Math.max(0, kernelPeak - base.rss) };
     },
     stop: () => clearInterval(timer),
   };
@@ -77,6 +114,18 @@ export interface TransferOptions {
   /** A file to write the output to; default: hashed only. */
   outputFile?: string;
   image?: string;
+  /** The cluster's process, whose CPU (with the pod processes it reaped) is counted per direction. */
+  clusterPid?: number;
+}
+
+/** Starts counting CPU; the returned function tells what was spent since. */
+function cpuMeter(clusterPid: number | undefined): () => TransferCpu {
+  const client = ownCpuSeconds();
+  const cluster = clusterPid === undefined ? undefined : processTreeCpuSeconds(clusterPid);
+  return () => ({
+    client: ownCpuSeconds() - client,
+    ...(cluster === undefined ? {} : { cluster: processTreeCpuSeconds(clusterPid!) - cluster }),
+  });
 }
 
 function generated(size: number): InputEntry {
@@ -91,6 +140,12 @@ function generated(size: number): InputEntry {
         })(),
       ),
   };
+}
+
+async function sha256Of(file: string): Promise<string> {
+  const hash = createHash('sha256');
+  await pipeline(createReadStream(file, { highWaterMark: MiB }), hash);
+  return hash.digest('hex');
 }
 
 /** Runs one upload and one download through a fresh pod; deletes it afterwards. */
@@ -135,7 +190,8 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
         ? {
             path: 'in.bin',
             size: (await stat(options.input.file)).size,
-            open: async () => createReadStream((options.input as { file: string }).file),
+            // As the CLI's storage reads a stored input (@podrun/host storage.ts).
+            open: async () => createReadStream((options.input as { file: string }).file, { highWaterMark: MiB }),
           }
         : generated(options.input.size);
     // Timed from a running init container, as kubectl cp is timed from a running pod.
@@ -145,8 +201,10 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
     gc?.();
     memory.start();
     let started = performance.now();
+    let cpu = cpuMeter(options.clusterPid);
     await transfer.uploadInputs(ctx, { entries: [entry] }, new AbortController().signal);
     const uploadSeconds = (performance.now() - started) / 1000;
+    const uploadCpu = cpu();
     const upload = memory.growth();
 
     await kube.waitForPod(selector, ctx.podName, (p) =>
@@ -160,7 +218,8 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       async write(_entry, content) {
         const count = new Transform({
           transform(chunk: Buffer, _encoding, callback) {
-            hash.update(chunk);
+            // A written output is hashed after the clock stops: kubectl cp is not charged for a check.
+            if (!options.outputFile) hash.update(chunk);
             bytes += chunk.length;
             callback(null, chunk);
           },
@@ -170,6 +229,7 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       },
     };
     started = performance.now();
+    cpu = cpuMeter(options.clusterPid);
     await transfer.downloadOutputs(
       ctx,
       { globs: ['out.bin'], outputDir: false, syncWorkingDirectory: false },
@@ -177,6 +237,7 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       new AbortController().signal,
     );
     const downloadSeconds = (performance.now() - started) / 1000;
+    const downloadCpu = cpu();
     const download = memory.growth();
     return {
       bytes,
@@ -186,7 +247,9 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
       downloadRssGrowth: download.rss,
       upload,
       download,
-      sha256: hash.digest('hex'),
+      uploadCpu,
+      downloadCpu,
+      sha256: options.outputFile ? await sha256Of(options.outputFile) : hash.digest('hex'),
     };
   } finally {
     memory.stop();

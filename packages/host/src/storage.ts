@@ -8,6 +8,13 @@ import { randomUUID } from 'node:crypto';
 import { ErrorCodes, PodrunError, UnsafePathError } from '@podrun/core';
 import type { TaskRunIdentity, TaskStorage } from '@podrun/core';
 
+/**
+ * Bytes per read of a stored file. Every read of a stream is a new Buffer in fresh memory the
+ * kernel must fault in and zero; Node's 64 KiB default made reading a 200 MB input cost 0.25-0.35 s
+ * of CPU here, 1 MiB reads about a third of that. Transfers split reads into their own frames.
+ */
+const READ_CHUNK = 1024 * 1024;
+
 /** URI schemes accepted for stored files; `podrun` is written, `kestra` is read as an alias. */
 const SCHEMES = ['podrun:', 'kestra:'];
 
@@ -125,7 +132,7 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
   };
   const open = async (uri: string) => {
     const bytes = await size(uri);
-    return { content: createReadStream(pathOf(uri)), size: bytes };
+    return { content: createReadStream(pathOf(uri), { highWaterMark: READ_CHUNK }), size: bytes };
   };
   return {
     root,
