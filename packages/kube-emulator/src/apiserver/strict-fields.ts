@@ -6,8 +6,11 @@ type Models = Record<string, { getAttributeTypeMap?: () => TypeMap } | undefined
 
 let models: Models | undefined;
 
+// The models alone, not client-node's index: that adds its 14 MB generated API and node-fetch, which
+// took about twice as long to load (on the first write of a cluster, which the CLI runs in-process)
+// and made Node 21+ print a punycode deprecation warning.
 async function loadModels(): Promise<Models> {
-  models ??= (await import('@kubernetes/client-node')) as unknown as Models;
+  models ??= (await import('@kubernetes/client-node/dist/gen/models/all.js')) as unknown as Models;
   return models;
 }
 
