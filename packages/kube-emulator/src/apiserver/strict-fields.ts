@@ -4,14 +4,63 @@
 type TypeMap = { name: string; baseName: string; type: string }[];
 type Models = Record<string, { getAttributeTypeMap?: () => TypeMap } | undefined>;
 
-let models: Models | undefined;
+/** One model module's import, shared by every closure that reaches it (undefined: no such model). */
+const modules = new Map<string, Promise<Models[string]>>();
+/** Per kind's model, the models its fields reach, loaded. */
+const closures = new Map<string, Promise<Models>>();
 
-// The models alone, not client-node's index: that adds its 14 MB generated API and node-fetch, which
-// took about twice as long to load (on the first write of a cluster, which the CLI runs in-process)
-// and made Node 21+ print a punycode deprecation warning.
-async function loadModels(): Promise<Models> {
-  models ??= (await import('@kubernetes/client-node/dist/gen/models/all.js')) as unknown as Models;
-  return models;
+/** The model a field type names: `Array<X>` and `{ [key: string]: X; }` give X. */
+function modelName(type: string): string {
+  for (;;) {
+    const inner = /^Array<(.+)>$/.exec(type) ?? /^\{ \[key: string\]: (.+); \}$/.exec(type);
+    if (!inner) return type;
+    type = inner[1]!;
+  }
+}
+
+function importModel(name: string): Promise<Models[string]> {
+  let loading = modules.get(name);
+  if (!loading) {
+    // One small module per model, not client-node's index (its 14 MB generated API and node-fetch,
+    // whose whatwg-url makes Node 21+ warn about punycode) nor models/all.js (~700 modules, about
+    // 0.5 s on a cluster's first write, which the podrun command runs in the user's process).
+    loading = import(`@kubernetes/client-node/dist/gen/models/${name}.js`).then(
+      (module: Record<string, Models[string]>) => module[name],
+      () => undefined,
+    );
+    modules.set(name, loading);
+  }
+  return loading;
+}
+
+/** Loads `root` and every model its fields reach (a walk of its own, so cycles cannot wait on themselves). */
+function loadClosure(root: string): Promise<Models> {
+  let closure = closures.get(root);
+  if (!closure) {
+    closure = (async () => {
+      const models: Models = {};
+      const seen = new Set([root]);
+      let wave = [root];
+      while (wave.length > 0) {
+        const loaded = await Promise.all(wave.map(importModel));
+        const next: string[] = [];
+        wave.forEach((name, i) => {
+          const model = loaded[i];
+          models[name] = model;
+          for (const attr of model?.getAttributeTypeMap?.() ?? []) {
+            const child = modelName(attr.type);
+            if (scalar.has(child) || !/^[A-Za-z0-9]+$/.test(child) || seen.has(child)) continue;
+            seen.add(child);
+            next.push(child);
+          }
+        });
+        wave = next;
+      }
+      return models;
+    })();
+    closures.set(root, closure);
+  }
+  return closure;
 }
 
 const modelOfKind: Record<string, string> = {
@@ -55,8 +104,8 @@ function walk(m: Models, value: unknown, type: string, path: string, unknown: st
  * paths (`spec.foo`, `spec.containers[0].bar`), in document order.
  */
 export async function pruneUnknownFields(kind: string, object: Record<string, unknown>): Promise<string[]> {
-  const m = await loadModels();
   const model = modelOfKind[kind] ?? `V1${kind}`;
+  const m = await loadClosure(model);
   if (!m[model]?.getAttributeTypeMap) return [];
   const unknown: string[] = [];
   walk(m, object, model, '', unknown);
