@@ -56,6 +56,15 @@ export class StoreConflictError extends PodrunError {
  */
 export interface ObjectStore {
   get(resource: string, namespace: string | undefined, name: string): KubeObject | undefined;
+  /**
+   * The uid and resourceVersion of an object, without the deep copy `get` makes: for the node's
+   * frequent "is this still the same object" checks and the event recorder.
+   */
+  identity(
+    resource: string,
+    namespace: string | undefined,
+    name: string,
+  ): { uid: string; resourceVersion: string } | undefined;
   list(resource: string, namespace?: string): KubeObject[];
   /** Creates; throws StoreConflictError if the name exists. Fills uid, RV, creationTimestamp. */
   create(resource: string, object: KubeObject): KubeObject;

@@ -275,7 +275,7 @@ export function eventRecorder(store: ApiObjectStore, nodeName: string): NodeOpti
     const nano = BigInt(Date.now()) * 1_000_000n;
     lastNano = nano > lastNano ? nano : lastNano + 1n;
     const now = kubeTimestamp();
-    const object = store.get('pods', event.involvedObject.namespace, event.involvedObject.name);
+    const object = store.identity('pods', event.involvedObject.namespace, event.involvedObject.name);
     try {
       store.create('events', {
         apiVersion: 'v1',
@@ -284,8 +284,8 @@ export function eventRecorder(store: ApiObjectStore, nodeName: string): NodeOpti
         involvedObject: {
           apiVersion: 'v1',
           ...event.involvedObject,
-          ...(object && !event.involvedObject.uid ? { uid: object.metadata.uid } : {}),
-          ...(object ? { resourceVersion: object.metadata.resourceVersion } : {}),
+          ...(object && !event.involvedObject.uid ? { uid: object.uid } : {}),
+          ...(object ? { resourceVersion: object.resourceVersion } : {}),
         },
         reason: event.reason,
         message: event.message,

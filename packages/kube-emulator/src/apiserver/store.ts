@@ -113,6 +113,11 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectSt
       return found ? strip(structuredClone(found)) : undefined;
     },
 
+    identity(resource, namespace, name) {
+      const found = objects.get(key(resource, namespace, name));
+      return found ? { uid: found.metadata.uid!, resourceVersion: found.metadata.resourceVersion! } : undefined;
+    },
+
     list(resource, namespace) {
       const out: KubeObject[] = [];
       for (const object of objects.values()) {

@@ -373,8 +373,8 @@ export class PodWorker implements PodRuntime {
     clearTimeout(this.deadlineTimer);
     await this.killAll(graceSeconds);
     this.publish();
-    const current = this.options.store.get('pods', this.pod.metadata.namespace, this.pod.metadata.name);
-    if (current?.metadata.uid === this.uid)
+    const current = this.options.store.identity('pods', this.pod.metadata.namespace, this.pod.metadata.name);
+    if (current?.uid === this.uid)
       this.options.store.remove('pods', this.pod.metadata.namespace, this.pod.metadata.name);
     this.removed = true;
     await this.cleanup();
@@ -406,8 +406,8 @@ export class PodWorker implements PodRuntime {
     if (this.removed) return;
     const store = this.options.store;
     const { namespace, name } = this.pod.metadata;
-    const current = store.get('pods', namespace, name);
-    if (!current || current.metadata.uid !== this.uid) return;
+    const current = store.identity('pods', namespace, name);
+    if (!current || current.uid !== this.uid) return;
     const spec = this.spec();
     const phase = this.terminalPhase ?? computePhase(this.statuses, spec.restartPolicy ?? 'Always');
     updateReadiness(this.conditions, this.statuses, phase);

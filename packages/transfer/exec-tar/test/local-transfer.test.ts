@@ -278,6 +278,26 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
     expect(sha(readFileSync(join(wd, 'many.bin')))).toBe(sha(data));
   });
 
+  it.skipIf(skip)('tells a piece the pod could not hash from one it could not write', async () => {
+    // An image whose sha256sum fails: the pieces land, their check cannot run.
+    const broken = join(work, `${name.replace(/\W/g, '')}-broken-sha256sum`);
+    mkdirSync(broken, { recursive: true });
+    writeFileSync(join(broken, 'sha256sum'), '#!/bin/sh\necho "sha256sum: not today" >&2\nexit 1\n', { mode: 0o755 });
+    const root = join(work, `${name.replace(/\W/g, '')}-${n++}`, 'kestra');
+    mkdirSync(root, { recursive: true });
+    const kube = localPort({ path: `${broken}:${path ?? process.env.PATH}` });
+    const pieced = createExecTarTransfer({ retryDelayMs: 1, pieceSize: 65536 });
+    const data = Buffer.from(Array.from({ length: 3 * 65536 }, (_, i) => (i * 37) % 256));
+    const failure = await pieced
+      .uploadInputs(context(kube, root), { entries: [entry('in.bin', data)] }, new AbortController().signal)
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TransferError);
+    expect((failure as TransferError).message).toMatch(/computing sha256 in the pod failed.*needs sha256sum/);
+    // Not retried: another attempt cannot bring the tool.
+    expect(kube.execs).toHaveLength(1);
+    expect(existsSync(join(root, 'ready'))).toBe(false);
+  });
+
   it('refuses a piece size it cannot use, naming the option', () => {
     expect(() => createExecTarTransfer({ pieceSize: 0 })).toThrow(/pieceSize: must be a whole number of bytes/);
     expect(() => createExecTarTransfer({ pieceSize: 1.5e6 + 0.5 })).toThrow(/pieceSize/);

@@ -30,6 +30,16 @@ export function scriptFailure(what: string, exitCode: number, stderr: string, pa
         component: 'exec-tar',
         details: { exitCode },
       });
+    case ScriptExit.TAR_FAILED:
+      return new TransferError(
+        `${what}: tar or dd in the pod failed (exit ${exitCode})${hint}; check that the files volume has room and is writable`,
+        { component: 'exec-tar', details: { exitCode } },
+      );
+    case ScriptExit.HASH_FAILED:
+      return new TransferError(
+        `${what}: computing sha256 in the pod failed (exit ${exitCode})${hint}; the file sidecar image needs sha256sum (busybox has it)`,
+        { component: 'exec-tar', details: { exitCode, retriable: false } },
+      );
     case 126:
     case 127:
       return new TransferError(

@@ -56,9 +56,10 @@ while [ ! -f "$1/ended" ]; do sleep 2 & wait $!; done`;
 /**
  * One large input in `init-files`, run by xargs per file with the stream on fd 3: writes each
  * piece in place with dd, then hashes it from the page cache in the background while the next
- * piece arrives, so the check costs little after the last byte (BusyBox sha256sum runs at about
- * 200 MB/s). Appends one `<size> <sha256>` line per piece to `bigsums`, in order. argv: control
- * pieceSize path size.
+ * piece arrives, so the check costs little after the last byte. Appends one `<size> <sha256>` line
+ * per piece to `bigsums`, in order. A piece it could not hash exits 255, which makes xargs stop
+ * and exit 124 (GNU and BusyBox alike), so the caller can tell it from a failed write (exit 1,
+ * xargs 123). argv: control pieceSize path size.
  */
 const PIECES_OF_ONE_FILE =
   'c="$1" p="$2" f="$3" n="$4" o=0 i=0; rm -f "$c"/h/*; : > "$f" || exit 1; ' +
@@ -67,7 +68,7 @@ const PIECES_OF_ONE_FILE =
   '{ h=$(dd bs=65536 iflag=skip_bytes,count_bytes skip="$o" count="$l" if="$f" 2>/dev/null | sha256sum) && ' +
   'printf "%s %s\\n" "$l" "${h%% *}" > "$c/h/$i"; } & ' +
   'o=$((o + l)); i=$((i + 1)); done; wait; ' +
-  'j=0; while [ "$j" -lt "$i" ]; do cat "$c/h/$j" || exit 1; j=$((j + 1)); done >> "$c/bigsums"';
+  'j=0; while [ "$j" -lt "$i" ]; do cat "$c/h/$j" || exit 255; j=$((j + 1)); done >> "$c/bigsums"';
 
 /**
  * Upload, run in `init-files`. The stdin stream has three sections of lengths given in argv: a
@@ -86,7 +87,10 @@ rm -rf "$c"
 dd bs=65536 iflag=fullblock,count_bytes count="$3" 2>/dev/null | tar -xf - || exit ${ScriptExit.TAR_FAILED}
 if [ -s "$c/pieces" ]; then
   mkdir -p "$c/h" && exec 3<&0 || exit ${ScriptExit.CONTROL_FAILED}
-  xargs -0 -n 2 sh -c '${PIECES_OF_ONE_FILE}' podrun-pieces "$c" "$5" < "$c/pieces" || exit ${ScriptExit.TAR_FAILED}
+  xargs -0 -n 2 sh -c '${PIECES_OF_ONE_FILE}' podrun-pieces "$c" "$5" < "$c/pieces"
+  r=$?
+  [ "$r" -ne 124 ] || exit ${ScriptExit.HASH_FAILED}
+  [ "$r" -eq 0 ] || exit ${ScriptExit.TAR_FAILED}
 fi
 dd bs=65536 iflag=fullblock,count_bytes count="$4" 2>/dev/null | tar -xf - || exit ${ScriptExit.TAR_FAILED}
 ${MANIFEST_OF_STDIN} < "$c/list" > "$c/actual" || exit ${ScriptExit.HASH_FAILED}
