@@ -3,6 +3,7 @@
 // client-node's node-fetch asked for), and what scripts/bundle.js leaves out of client-node stays
 // out, with stand-ins that fail loudly while everything podrun calls on a KubeConfig stays real.
 import { execFileSync } from 'node:child_process';
+import { builtinModules } from 'node:module';
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
@@ -66,5 +67,39 @@ describe('the bundled podrun command', () => {
     expect(result.applyToFetchOptions).toMatch(
       /^\[podrun\] KubeConfig\.applyToFetchOptions called Headers, which the podrun command bundle leaves out \(node-fetch/,
     );
+  });
+
+  it('declares every package it loads from node_modules, so strict installs (pnpm) find them', () => {
+    // What the bundle leaves to Node's resolver is resolved from the podrun package's own folder:
+    // only its declared dependencies are found there when the install does not hoist.
+    const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+      name: string;
+      dependencies?: Record<string, string>;
+      optionalDependencies?: Record<string, string>;
+    };
+    const declared = new Set([
+      manifest.name,
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...Object.keys(manifest.optionalDependencies ?? {}),
+    ]);
+    // Optional helpers their users load inside try/catch and never need here: ws's UTF-8
+    // validator (Node has buffer.isUtf8) and nunjucks's file watcher (podrun never watches).
+    const optionalOfOthers = new Set(['utf-8-validate', 'chokidar']);
+    const builtins = new Set(builtinModules);
+    const loaded = new Set<string>();
+    for (const f of chunks) {
+      const text = readFileSync(bundle + f, 'utf8');
+      for (const match of text.matchAll(
+        /(?:\bfrom\s*|\bimport\s*\(\s*|\b__require\s*\(\s*|\brequire\d*\s*\(\s*|createRequire\d*\([^)]*\)\s*\(\s*)"([@\w][\w@./-]*)"/g,
+      )) {
+        const specifier = match[1]!;
+        if (specifier.startsWith('node:')) continue;
+        const name = specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : specifier.split('/')[0]!;
+        if (!builtins.has(name)) loaded.add(name);
+      }
+    }
+    expect(loaded.size).toBeGreaterThan(3);
+    const undeclared = [...loaded].filter((name) => !declared.has(name) && !optionalOfOthers.has(name)).sort();
+    expect(undeclared).toEqual([]);
   });
 });

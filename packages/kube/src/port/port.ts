@@ -146,14 +146,18 @@ export function createKubePort(options: KubePortOptions): PodrunKubePort {
         },
         'idempotent',
       );
-      const time = (e: CoreV1Event) =>
-        (e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp)?.valueOf() ?? 0;
+      // eventTime is a MicroTime that client-node's models (and so fromJson) leave a string.
+      const time = (e: CoreV1Event): number => {
+        const at: Date | string | undefined =
+          e.lastTimestamp ?? e.eventTime ?? e.firstTimestamp ?? e.metadata?.creationTimestamp;
+        return at === undefined ? 0 : new Date(at).getTime() || 0;
+      };
       return (list.items ?? [])
         .map((item) => fromJson<CoreV1Event>(item, 'CoreV1Event'))
         .filter(
           (e) => e.involvedObject?.name === podName && (!e.involvedObject.kind || e.involvedObject.kind === 'Pod'),
         )
-        .sort((a, b) => Number(time(a)) - Number(time(b)));
+        .sort((a, b) => time(a) - time(b));
     },
 
     async createPersistentVolumeClaim(ns, claim) {
