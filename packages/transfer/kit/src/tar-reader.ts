@@ -2,7 +2,8 @@
 // consumer, with back-pressure (the returned promise of `write` settles only once the chunk has
 // been handed on). Zero blocks are skipped rather than treated as the end, because `xargs` may
 // split the download into several archives back to back.
-import { Header, Pax } from 'tar';
+import { Header } from 'tar/header';
+import { Pax } from 'tar/pax';
 import type { HeaderData } from 'tar';
 import { ErrorCodes, TransferError } from '@podrun/core';
 

@@ -3,7 +3,8 @@
 // bytes sent and appended as control files, for the pod to check against what it extracted.
 import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
-import { Header, Pax } from 'tar';
+import { Header } from 'tar/header';
+import { Pax } from 'tar/pax';
 import type { HeaderData } from 'tar';
 import { ErrorCodes, TransferError, type InputEntry } from '@podrun/core';
 
