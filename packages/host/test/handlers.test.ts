@@ -232,6 +232,41 @@ tasks:
     expect(result.record.tasks.alert).toMatchObject({ status: 'SUCCESS', parent: 'loop', branch: 'errors' });
     expect(result.record.tasks.alert!.value).toBeUndefined();
   });
+
+  it('a ForEach inside a ForEach runs its `errors` once per outer value, keyed by it; retries work inside', async () => {
+    const marks = await mkdtemp(join(dir, 'marks-'));
+    const r = recorder();
+    const result = await host().run({
+      source: `id: nested
+namespace: company.team
+tasks:
+  - id: outer
+    type: io.kestra.plugin.core.flow.ForEach
+    values: [x]
+    tasks:
+      - id: inner
+        type: io.kestra.plugin.core.flow.ForEach
+        values: [a, b]
+        tasks:
+          - {id: t, type: io.podrun.shell.Commands, commands: ['exit 1']}
+        errors:
+          - id: alert
+            type: io.podrun.shell.Commands
+            retry: {type: constant, interval: PT0.01S, maxAttempts: 2}
+            commands:
+              # fails on its first attempt only
+              - '[ -e ${marks}/once ] || { touch ${marks}/once; exit 5; }'
+              - 'echo outer={{ parent.taskrun.value }}'
+`,
+      observer: r.observer,
+    });
+    expect(result.record.status).toBe('FAILED');
+    expect(r.logs).toEqual(['alert[x]: outer=x']);
+    expect(result.record.tasks['alert[x]']).toMatchObject({ status: 'SUCCESS', parent: 'inner[x]', branch: 'errors' });
+    expect(result.record.tasks['alert[x]']!.attempts.map((a) => a.status)).toEqual(['FAILED', 'SUCCESS']);
+    expect(result.record.tasks['inner[x]']!.status).toBe('FAILED');
+    expect(result.record.tasks.outer!.status).toBe('FAILED');
+  });
 });
 
 describe('validation of errors and finally', () => {
