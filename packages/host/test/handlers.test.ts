@@ -113,6 +113,29 @@ ${sh('cleanup', 'echo cleanup')}
     expect(result.record.tasks.cleanup).toBeUndefined();
   });
 
+  it('leaves `errors` and `finally` to the new execution when a task asks for one (CREATE_NEW_EXECUTION)', async () => {
+    const r = recorder();
+    const result = await host().run({
+      source: `id: again
+namespace: company.team
+tasks:
+  - id: flaky
+    type: io.podrun.shell.Commands
+    retry: {type: constant, interval: PT0S, maxAttempts: 2, behavior: CREATE_NEW_EXECUTION}
+    commands: ['exit 1']
+errors:
+${sh('alert', 'echo alert {{ execution.id }}')}
+finally:
+${sh('cleanup', 'echo cleanup')}
+`,
+      observer: r.observer,
+    });
+    expect(result.previousExecutions).toHaveLength(1);
+    expect(result.record.status).toBe('FAILED');
+    // Only the last execution ran them.
+    expect(r.logs).toEqual([`alert: alert ${result.record.id}`, 'cleanup: cleanup']);
+  });
+
   it('resumes in the middle of `errors`: the failed task and finished `errors` tasks are not run again', async () => {
     const h = host();
     const source = `id: resumable
