@@ -165,7 +165,8 @@ export function summary(record: ExecutionRecord, saved: SavedOutputs, previous: 
     }
     const attempts = task.attempts.length > 1 ? `, ${task.attempts.length} attempts` : '';
     const exit = task.outputs ? `, exit ${task.outputs.exitCode}` : '';
-    lines.push(`  ${key}: ${task.status}${exit}${attempts}${task.cached ? ', from cache' : ''}`);
+    const branch = task.branch ? ` (${task.branch})` : '';
+    lines.push(`  ${key}${branch}: ${task.status}${exit}${attempts}${task.cached ? ', from cache' : ''}`);
     if (task.outputs && Object.keys(task.outputs.vars).length)
       lines.push(`    vars: ${JSON.stringify(task.outputs.vars)}`);
     for (const [name, path] of Object.entries(saved[key] ?? {})) lines.push(`    ${name} -> ${path}`);
@@ -201,6 +202,7 @@ export function jsonDocument(
       id: t.id,
       key,
       ...(t.parent !== undefined ? { parent: t.parent } : {}),
+      ...(t.branch ? { branch: t.branch } : {}),
       ...(t.value !== undefined ? { value: t.value, iteration: t.iteration } : {}),
       ...(t.flowable ? { flowable: t.flowable } : {}),
       status: t.status,

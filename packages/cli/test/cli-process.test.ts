@@ -3,7 +3,7 @@ import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from './support/cli.js';
+import { runCli, startCli } from './support/cli.js';
 
 let dir: string;
 let home: string;
@@ -181,5 +181,47 @@ describe('podrun run (Process runner)', { timeout: 120_000 }, () => {
     expect(cancelled.stdout).toContain('CANCELLED');
     expect(cancelled.stdout + cancelled.stderr).not.toContain('[t] ran');
     await rm(join(dir, 'podrun.config.yml'));
+  });
+
+  it('errors and finally: run after a failed task, shown in the summary and --json; a resume after SIGKILL mid-errors finishes them', async () => {
+    const task = (id: string, ...commands: string[]) =>
+      `  - id: ${id}\n    type: io.kestra.plugin.scripts.shell.Commands\n    commands: ${JSON.stringify(commands)}\n`;
+    const mark = join(dir, 'hold-mark');
+    const release = join(dir, 'hold-release');
+    // `hold` waits (at most ~10 s) for the release file on its first run; a rerun passes through.
+    const hold = `[ -e ${mark} ] && echo "second run" || { touch ${mark}; echo holding; n=0; until [ -e ${release} ]; do n=$((n+1)); [ $n -gt 400 ] && exit 9; sleep 0.025; done; }`;
+    const file = await flow(
+      'errors.yml',
+      `${header('errs')}tasks:\n${task('boom', 'echo boom', 'exit 3')}${task('never', 'echo never')}errors:\n${task('alert', 'echo alert')}${task('hold', hold)}finally:\n${task('cleanup', 'echo cleanup')}`,
+    );
+    const first = startCli(['run', file, '--execution-id', 'errs-1'], { cwd: dir, env: env() });
+    await first.waitFor('[hold] holding');
+    first.child.kill('SIGKILL');
+    await first.done;
+    expect(first.stdout()).toContain('[alert] alert');
+    await writeFile(release, '');
+
+    const resumed = await runCli(['resume', 'errs-1'], { cwd: dir, env: env() });
+    expect(resumed.code).toBe(1);
+    expect(resumed.stdout).toContain('[hold] second run');
+    expect(resumed.stdout).toContain('[cleanup] cleanup');
+    // Neither the failed task nor the finished `errors` task ran again; `never` never ran.
+    expect(resumed.stdout).not.toContain('[boom]');
+    expect(resumed.stdout).not.toContain('[alert]');
+    expect(resumed.stdout).not.toContain('never');
+    expect(resumed.stdout).toMatch(/Execution errs-1 FAILED/);
+    expect(resumed.stdout).toContain('alert (errors): SUCCESS');
+    expect(resumed.stdout).toContain('cleanup (finally): SUCCESS');
+
+    const json = await runCli(['run', file, '--json'], { cwd: dir, env: env() });
+    expect(json.code).toBe(1);
+    const document = JSON.parse(json.stdout) as { status: string; tasks: Record<string, unknown>[] };
+    expect(document.status).toBe('FAILED');
+    expect(document.tasks.map((t) => [t.key, t.status, t.branch])).toEqual([
+      ['boom', 'FAILED', undefined],
+      ['alert', 'SUCCESS', 'errors'],
+      ['hold', 'SUCCESS', 'errors'],
+      ['cleanup', 'SUCCESS', 'finally'],
+    ]);
   });
 });

@@ -15,8 +15,10 @@ import type { ErrorSummary, ExecutionRecord, ExecutionStatus } from './state.js'
 import { createLocalStorage } from './storage.js';
 import type { LocalStorage } from './storage.js';
 import { withLogFiles } from './log-files.js';
-import { createSignalFanout, outputsOf, runSteps } from './steps.js';
+import { createSignalFanout, outputsOf, runSteps, runWithHandlers } from './steps.js';
+import type { TaskRunEnv } from './steps.js';
 import { summarize } from './task-run.js';
+import type { TaskRunPlace } from './task-run.js';
 import { createTemplateRenderer } from './templates.js';
 import { abortableDelay } from './worker-groups.js';
 
@@ -118,33 +120,33 @@ export function createHost(options: HostOptions): Host {
     try {
       // Finished runs of an interrupted execution are kept: later tasks see their outputs.
       vars.outputs = outputsOf(record.tasks);
-      const outcome = await runSteps(
-        flow.steps,
-        'tasks',
-        { valuePath: [], parents: [] },
-        {
-          record,
-          store,
-          storage,
-          cache,
-          renderer: secrets,
-          vars,
-          observer,
-          signal,
-          runnerFor: pool.runnerFor,
-          ...(options.namespaceFilesDir?.(flow.namespace)
-            ? { namespaceFilesDir: options.namespaceFilesDir(flow.namespace)! }
-            : {}),
-          newTaskRunId: newId,
-          now,
-          signals,
-        },
-      );
-      if (outcome.failed && outcome.retryPolicy) {
-        const attempt = record.executionAttempt ?? 1;
-        const decision = outcome.retryPolicy.next(attempt, now().getTime() - Date.parse(record.startedAt));
-        if (decision.retry) retryNext = { delayMs: decision.delayMs };
-      }
+      const scope: Omit<TaskRunPlace, 'key' | 'path'> = { valuePath: [], parents: [] };
+      const env: TaskRunEnv = {
+        record,
+        store,
+        storage,
+        cache,
+        renderer: secrets,
+        vars,
+        observer,
+        signal,
+        runnerFor: pool.runnerFor,
+        ...(options.namespaceFilesDir?.(flow.namespace)
+          ? { namespaceFilesDir: options.namespaceFilesDir(flow.namespace)! }
+          : {}),
+        newTaskRunId: newId,
+        now,
+        signals,
+      };
+      await runWithHandlers(flow, '', scope, env, async () => {
+        const outcome = await runSteps(flow.steps, 'tasks', scope, env);
+        if (outcome.failed && outcome.retryPolicy) {
+          const attempt = record.executionAttempt ?? 1;
+          const decision = outcome.retryPolicy.next(attempt, now().getTime() - Date.parse(record.startedAt));
+          if (decision.retry) retryNext = { delayMs: decision.delayMs };
+        }
+        return { ...outcome, handedOver: retryNext !== undefined };
+      });
     } catch (error) {
       record.error = summarize(error);
       record.status = error instanceof PodrunError && error.code === ErrorCodes.CANCELLED ? 'CANCELLED' : 'FAILED';
@@ -155,7 +157,7 @@ export function createHost(options: HostOptions): Host {
     }
     if (!record.error) record.status = finalStatus(record);
     const failed = Object.values(record.tasks).find(
-      (t) => t.parent === undefined && (t.status === 'FAILED' || t.status === 'CANCELLED'),
+      (t) => t.parent === undefined && !t.branch && (t.status === 'FAILED' || t.status === 'CANCELLED'),
     );
     if (failed?.error && !record.error) record.error = withTask(failed.id, failed.error);
     record.endedAt = now().toISOString();
@@ -245,11 +247,12 @@ function freshRecord(
   };
 }
 
-// Top-level runs decide: a failed run inside a Parallel or ForEach made its parent FAILED, or a
-// WARNING when the parent allows failure.
+// Top-level runs of `tasks` decide: a failed run inside a Parallel or ForEach made its parent
+// FAILED, or a WARNING when the parent allows failure. As in Kestra, runs of `errors` and
+// `finally` do not change the state (the flow failed already, or it succeeded).
 function finalStatus(record: ExecutionRecord): ExecutionStatus {
   const statuses = Object.values(record.tasks)
-    .filter((t) => t.parent === undefined)
+    .filter((t) => t.parent === undefined && !t.branch)
     .map((t) => t.status);
   if (statuses.includes('FAILED')) return 'FAILED';
   if (statuses.includes('CANCELLED')) return 'CANCELLED';

@@ -59,6 +59,11 @@ export interface TaskRecord {
   flowable?: 'Parallel' | 'ForEach';
   /** Key of the Parallel or ForEach run this run belongs to. */
   parent?: string;
+  /**
+   * Set when the run is in the `errors` or `finally` list of the flow (or of its `parent`): such
+   * runs do not decide the state of what holds them.
+   */
+  branch?: 'errors' | 'finally';
   /** `{{ taskrun.value }}`: the ForEach value of a direct child of a ForEach. */
   value?: string;
   /** `{{ taskrun.iteration }}`: the 0-based index of that value. */

@@ -1,6 +1,6 @@
 import { ErrorCodes, PodrunError } from '@podrun/core';
-import { isFlowable, isForEach } from './flow/schema.js';
-import type { FlowStep, FlowableTask, ForEachTask } from './flow/schema.js';
+import { HANDLER_BRANCHES, isFlowable, isForEach } from './flow/schema.js';
+import type { FlowStep, FlowableTask, ForEachTask, Handlers } from './flow/schema.js';
 import type { RetryPolicy } from './retry.js';
 import type { ErrorSummary, TaskOutputs, TaskRecord, TaskStatus } from './state.js';
 import { placeFields, runTask, summarize } from './task-run.js';
@@ -15,9 +15,48 @@ export interface StepOutcome {
   failed: boolean;
   /** The first failure that asks for a new execution (retry behavior CREATE_NEW_EXECUTION). */
   retryPolicy?: RetryPolicy;
+  /** A new execution takes over (CREATE_NEW_EXECUTION): `errors` and `finally` are left to it. */
+  handedOver?: boolean;
 }
 
 const DONE: readonly TaskStatus[] = ['SUCCESS', 'WARNING', 'SKIPPED'];
+// A run of an `errors` or `finally` list that ended FAILED is finished too: a resume keeps it.
+const HANDLER_DONE: readonly TaskStatus[] = [...DONE, 'FAILED'];
+
+/**
+ * Runs `tasks` (through `main`), then, as Kestra does, the `errors` list once when they failed
+ * and the `finally` list whatever happened, each list in order and to its end (a failed run in it
+ * does not stop it). Their runs never change the outcome of `tasks`: a flow whose task failed
+ * ends FAILED even when its `errors` succeed. A cancelled execution starts neither list.
+ * On a resume, a list that already has runs in the state is where the execution was: `tasks`
+ * are not run again once `errors` started, nor `errors` once `finally` started.
+ */
+export async function runWithHandlers(
+  handlers: Handlers,
+  prefix: string,
+  scope: Omit<TaskRunPlace, 'key' | 'path'>,
+  env: TaskRunEnv,
+  main: () => Promise<StepOutcome>,
+): Promise<StepOutcome> {
+  const started = (branch: keyof Handlers) =>
+    (handlers[branch] ?? []).some((step) => env.record.tasks[runKey(step.id, scope.valuePath)] !== undefined);
+  const inFinally = started('finally');
+  const inErrors = !inFinally && started('errors');
+  const outcome: StepOutcome = inFinally || inErrors ? { failed: inErrors } : await main();
+  if (outcome.handedOver) return outcome;
+  for (const branch of HANDLER_BRANCHES) {
+    const steps = handlers[branch];
+    if (!steps?.length || env.signal.aborted) continue;
+    if (branch === 'errors' && (inFinally || !outcome.failed)) continue;
+    for (const [index, step] of steps.entries()) {
+      if (env.signal.aborted) break;
+      const key = runKey(step.id, scope.valuePath);
+      if (HANDLER_DONE.includes(env.record.tasks[key]?.status ?? 'CREATED')) continue;
+      await runStep(step, { ...scope, branch, key, path: `${prefix}${branch}[${index}]` }, env);
+    }
+  }
+  return outcome;
+}
 
 /**
  * Runs a list of steps in order, as Kestra runs a flow's `tasks` (and each ForEach group): a step
@@ -125,7 +164,8 @@ async function runFlowable(step: FlowableTask, place: TaskRunPlace, env: TaskRun
   own.status = 'RUNNING';
   delete own.error;
 
-  // Children of this run: what they see as `parent`/`parents` when this run has a value.
+  // Children of this run: what they see as `parent`/`parents` when this run has a value. Its
+  // `errors` and `finally` run once for the whole flowable (not per ForEach value), with no value.
   const parents = place.value !== undefined ? [{ taskrun: { value: place.value } }, ...place.parents] : place.parents;
   const base = { parent: place.key, valuePath: place.valuePath, parents };
   const childPath = `${place.path}.tasks`;
@@ -149,16 +189,22 @@ async function runFlowable(step: FlowableTask, place: TaskRunPlace, env: TaskRun
     limit = step.concurrent;
   }
   await env.store.save(record);
-  for (const group of groups)
-    for (const child of group.steps) {
-      const key = runKey(child.id, group.scope.valuePath);
-      if (!isFlowable(child) && !DONE.includes(record.tasks[key]?.status ?? 'CREATED')) env.observer.taskQueued?.(key);
-    }
-  const outcomes = await runLimited(groups.length, limit, env.signal, (i) => {
-    const group = groups[i]!;
-    return runSteps(group.steps, childPath, group.scope, env, group.offset);
+  let outcomes: (StepOutcome | undefined)[] = [];
+  await runWithHandlers(step, `${place.path}.`, base, env, async () => {
+    for (const group of groups)
+      for (const child of group.steps) {
+        const key = runKey(child.id, group.scope.valuePath);
+        if (!isFlowable(child) && !DONE.includes(record.tasks[key]?.status ?? 'CREATED'))
+          env.observer.taskQueued?.(key);
+      }
+    outcomes = await runLimited(groups.length, limit, env.signal, (i) => {
+      const group = groups[i]!;
+      return runSteps(group.steps, childPath, group.scope, env, group.offset);
+    });
+    return { failed: outcomes.some((o) => o?.failed) };
   });
-  const children = Object.values(record.tasks).filter((t) => t.parent === place.key);
+  // Runs of `errors` and `finally` do not decide the flowable's state: its `tasks` do.
+  const children = Object.values(record.tasks).filter((t) => t.parent === place.key && !t.branch);
   const failedRuns = children.filter((t) => t.status === 'FAILED' || t.status === 'CANCELLED');
   const retryPolicy = outcomes.find((o) => o?.retryPolicy)?.retryPolicy;
   let status: TaskStatus = 'SUCCESS';

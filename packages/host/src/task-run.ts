@@ -59,6 +59,8 @@ export interface TaskRunPlace {
   path: string;
   /** Key of the enclosing Parallel or ForEach run. */
   parent?: string;
+  /** Set for a run in an `errors` or `finally` list. */
+  branch?: 'errors' | 'finally';
   value?: string;
   iteration?: number;
   /** Every ForEach value above the run, outermost first, its own included. */
@@ -308,6 +310,7 @@ export function summarize(error: unknown): ErrorSummary {
 export function placeFields(place: TaskRunPlace): Partial<TaskRecord> {
   return {
     ...(place.parent !== undefined ? { parent: place.parent } : {}),
+    ...(place.branch ? { branch: place.branch } : {}),
     ...(place.value !== undefined ? { value: place.value, iteration: place.iteration! } : {}),
     ...(place.valuePath.length ? { valuePath: place.valuePath } : {}),
   };

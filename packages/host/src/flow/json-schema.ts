@@ -14,18 +14,23 @@ export const FLOW_JSON_SCHEMA_ID = 'https://unpkg.com/@podrun/host/schemas/flow.
 
 // The top-level schema checks tasks loosely (so each is reported against its own type); for
 // editors the tasks are described by their type instead.
-// Parallel and ForEach hold tasks of any type, themselves included.
+// Parallel and ForEach hold tasks of any type, themselves included; so do `errors` and `finally`.
+const taskLists = () => ({
+  tasks: z.array(taskDocumentSchema).min(1),
+  errors: z.array(taskDocumentSchema).optional(),
+  finally: z.array(taskDocumentSchema).optional(),
+});
 const taskDocumentSchema: z.ZodType = z
   .lazy(() =>
     z.discriminatedUnion('type', [
       commandsTaskSchema,
       scriptTaskSchema,
-      parallelTaskSchema.extend({ tasks: z.array(taskDocumentSchema).min(1) }),
-      forEachTaskSchema.extend({ tasks: z.array(taskDocumentSchema).min(1) }),
+      parallelTaskSchema.extend(taskLists()),
+      forEachTaskSchema.extend(taskLists()),
     ]),
   )
   .meta({ id: 'task' });
-const flowDocumentSchema = flowShellSchema.extend({ tasks: z.array(taskDocumentSchema).min(1) });
+const flowDocumentSchema = flowShellSchema.extend(taskLists());
 
 /**
  * The JSON Schema (draft-07) of a whole flow file, as users write it: `id`, `namespace`,

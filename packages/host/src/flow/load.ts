@@ -6,6 +6,7 @@ import type { RunnerConfig, RunnerRegistry } from '../registry.js';
 import { closestMatch, zodIssuesToConfigIssues } from '@podrun/core';
 import { locateIssues } from './locate.js';
 import {
+  HANDLER_BRANCHES,
   KNOWN_TASK_TYPES,
   TASK_TYPES,
   flowShellSchema,
@@ -13,7 +14,7 @@ import {
   isFlowable,
   taskSchemaFor,
 } from './schema.js';
-import type { Flow, FlowStep, FlowTask, FlowableTask } from './schema.js';
+import type { Flow, FlowStep, FlowTask, FlowableTask, Handlers } from './schema.js';
 
 /** Options of {@link parseFlow}. */
 export interface ParseFlowOptions {
@@ -50,8 +51,11 @@ export function parseFlow(source: string, options: ParseFlowOptions = {}): Flow 
   const issues: ConfigIssue[] = [];
   const defaults = shell.data.pluginDefaults ?? [];
   const ids: { id: unknown; path: string }[] = [];
-  const steps = parseSteps(shell.data.tasks, 'tasks', { defaults, issues, ids, registry: options.registry });
-  // Task ids are unique in the whole flow, inside Parallel and ForEach too (outputs are addressed by id).
+  const context = { defaults, issues, ids, registry: options.registry };
+  const steps = parseSteps(shell.data.tasks, 'tasks', context);
+  const handlers = parseHandlers(shell.data, '', context);
+  // Task ids are unique in the whole flow, inside Parallel and ForEach and in `errors` and
+  // `finally` too (outputs and state are addressed by id).
   const seen = new Map<unknown, string>();
   for (const { id, path } of ids) {
     const first = seen.get(id);
@@ -71,7 +75,8 @@ export function parseFlow(source: string, options: ParseFlowOptions = {}): Flow 
     namespace: shell.data.namespace,
     inputs: shell.data.inputs ?? [],
     steps,
-    tasks: runnableTasks(steps),
+    ...handlers,
+    tasks: runnableTasks([...steps, ...(handlers.errors ?? []), ...(handlers.finally ?? [])]),
     pluginDefaults: defaults,
   };
   if (shell.data.description !== undefined) flow.description = shell.data.description;
@@ -100,11 +105,12 @@ function parseSteps(raw: unknown[], listPath: string, context: StepsContext): Fl
       const parsed = flowable.safeParse(task);
       // Children are checked even when the flowable's own properties are wrong: every problem at once.
       const children = Array.isArray(task.tasks) ? parseSteps(task.tasks, `${path}.tasks`, context) : [];
+      const handlers = parseHandlers(task, `${path}.`, context);
       if (!parsed.success) {
         context.issues.push(...zodIssuesToConfigIssues(parsed.error.issues, { path, schema: flowable, input: task }));
         return;
       }
-      steps.push({ ...parsed.data, tasks: children } as FlowableTask);
+      steps.push({ ...parsed.data, tasks: children, ...handlers } as FlowableTask);
       return;
     }
     const schema = taskSchemaFor(type);
@@ -130,8 +136,20 @@ function parseSteps(raw: unknown[], listPath: string, context: StepsContext): Fl
   return steps;
 }
 
+// `errors` and `finally` of a flow or flowable (prefix `` or `tasks[0].`), checked like `tasks`.
+function parseHandlers(raw: Record<string, unknown>, prefix: string, context: StepsContext): Handlers {
+  const handlers: Handlers = {};
+  for (const branch of HANDLER_BRANCHES) {
+    const list = raw[branch];
+    if (Array.isArray(list)) handlers[branch] = parseSteps(list, `${prefix}${branch}`, context);
+  }
+  return handlers;
+}
+
 function runnableTasks(steps: FlowStep[]): FlowTask[] {
-  return steps.flatMap((step) => (isFlowable(step) ? runnableTasks(step.tasks) : [step]));
+  return steps.flatMap((step) =>
+    isFlowable(step) ? runnableTasks([...step.tasks, ...(step.errors ?? []), ...(step.finally ?? [])]) : [step],
+  );
 }
 
 /** Reads and parses a flow file. */

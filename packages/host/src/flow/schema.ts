@@ -163,12 +163,20 @@ const childTasks = z
   .array(z.looseObject({ id: z.unknown(), type: z.unknown() }), { error: 'expected a list of tasks' })
   .min(1, { error: 'expected at least one task' });
 
+// `errors` (run when a task failed) and `finally` (always run at the end), checked like `tasks`;
+// an empty list is allowed, as in the reference.
+const handlerTasks = z
+  .array(z.looseObject({ id: z.unknown(), type: z.unknown() }), { error: 'expected a list of tasks' })
+  .optional();
+const handlerShape = { errors: handlerTasks, finally: handlerTasks };
+
 const flowableShape = {
   id: id('task'),
   description: z.string().optional(),
   disabled: z.boolean().optional(),
   allowFailure: z.boolean().optional(),
   tasks: childTasks,
+  ...handlerShape,
 };
 
 /** `io.kestra.plugin.core.flow.Parallel`: its `tasks` at once, at most `concurrent` (0 = all) at a time. */
@@ -193,10 +201,27 @@ export const forEachTaskSchema = z.strictObject({
   concurrencyLimit: z.number().int().min(0, { error: 'expected 0 (no limit) or more' }).default(1),
 });
 
+/**
+ * The lists that run after `tasks`, as Kestra runs them: `errors` once when a task of `tasks`
+ * failed, then `finally` whatever happened; each list in order, a failed task not stopping it.
+ */
+export interface Handlers {
+  errors?: FlowStep[];
+  finally?: FlowStep[];
+}
+/** Which list of a flow or flowable a run belongs to, when it is not `tasks`. */
+export type HandlerBranch = keyof Handlers;
+/** The handler lists, in the order they run. */
+export const HANDLER_BRANCHES: readonly HandlerBranch[] = ['errors', 'finally'];
+
 /** A Parallel task as validated, its children parsed. */
-export type ParallelTask = Omit<z.infer<typeof parallelTaskSchema>, 'tasks'> & { tasks: FlowStep[] };
+export interface ParallelTask extends Omit<z.infer<typeof parallelTaskSchema>, 'tasks' | HandlerBranch>, Handlers {
+  tasks: FlowStep[];
+}
 /** A ForEach task as validated, its children parsed. */
-export type ForEachTask = Omit<z.infer<typeof forEachTaskSchema>, 'tasks'> & { tasks: FlowStep[] };
+export interface ForEachTask extends Omit<z.infer<typeof forEachTaskSchema>, 'tasks' | HandlerBranch>, Handlers {
+  tasks: FlowStep[];
+}
 /** A flowable task: one that runs other tasks. */
 export type FlowableTask = ParallelTask | ForEachTask;
 /** Any task of a flow as written: a runnable task or a flowable one holding its children. */
@@ -243,11 +268,12 @@ export const flowShellSchema = z.strictObject({
   variables: z.record(z.string(), z.unknown()).optional(),
   inputs: z.array(inputSchema).optional(),
   tasks: z.array(z.looseObject({ id: z.unknown(), type: z.unknown() })).min(1, { error: 'expected at least one task' }),
+  ...handlerShape,
   pluginDefaults: z.array(pluginDefaultSchema).optional(),
 });
 
-/** A validated flow. */
-export interface Flow {
+/** A validated flow; `errors` and `finally` hold their tasks as written. */
+export interface Flow extends Handlers {
   id: string;
   namespace: string;
   description?: string;
@@ -256,7 +282,10 @@ export interface Flow {
   inputs: FlowInput[];
   /** The top-level tasks as written; Parallel and ForEach hold their children. */
   steps: FlowStep[];
-  /** Every runnable task of the flow, those inside Parallel and ForEach included, in order. */
+  /**
+   * Every runnable task of the flow, those inside Parallel and ForEach and in `errors` and
+   * `finally` lists included, in order.
+   */
   tasks: FlowTask[];
   pluginDefaults: z.infer<typeof pluginDefaultSchema>[];
 }
