@@ -60,39 +60,30 @@ function aptDownload(release: string, into: string): void {
     'APT::Sandbox::User=root',
     'Debug::NoLocking=1',
   ].flatMap((option) => ['-o', option]);
-  execFileSync('apt-get', [...options, 'update', '-qq'], { cwd: into, stdio: 'pipe' });
+  // Without --error-on=any a failed index download is only a warning, and the next step's
+  // "no candidate" would hide why.
+  execFileSync('apt-get', [...options, 'update', '-qq', '--error-on=any'], { cwd: into, stdio: 'pipe' });
   execFileSync('apt-get', [...options, 'download', 'busybox-static'], { cwd: into, stdio: 'pipe' });
 }
 
 const stderrOf = (error: unknown): string => String((error as { stderr?: Buffer }).stderr ?? error).trim();
 
+/** Merged /usr from trixie on, /bin before it. */
+const binaryIn = (root: string): string | undefined =>
+  ['usr/bin/busybox', 'bin/busybox'].map((path) => join(root, path)).find(existsSync);
+
 /**
- * BusyBox from Debian's busybox-static package of {@link busyboxRelease}, downloaded (not
- * installed) into `cache`; the host release's package when that one cannot be reached.
+ * Debian's busybox-static of `release` (or of the host's own release, for `host`), downloaded
+ * (not installed) and unpacked under `cache/busybox-static-<release>`.
  */
-function staticBusybox(cache: string): string {
-  const extracted = join(cache, `busybox-static-${busyboxRelease}`);
-  // Merged /usr from trixie on, /bin before it.
-  const binaryIn = (root: string) =>
-    ['usr/bin/busybox', 'bin/busybox'].map((path) => join(root, path)).find(existsSync);
+function staticBusybox(cache: string, release: string): string {
+  const extracted = join(cache, `busybox-static-${release}`);
   const cached = binaryIn(extracted);
   if (cached) return cached;
   const download = mkdtempSync(join(tmpdir(), 'podrun-busybox-'));
   try {
-    try {
-      aptDownload(busyboxRelease, download);
-    } catch (error) {
-      console.warn(
-        `cannot download busybox-static from Debian ${busyboxRelease} (${stderrOf(error)}); using the host release's, whose slower sha256sum makes transfers slower than on a real cluster`,
-      );
-      try {
-        execFileSync('apt-get', ['download', 'busybox-static'], { cwd: download, stdio: 'pipe' });
-      } catch (fallback) {
-        throw new Error(
-          `cannot download Debian's busybox-static (${stderrOf(fallback)}); run \`apt-get update\` first, as root`,
-        );
-      }
-    }
+    if (release === 'host') execFileSync('apt-get', ['download', 'busybox-static'], { cwd: download, stdio: 'pipe' });
+    else aptDownload(release, download);
     const deb = readdirSync(download).find((name) => name.endsWith('.deb'))!;
     mkdirSync(extracted, { recursive: true });
     execFileSync('dpkg-deb', ['-x', join(download, deb), extracted]);
@@ -192,26 +183,46 @@ async function buildCurl(out: string, busybox: string, work: string): Promise<vo
   });
 }
 
-/** Builds what is missing under `dir`; returns the archives to import. */
+/** The archives of one BusyBox release under `dir`, built when missing. */
+async function imagesOf(dir: string, release: string): Promise<string[]> {
+  // Named by release, so a checkout with older archives rebuilds them.
+  const archives = [join(dir, `busybox-${release}.oci.tar`), join(dir, `curl-${release}.oci.tar`)];
+  if (archives.every((archive) => existsSync(archive))) return archives;
+  const busybox = staticBusybox(join(dir, 'cache'), release);
+  const work = mkdtempSync(join(tmpdir(), 'podrun-test-images-'));
+  try {
+    if (!existsSync(archives[0]!)) await buildBusybox(`${archives[0]}.partial`, busybox, work);
+    if (!existsSync(archives[1]!)) await buildCurl(`${archives[1]}.partial`, busybox, work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+  for (const archive of archives) {
+    if (existsSync(`${archive}.partial`)) execFileSync('mv', [`${archive}.partial`, archive]);
+  }
+  return archives;
+}
+
+/**
+ * Builds what is missing under `dir`; returns the archives to import. Images of the host
+ * release's BusyBox stand in, with a warning, while {@link busyboxRelease} cannot be downloaded;
+ * every build tries it again.
+ */
 export async function buildTestImages(dir = join(repoRoot, '.podrun-test-images')): Promise<TestImages> {
   mkdirSync(dir, { recursive: true });
-  // Named by release, so a checkout with older archives rebuilds them.
-  const busyboxArchive = join(dir, `busybox-${busyboxRelease}.oci.tar`);
-  const curlArchive = join(dir, `curl-${busyboxRelease}.oci.tar`);
-  if (!existsSync(busyboxArchive) || !existsSync(curlArchive)) {
-    const busybox = staticBusybox(join(dir, 'cache'));
-    const work = mkdtempSync(join(tmpdir(), 'podrun-test-images-'));
-    try {
-      if (!existsSync(busyboxArchive)) await buildBusybox(`${busyboxArchive}.partial`, busybox, work);
-      if (!existsSync(curlArchive)) await buildCurl(`${curlArchive}.partial`, busybox, work);
-    } finally {
-      rmSync(work, { recursive: true, force: true });
-    }
-    for (const archive of [busyboxArchive, curlArchive]) {
-      if (existsSync(`${archive}.partial`)) execFileSync('mv', [`${archive}.partial`, archive]);
-    }
+  try {
+    return { dir, archives: await imagesOf(dir, busyboxRelease) };
+  } catch (error) {
+    console.warn(
+      `cannot download busybox-static from Debian ${busyboxRelease} (${stderrOf(error)}); using the host release's, whose slower sha256sum makes transfers slower than on a real cluster`,
+    );
   }
-  return { dir, archives: [busyboxArchive, curlArchive] };
+  try {
+    return { dir, archives: await imagesOf(dir, 'host') };
+  } catch (error) {
+    throw new Error(
+      `cannot download Debian's busybox-static (${stderrOf(error)}); check the network, and run \`apt-get update\` first, as root`,
+    );
+  }
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
