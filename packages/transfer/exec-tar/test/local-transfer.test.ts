@@ -292,10 +292,24 @@ describe.each(envs)('exec-tar scripts with $name', ({ name, path, skip }) => {
       .uploadInputs(context(kube, root), { entries: [entry('in.bin', data)] }, new AbortController().signal)
       .catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(TransferError);
-    expect((failure as TransferError).message).toMatch(/computing sha256 in the pod failed.*needs sha256sum/);
+    expect((failure as TransferError).message).toMatch(/could not hash a large input's pieces.*needs sha256sum/);
     // Not retried: another attempt cannot bring the tool.
     expect(kube.execs).toHaveLength(1);
     expect(existsSync(join(root, 'ready'))).toBe(false);
+  });
+
+  it.skipIf(skip)('reports a piece the pod could not write as a write failure, and retries it', async () => {
+    const { ctx, wd, kube } = fresh();
+    // A directory where the large input goes: its pieces cannot be written there.
+    mkdirSync(join(wd, 'in.bin', 'taken'), { recursive: true });
+    const pieced = createExecTarTransfer({ retryDelayMs: 1, pieceSize: 65536 });
+    const data = Buffer.from(Array.from({ length: 2 * 65536 }, (_, i) => (i * 41) % 256));
+    const failure = await pieced
+      .uploadInputs(ctx, { entries: [entry('in.bin', data)] }, new AbortController().signal)
+      .catch((error: unknown) => error);
+    expect(failure).toBeInstanceOf(TransferError);
+    expect((failure as TransferError).message).toMatch(/tar or dd in the pod failed.*files volume has room/);
+    expect(kube.execs.length).toBeGreaterThan(1);
   });
 
   it('refuses a piece size it cannot use, naming the option', () => {

@@ -37,7 +37,13 @@ export function scriptFailure(what: string, exitCode: number, stderr: string, pa
       );
     case ScriptExit.HASH_FAILED:
       return new TransferError(
-        `${what}: computing sha256 in the pod failed (exit ${exitCode})${hint}; the file sidecar image needs sha256sum (busybox has it)`,
+        `${what}: computing sha256 in the pod failed (exit ${exitCode})${hint}; check that the file sidecar image has sha256sum and the files volume has room`,
+        { component: 'exec-tar', details: { exitCode } },
+      );
+    case ScriptExit.PIECE_HASH_FAILED:
+      // Pieces are hashed from the page cache right after they land: a failure is not the stream's.
+      return new TransferError(
+        `${what}: the pod could not hash a large input's pieces (exit ${exitCode})${hint}; the file sidecar image needs sha256sum (busybox has it), and the files volume room for the hashes`,
         { component: 'exec-tar', details: { exitCode, retriable: false } },
       );
     case 126:

@@ -17,6 +17,7 @@ export const ScriptExit = {
   MANIFEST_MISMATCH: 93,
   WORKDIR_IS_LINK: 94,
   LIST_FAILED: 95,
+  PIECE_HASH_FAILED: 96,
   CONTROL_FAILED: 98,
 } as const;
 
@@ -89,7 +90,7 @@ if [ -s "$c/pieces" ]; then
   mkdir -p "$c/h" && exec 3<&0 || exit ${ScriptExit.CONTROL_FAILED}
   xargs -0 -n 2 sh -c '${PIECES_OF_ONE_FILE}' podrun-pieces "$c" "$5" < "$c/pieces"
   r=$?
-  [ "$r" -ne 124 ] || exit ${ScriptExit.HASH_FAILED}
+  [ "$r" -ne 124 ] || exit ${ScriptExit.PIECE_HASH_FAILED}
   [ "$r" -eq 0 ] || exit ${ScriptExit.TAR_FAILED}
 fi
 dd bs=65536 iflag=fullblock,count_bytes count="$4" 2>/dev/null | tar -xf - || exit ${ScriptExit.TAR_FAILED}
