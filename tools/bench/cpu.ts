@@ -9,8 +9,12 @@ let ticksPerSecond: number | undefined;
 /** utime + stime + cutime + cstime of `pid` (itself and its reaped children), in seconds. */
 export function processTreeCpuSeconds(pid: number): number {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  // Fields after the command name, which is in parentheses and may hold spaces.
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ').map(Number);
+  // Fields after the command name, which is in parentheses and may itself hold ") ".
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
   return (fields[11]! + fields[12]! + fields[13]! + fields[14]!) / ticksPerSecond;
 }
 

@@ -6,8 +6,12 @@
 //   - the embedded cluster (@podrun/kube-emulator), started only without a kubeconfig;
 //   - the AWS SDK, used only by object storage and EKS tokens;
 //   - ws's optional native helper bufferutil (WebSocket masking in C), when installed;
+//   - node-forge and jks-js, loaded by @podrun/kube for PKCS#12 and JKS credentials only, and
+//     @podrun/kubernetes-runner's package.json, read for its version;
 //   - strategy packages a host imports by name (pvc, object-storage, poll), which a user may
 //     install on their own; errors from them still pass `instanceof` (see @podrun/core's errors).
+// package.json declares every one of them (test/bundle.test.ts checks): Node resolves them from
+// this package's folder, which is all a non-hoisting install (pnpm) makes visible.
 //
 // Left out altogether (stand-ins that throw, naming what was called): client-node's generated API
 // clients and node-fetch, which its KubeConfig imports for makeApiClient and applyToFetchOptions
