@@ -1,6 +1,7 @@
 // The CLI as a subprocess against the embedded cluster: the examples, resume after SIGKILL,
 // the task cache without a pod, RBAC from `podrun rbac`, `doctor`, and worker group WAIT.
 import { copyFile, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -255,6 +256,44 @@ current-context: x
     expect(authenticated() - before).toBe(1);
   });
 
+  // A kubeconfig's `proxy-url` (socks5) carries every request and the exec WebSocket through the
+  // proxy: client-node's SOCKS agent, which the bundle loads only for such a kubeconfig.
+  it('reaches the cluster through a socks5 proxy-url, files included', async () => {
+    const proxy = await startSocks5Proxy();
+    try {
+      const file = join(dir, 'socks.kubeconfig');
+      await writeFile(
+        file,
+        cluster.kubeconfig.replace(/(\n(\s+)server: [^\n]+)/, `$1\n$2proxy-url: socks5://127.0.0.1:${proxy.port}`),
+      );
+      expect(await readFile(file, 'utf8')).toContain('proxy-url: socks5://');
+      const execs = () => cluster.metrics.requestCount({ resource: 'pods', subresource: 'exec' });
+      const execsBefore = execs();
+      const requestsBefore = cluster.metrics.requestCount();
+      const run = await runCli(
+        [
+          'run',
+          join(examples, 'new-shell-with-file.yml'),
+          '--kubeconfig',
+          file,
+          '--input',
+          `file=@${join(examples, 'data.txt')}`,
+        ],
+        { cwd: dir, env: noKube() },
+      );
+      expect(run.code).toBe(0);
+      expect(run.stdout).toContain('SUCCESS');
+      // The SOCKS agent keeps no connection alive: one connection per request, so every request
+      // of the run came through it, the exec WebSockets that moved the files included (a watch
+      // cut at exit may open one more than the server counts).
+      expect(execs() - execsBefore).toBeGreaterThanOrEqual(2);
+      expect(proxy.connections()).toBeGreaterThanOrEqual(cluster.metrics.requestCount() - requestsBefore);
+      expect(proxy.targets()).toEqual([new URL(cluster.url).host]);
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('`podrun rbac` output lets a service account run the file example; doctor agrees', async () => {
     const rbac = await runCli(['rbac', '--namespace', 'default', '--service-account', 'runner'], {
       cwd: dir,
@@ -482,3 +521,58 @@ tasks:
     expect(claims() - before).toBe(1);
   });
 });
+
+/** A SOCKS5 proxy (RFC 1928, no authentication, CONNECT only) that counts what it carries. */
+async function startSocks5Proxy(): Promise<{
+  port: number;
+  connections: () => number;
+  targets: () => string[];
+  close: () => Promise<void>;
+}> {
+  let count = 0;
+  const seen = new Set<string>();
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    sockets.add(client);
+    client.on('close', () => sockets.delete(client));
+    client.on('error', () => client.destroy());
+    client.once('data', (greeting) => {
+      if (greeting[0] !== 5) return client.destroy();
+      client.write(Buffer.from([5, 0]));
+      client.once('data', (request) => {
+        const type = request[3];
+        let host: string;
+        let at: number;
+        if (type === 1) {
+          host = [...request.subarray(4, 8)].join('.');
+          at = 8;
+        } else if (type === 3) {
+          host = request.subarray(5, 5 + request[4]!).toString();
+          at = 5 + request[4]!;
+        } else return client.destroy();
+        const port = request.readUInt16BE(at);
+        const upstream = connect(port, host, () => {
+          count++;
+          seen.add(`${host}:${port}`);
+          client.write(Buffer.from([5, 0, 0, 1, 0, 0, 0, 0, 0, 0]));
+          upstream.pipe(client);
+          client.pipe(upstream);
+        });
+        sockets.add(upstream);
+        upstream.on('close', () => sockets.delete(upstream));
+        upstream.on('error', () => client.destroy());
+      });
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: (server.address() as AddressInfo).port,
+    connections: () => count,
+    targets: () => [...seen],
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
