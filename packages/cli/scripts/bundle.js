@@ -6,6 +6,7 @@
 //   - the embedded cluster (@podrun/kube-emulator), started only without a kubeconfig;
 //   - the AWS SDK, used only by object storage and EKS tokens;
 //   - ws's optional native helper bufferutil (WebSocket masking in C), when installed;
+//   - socks-proxy-agent, for a kubeconfig whose proxy-url is socks (see below);
 //   - node-forge and jks-js, loaded by @podrun/kube for PKCS#12 and JKS credentials only, and
 //     @podrun/kubernetes-runner's package.json, read for its version;
 //   - strategy packages a host imports by name (pvc, object-storage, poll), which a user may
@@ -80,6 +81,33 @@ const clientNodeConfigWithoutApiClients = {
   },
 };
 
+// client-node's config.js also imports the SOCKS proxy agent (socks-proxy-agent with socks,
+// ip-address and smart-buffer: ~190 kB parsed on every start) for the one kubeconfig case that
+// needs it, a socks `proxy-url`. There it is loaded from node_modules on first use instead
+// (package.json declares it; test/cli-cluster.test.ts runs a task through a SOCKS5 proxy).
+const socksProxyAgentOnUse = {
+  name: 'socks-proxy-agent-on-use',
+  setup(b) {
+    b.onResolve({ filter: /^socks-proxy-agent$/ }, (args) =>
+      /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)
+        ? { path: args.path, namespace: 'podrun-on-use' }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'podrun-on-use' }, () => ({
+      contents: [
+        "import { createRequire } from 'node:module';",
+        'export class SocksProxyAgent {',
+        '  constructor(...args) {',
+        "    const { SocksProxyAgent: Agent } = createRequire(import.meta.url)('socks-proxy-agent');",
+        '    return new Agent(...args);',
+        '  }',
+        '}',
+      ].join('\n'),
+      loader: 'js',
+    }));
+  },
+};
+
 // zod re-exports its ~60 message locales as `z.locales` (364 kB of a 837 kB chunk, parsed on every
 // start); podrun only uses the English messages zod configures itself with.
 const zodEnglishOnly = {
@@ -110,7 +138,7 @@ await build({
   // ws's native helpers are loaded from node_modules (a native module cannot be bundled).
   external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*', 'bufferutil', 'utf-8-validate'],
   // The left-out modules first: client-node-side-effect-free resolves every path in client-node.
-  plugins: [clientNodeConfigWithoutApiClients, clientNodeWithoutSideEffects, zodEnglishOnly],
+  plugins: [clientNodeConfigWithoutApiClients, socksProxyAgentOnUse, clientNodeWithoutSideEffects, zodEnglishOnly],
   // CommonJS dependencies inside an ES module bundle still call `require` for Node's built-ins.
   banner: {
     js: "import { createRequire as __podrunRequire } from 'node:module';\nconst require = __podrunRequire(import.meta.url);",
