@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@podrun/core';
-import { createHost, createRunnerRegistry, parseFlow, registerProcessRunner } from '@podrun/host';
+import { parseFlow } from '@podrun/host';
+import { processHost } from './support/process-host.js';
 import type { ExecutionObserver, HostOptions } from '@podrun/host';
 
 let dir: string;
@@ -24,18 +25,8 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-function host(extra: Partial<HostOptions> = {}) {
-  const registry = createRunnerRegistry();
-  registerProcessRunner(registry);
-  return createHost({
-    registry,
-    stateDir: join(dir, 'state'),
-    env: { PATH: process.env.PATH },
-    tempDir: dir,
-    defaultRunner: { type: 'io.podrun.process' },
-    ...extra,
-  });
-}
+const host = (extra: Partial<HostOptions> = {}) =>
+  processHost(dir, { defaultRunner: { type: 'io.podrun.process' }, ...extra });
 
 function recorder() {
   const logs: string[] = [];

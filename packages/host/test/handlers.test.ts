@@ -5,7 +5,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@podrun/core';
-import { createHost, createRunnerRegistry, parseFlow, registerProcessRunner } from '@podrun/host';
+import { parseFlow } from '@podrun/host';
+import { processHost } from './support/process-host.js';
 import type { ExecutionObserver } from '@podrun/host';
 
 let dir: string;
@@ -14,17 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-function host() {
-  const registry = createRunnerRegistry();
-  registerProcessRunner(registry);
-  return createHost({
-    registry,
-    stateDir: join(dir, 'state'),
-    env: { PATH: process.env.PATH },
-    tempDir: dir,
-    defaultRunner: { type: 'io.podrun.process' },
-  });
-}
+const host = () => processHost(dir, { defaultRunner: { type: 'io.podrun.process' } });
 
 function recorder(onLog?: (task: string, text: string) => void) {
   const logs: string[] = [];

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '@podrun/core';
-import { createHost, createRunnerRegistry, registerProcessRunner } from '@podrun/host';
+import { processHost } from './support/process-host.js';
 import type { ExecutionObserver, HostOptions } from '@podrun/host';
 
 let dir: string;
@@ -12,17 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-function host(extra: Partial<HostOptions> = {}) {
-  const registry = createRunnerRegistry();
-  registerProcessRunner(registry);
-  return createHost({
-    registry,
-    stateDir: join(dir, 'state'),
-    env: { PATH: process.env.PATH },
-    tempDir: dir,
-    ...extra,
-  });
-}
+const host = (extra: Partial<HostOptions> = {}) => processHost(dir, extra);
 
 function recorder() {
   const logs: string[] = [];
