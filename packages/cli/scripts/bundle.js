@@ -46,6 +46,9 @@ const clientNodeWithoutSideEffects = {
   },
 };
 
+/** True for an import made by client-node's config.js, the one module the stand-ins below are for. */
+const fromClientNodeConfig = (args) => /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer);
+
 // client-node's config.js (KubeConfig, which podrun's PodrunKubeConfig extends) imports its
 // generated API clients' configuration (for makeApiClient) and node-fetch (for the Headers of
 // applyToFetchOptions; node-fetch brings whatwg-url and tr46, ~350 kB). podrun's CLI calls neither:
@@ -64,9 +67,7 @@ const clientNodeConfigWithoutApiClients = {
   name: 'client-node-config-without-api-clients',
   setup(b) {
     b.onResolve({ filter: /^(\.\/gen\/index\.js|node-fetch)$/ }, (args) =>
-      /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)
-        ? { path: args.path, namespace: 'podrun-left-out' }
-        : undefined,
+      fromClientNodeConfig(args) ? { path: args.path, namespace: 'podrun-left-out' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'podrun-left-out' }, (args) => {
       const { what, exports, caller } = LEFT_OUT[args.path];
@@ -89,9 +90,7 @@ const socksProxyAgentOnUse = {
   name: 'socks-proxy-agent-on-use',
   setup(b) {
     b.onResolve({ filter: /^socks-proxy-agent$/ }, (args) =>
-      /[\\/]@kubernetes[\\/]client-node[\\/]dist[\\/]config\.js$/.test(args.importer)
-        ? { path: args.path, namespace: 'podrun-on-use' }
-        : undefined,
+      fromClientNodeConfig(args) ? { path: args.path, namespace: 'podrun-on-use' } : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: 'podrun-on-use' }, () => ({
       contents: [
