@@ -3,7 +3,7 @@
 // measuring this process's peak RSS. The input is a file on disk (what a user sends) or generated on the
 // fly (nothing of it held in memory or on disk); the output is hashed, or written to a file.
 import { createHash } from 'node:crypto';
-import { createReadStream, createWriteStream, readFileSync, writeFileSync } from 'node:fs';
+import { createReadStream, readFileSync, writeFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { Readable, Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -15,6 +15,7 @@ import {
   type OutputSink,
   type TaskRunIdentity,
 } from '@podrun/core';
+import { createBlockFileWriter } from '@podrun/host';
 import { createKubeConfig, createKubePort } from '@podrun/kube';
 import { MANAGED_BY_LABEL, buildPod } from '@podrun/pod-spec';
 import { createExecTarTransfer } from '@podrun/transfer-exec-tar';
@@ -225,7 +226,8 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
           },
         });
         const drop = new Writable({ write: (_chunk, _encoding, callback) => callback() });
-        await pipeline(content, count, options.outputFile ? createWriteStream(options.outputFile) : drop);
+        // As the CLI's storage writes a downloaded output (@podrun/host storage.ts).
+        await pipeline(content, count, options.outputFile ? createBlockFileWriter(options.outputFile, 0o600) : drop);
       },
     };
     started = performance.now();

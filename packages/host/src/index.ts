@@ -46,6 +46,7 @@ export { createTemplateRenderer, isTemplate } from './templates.js';
 export type { TemplateRenderer, TemplateVars } from './templates.js';
 export { createLocalStorage, isStorageUri, parseStorageUri, formatStorageUri, linkOrCopy } from './storage.js';
 export type { LocalStorage, LocalStorageOptions } from './storage.js';
+export { createBlockFileWriter } from './file-writer.js';
 export { createStateStore } from './state.js';
 export type {
   StateStore,

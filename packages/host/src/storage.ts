@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createReadStream } from 'node:fs';
 import { constants } from 'node:fs';
 import { copyFile, link, mkdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { randomUUID } from 'node:crypto';
 import { ErrorCodes, PodrunError, UnsafePathError } from '@podrun/core';
 import type { TaskRunIdentity, TaskStorage } from '@podrun/core';
+import { createBlockFileWriter } from './file-writer.js';
 
 /**
  * Bytes per read of a stored file. Every read of a stream is a new Buffer in fresh memory the
@@ -111,7 +112,7 @@ export function createLocalStorage(options: LocalStorageOptions): LocalStorage {
       if ('path' in content && typeof content.path === 'string' && !('pipe' in content)) {
         await linkOrCopy(content.path, temp);
       } else {
-        await pipeline(content as Readable, createWriteStream(temp, { mode: 0o600 }));
+        await pipeline(content as Readable, createBlockFileWriter(temp, 0o600));
       }
       await rename(temp, target);
     } catch (error) {
