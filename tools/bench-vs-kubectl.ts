@@ -358,7 +358,8 @@ try {
       anchor
         ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${kubectlFailed.get(b.tasks)}`
         : 'not run',
-      anchor ? ratio(b.seconds, anchor) : '',
+      // No ratio against an anchor that partly failed: its time is not that of N pods.
+      anchor && !kubectlFailed.get(b.tasks) ? ratio(b.seconds, anchor) : '',
     ]);
   }
 } finally {
