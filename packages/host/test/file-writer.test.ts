@@ -12,7 +12,7 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dir, { recursive: true, force: true }));
 
-/** `total` pseudo-random bytes in chunks of `chunk` bytes (the last one shorter). */
+/** `total` bytes in chunks of `chunk` bytes (the last one shorter), each chunk its own fill byte. */
 function chunks(total: number, chunk: number): Buffer[] {
   const out: Buffer[] = [];
   for (let at = 0; at < total; at += chunk) {
