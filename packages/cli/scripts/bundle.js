@@ -18,7 +18,7 @@
 // clients and node-fetch, which its KubeConfig imports for makeApiClient and applyToFetchOptions
 // only; podrun's CLI calls neither (test/bundle.test.ts checks they stay out).
 import { build } from 'esbuild';
-import { rm } from 'node:fs/promises';
+import { rm, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -124,7 +124,7 @@ const zodEnglishOnly = {
 };
 
 await rm(outdir, { recursive: true, force: true });
-await build({
+const { metafile } = await build({
   entryPoints: { podrun: `${root}dist/main.js` },
   outdir,
   bundle: true,
@@ -134,6 +134,15 @@ await build({
   target: 'node20.19',
   // Error classes name themselves from their constructor (PodrunError's `name`).
   keepNames: true,
+  // Every start parses what it loads: without whitespace and with shorter syntax that is 0.7 MB
+  // less (about 4% of a trivial run). Names stay as written, so stack traces still name
+  // functions, and the linked source maps (`node --enable-source-maps`) give their files and lines.
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: 'linked',
+  sourcesContent: false,
+  // Which modules went in, for test/bundle.test.ts (minified chunks no longer name them).
+  metafile: true,
   // ws's native helpers are loaded from node_modules (a native module cannot be bundled).
   external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*', 'bufferutil', 'utf-8-validate'],
   // The left-out modules first: client-node-side-effect-free resolves every path in client-node.
@@ -144,3 +153,5 @@ await build({
   },
   logLevel: 'warning',
 });
+// Outside dist/bundle: not a chunk to load, and not needed to run.
+await writeFile(`${root}dist/bundle-meta.json`, JSON.stringify(metafile));
