@@ -6,16 +6,31 @@ import { readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
-/** utime + stime + cutime + cstime of `pid` (itself and its reaped children), in seconds. */
+/**
+ * utime + stime + cutime + cstime of `pid` (itself and its reaped children) and of its live
+ * descendants, in seconds: the emulator's pods are reaped by its process launcher, a live child.
+ */
 export function processTreeCpuSeconds(pid: number): number {
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  // Fields after the command name, which is in parentheses and may itself hold ") ".
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .map(Number);
-  return (fields[11]! + fields[12]! + fields[13]! + fields[14]!) / ticksPerSecond;
+  let ticks = 0;
+  try {
+    // Fields after the command name, which is in parentheses and may itself hold ") ".
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat
+      .slice(stat.lastIndexOf(')') + 2)
+      .split(' ')
+      .map(Number);
+    ticks = fields[11]! + fields[12]! + fields[13]! + fields[14]!;
+  } catch {
+    return 0; // gone meanwhile: its parent counts it once reaped
+  }
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    // no children file: count the process alone
+  }
+  return ticks / ticksPerSecond + children.reduce((sum, child) => sum + processTreeCpuSeconds(child), 0);
 }
 
 /** This process's own CPU seconds so far. */
