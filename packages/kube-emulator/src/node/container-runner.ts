@@ -364,7 +364,7 @@ async function startAndWait(
   writeFileSync(terminationLog, '', { mode: 0o666 });
   const memory = containerLimit(spec, 'memory');
   const cpu = containerLimit(spec, 'cpu');
-  const sandbox = startSandbox({
+  const sandbox = await startSandbox({
     dir,
     hostname: rt.addresses.hostname,
     netnsPath: rt.addresses.netnsPath,

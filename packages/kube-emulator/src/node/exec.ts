@@ -1,9 +1,9 @@
 // One exec session over the remotecommand WebSocket protocol (channel.k8s.io v1-v5): the command
 // runs inside the container's namespaces and root (nsenter), with its env and working directory.
 // Frames: [channel][payload]; 0 stdin, 1 stdout, 2 stderr, 3 status, 4 resize, 255 close (v5).
-import { spawn } from 'node:child_process';
 import { readlinkSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { processLauncher, type LaunchedProcess } from './process-launcher.js';
 import type { WebSocket } from 'ws';
 import type { ExecRequest } from '../contracts.js';
 import type { RunningInstance } from './container-runner.js';
@@ -109,23 +109,60 @@ export function runExec(
         ]
       : nsenter;
   const wantStderr = request.stderr && !tty;
-  const child = spawn(argv[0]!, argv.slice(1), {
-    stdio: [
-      request.stdin ? 'pipe' : 'ignore',
-      request.stdout ? 'pipe' : 'ignore',
-      wantStderr ? 'pipe' : 'ignore',
-      'pipe',
-    ],
-    env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-    cwd: '/',
-  });
-
+  const v5 = request.protocol.startsWith('v5.');
+  let child: LaunchedProcess | undefined;
   let done = false;
+  let ended = false;
   let cut = false;
   let sent = 0;
   let failure: string | undefined;
   const paused = new Set<Readable>();
-  const v5 = request.protocol.startsWith('v5.');
+
+  // Client frames wait here while the process starts and while its stdin is full: a paused
+  // WebSocket still delivers the frames it already parsed, and a stdin close must not overtake
+  // the data before it.
+  const queue: Buffer[] = [];
+  let stdin: Writable | null = null;
+  let awaitingDrain = false;
+  const handle = (data: Buffer): void => {
+    const channel = data[0];
+    if (channel === 0) {
+      if (stdin && !stdin.writableEnded && !stdin.write(data.subarray(1))) {
+        // Back-pressure towards the client: stop reading frames until the process catches up.
+        awaitingDrain = true;
+        socket.pause();
+        stdin.once('drain', () => {
+          awaitingDrain = false;
+          socket.resume();
+          pump();
+        });
+      }
+    } else if (channel === 255 && v5) {
+      if (data.length !== 2) {
+        socket.terminate();
+        return;
+      }
+      if (data[1] === 0) stdin?.end();
+    } else if (channel === 4 && tty) {
+      resize(child?.pid, initPid, data.subarray(1).toString('utf8'));
+    }
+  };
+  const pump = (): void => {
+    while (child && !awaitingDrain && queue.length > 0) handle(queue.shift()!);
+  };
+  const onFrame = (data: Buffer): void => {
+    // kube-apiserver reads every message into bytes, text frames included (the Python client sends stdin as text).
+    if (data.length === 0) return;
+    queue.push(data);
+    pump();
+  };
+  socket.on('message', onFrame);
+  const killSession = (): void => {
+    ended = true;
+    if (!done && child) signalTree(child.pid, 'SIGKILL');
+  };
+  socket.on('close', killSession);
+  socket.on('error', killSession);
 
   const resumeIfDrained = (): void => {
     if (socket.bufferedAmount >= highWaterMark / 2) return;
@@ -141,7 +178,7 @@ export function runExec(
         cut = true;
         // The fault: the connection dies mid-stream, with no status frame and no close handshake.
         socket.terminate();
-        signalTree(child.pid ?? -1, 'SIGKILL');
+        signalTree(child?.pid ?? -1, 'SIGKILL');
         return;
       }
       sent += chunk.length;
@@ -153,66 +190,69 @@ export function runExec(
     });
   };
 
-  const control = child.stdio[3] as Readable;
-  control.setEncoding('utf8');
-  control.on('data', (text: string) => {
-    const match = /^fail (\w+)/m.exec(text);
-    if (match) {
-      const detail = startFailureDetail(match[1]!, request.command[0] ?? '', instance.workingDir);
-      failure = `error executing command in container: failed to exec in container: failed to start exec "${instance.containerID.slice(9)}": OCI runtime exec failed: exec failed: unable to start container process: ${detail}: unknown`;
+  const begin = (launched: LaunchedProcess): void => {
+    child = launched;
+    if (ended) {
+      signalTree(launched.pid, 'SIGKILL');
+      return;
     }
-  });
-
-  const first = request.stdout ? 1 : wantStderr ? 2 : 3;
-  socket.send(Buffer.from([first]));
-  forward(child.stdout, 1);
-  forward(wantStderr ? child.stderr : null, 2);
-
-  const stdin = child.stdin as Writable | null;
-  stdin?.on('error', () => undefined);
-  // Frames already parsed still arrive after socket.pause(): one drain wait at a time.
-  let awaitingDrain = false;
-  socket.on('message', (data: Buffer) => {
-    // kube-apiserver reads every message into bytes, text frames included (the Python client sends stdin as text).
-    if (data.length === 0) return;
-    const channel = data[0];
-    if (channel === 0) {
-      if (stdin && !stdin.writableEnded && !stdin.write(data.subarray(1)) && !awaitingDrain) {
-        // Back-pressure towards the client: stop reading frames until the process catches up.
-        awaitingDrain = true;
-        socket.pause();
-        stdin.once('drain', () => {
-          awaitingDrain = false;
-          socket.resume();
-        });
+    const control = launched.stdio[3] as Readable;
+    control.setEncoding('utf8');
+    control.on('data', (text: string) => {
+      const match = /^fail (\w+)/m.exec(text);
+      if (match) {
+        const detail = startFailureDetail(match[1]!, request.command[0] ?? '', instance.workingDir);
+        failure = `error executing command in container: failed to exec in container: failed to start exec "${instance.containerID.slice(9)}": OCI runtime exec failed: exec failed: unable to start container process: ${detail}: unknown`;
       }
-    } else if (channel === 255 && v5) {
-      if (data.length !== 2) {
-        socket.terminate();
-        return;
-      }
-      if (data[1] === 0) stdin?.end();
-    } else if (channel === 4 && tty) {
-      resize(child.pid, initPid, data.subarray(1).toString('utf8'));
-    }
-  });
+    });
 
-  const killSession = (): void => {
-    if (!done && child.pid !== undefined) signalTree(child.pid, 'SIGKILL');
+    const first = request.stdout ? 1 : wantStderr ? 2 : 3;
+    socket.send(Buffer.from([first]));
+    forward(launched.stdio[1] as Readable | null, 1);
+    forward(wantStderr ? (launched.stdio[2] as Readable | null) : null, 2);
+
+    stdin = launched.stdio[0] as Writable | null;
+    stdin?.on('error', () => undefined);
+    pump();
+    if (!awaitingDrain) socket.resume();
+
+    void launched.closed.then(({ code, signal }) => {
+      done = true;
+      if (cut) return;
+      // A stdin that will never drain now: read the client again, so the close handshake completes.
+      queue.length = 0;
+      if (awaitingDrain) {
+        awaitingDrain = false;
+        socket.resume();
+      }
+      const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1);
+      const status = failure ? internalErrorStatus(failure) : execStatus(exitCode, request.command);
+      finishWithStatus(socket, request.protocol, status);
+    });
   };
-  socket.on('close', killSession);
-  socket.on('error', killSession);
 
-  child.on('error', (error) => {
-    failure ??= `error executing command in container: ${error.message}`;
-  });
-  child.on('close', (code, signal) => {
-    done = true;
-    if (cut) return;
-    const exitCode = code ?? 128 + (signal === 'SIGKILL' ? 9 : signal === 'SIGTERM' ? 15 : 1);
-    const status = failure ? internalErrorStatus(failure) : execStatus(exitCode, request.command);
-    finishWithStatus(socket, request.protocol, status);
-  });
+  // Nothing reads stdin until the process runs: hold the client back meanwhile.
+  socket.pause();
+  processLauncher()
+    .launch(argv[0]!, argv.slice(1), {
+      stdio: [
+        request.stdin ? 'pipe' : 'ignore',
+        request.stdout ? 'pipe' : 'ignore',
+        wantStderr ? 'pipe' : 'ignore',
+        'pipe',
+      ],
+      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
+      cwd: '/',
+    })
+    .then(begin, (error: Error) => {
+      done = true;
+      socket.resume();
+      finishWithStatus(
+        socket,
+        request.protocol,
+        internalErrorStatus(`error executing command in container: ${error.message}`),
+      );
+    });
 }
 
 /** Applies a terminal size to the session's pty (created by script(1) inside the container). */
@@ -244,28 +284,25 @@ function resize(sessionPid: number | undefined, initPid: number, json: string, a
     if (attempt < 20) setTimeout(() => resize(sessionPid, initPid, json, attempt + 1), 50).unref();
     return;
   }
-  const stty = spawn(
-    'nsenter',
-    [
-      '-t',
-      String(initPid),
-      '-m',
-      '-r',
-      '-w',
-      '--',
-      'stty',
-      '-F',
-      pty,
-      'rows',
-      String(size.height),
-      'cols',
-      String(size.width),
-    ],
-    {
-      stdio: 'ignore',
-      env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' },
-      cwd: '/',
-    },
-  );
-  stty.on('error', () => undefined);
+  void processLauncher()
+    .launch(
+      'nsenter',
+      [
+        '-t',
+        String(initPid),
+        '-m',
+        '-r',
+        '-w',
+        '--',
+        'stty',
+        '-F',
+        pty,
+        'rows',
+        String(size.height),
+        'cols',
+        String(size.width),
+      ],
+      { stdio: ['ignore', 'ignore', 'ignore'], env: { PATH: '/usr/sbin:/usr/bin:/sbin:/bin' }, cwd: '/' },
+    )
+    .catch(() => undefined);
 }

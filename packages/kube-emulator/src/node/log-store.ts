@@ -100,6 +100,8 @@ export function createLogWriter(
             pending = Buffer.alloc(0);
             resolve();
           };
+          // A pipe handed over by the process launcher can have ended (empty) before this.
+          if (stream.readableEnded || stream.destroyed) return finish();
           stream.once('end', finish);
           stream.once('close', finish);
           stream.once('error', finish);

@@ -7,6 +7,7 @@
 // under a lock file; a lease whose process is gone is stale, and its bridge and namespaces are
 // removed by the next cluster that takes the lock.
 import { execFile } from 'node:child_process';
+import { processLauncher } from './process-launcher.js';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -189,11 +190,24 @@ function groupCommit<T>(flush: (items: T[]) => Promise<void>): (item: T) => Prom
 }
 
 /** One `ip` process for several commands (process starts are the cost of a pod start). */
-function ipBatch(options: string[], commands: string[]): Promise<void> {
-  return new Promise((resolveRun, rejectRun) => {
-    const child = execFile(ip(), [...options, '-batch', '-'], (error) => (error ? rejectRun(error) : resolveRun()));
-    child.stdin?.end(`${commands.join('\n')}\n`);
+async function ipBatch(options: string[], commands: string[]): Promise<void> {
+  const child = await processLauncher().launch(ip(), [...options, '-batch', '-'], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+    env: { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+    cwd: '/',
   });
+  let stderr = '';
+  child.stdio[2]!.setEncoding('utf8');
+  child.stdio[2]!.on('data', (text: string) => {
+    if (stderr.length < 8192) stderr += text;
+  });
+  child.stdio[0]!.on('error', () => undefined);
+  child.stdio[0]!.end(`${commands.join('\n')}\n`);
+  const { code, signal } = await child.closed;
+  if (code !== 0)
+    throw new Error(
+      `${ip()} -batch failed: ${stderr.trim() || (signal ? `killed by ${signal}` : `exit code ${code}`)}`,
+    );
 }
 
 /** Under the lock: clears stale leases, then creates the bridge of the first free subnet. */

@@ -7,15 +7,14 @@
 // File descriptors of the unshare process: 1 container stdout, 2 diagnostics (setup errors and
 // unshare's own messages), 3 control lines from the script, 4 container stderr (becomes fd 2 of
 // the container just before the exec).
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { createContainerCgroup } from './cgroup.js';
 import type { ContainerCgroup } from './cgroup.js';
 import { launcherScript, shellQuote, startErrorMessage } from './launcher.js';
+import { processLauncher, type LaunchedProcess, type ProcessExit } from './process-launcher.js';
 import { signalPid, signalTree } from './process-tree.js';
 import { findTool } from './sandbox-template.js';
 import { defaultCapabilities } from './identity.js';
@@ -199,8 +198,8 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
   return `${lines.join('\n')}\n`;
 }
 
-/** Starts a container instance. Never throws: failures surface through `started`. */
-export function startSandbox(spec: SandboxSpec): Sandbox {
+/** Starts a container instance. Never rejects: failures surface through `started`. */
+export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   // The upper directory's mode becomes the container root's: 0755 as in an image, so non-root
   // users can traverse it (the instance directory above stays private to the host's root).
@@ -225,21 +224,28 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
     scriptPath,
   ];
   // If the emulator dies, setpriv's parent-death signal kills unshare, whose --kill-child then ends
-  // the container's PID namespace: no container outlives the process that ran it.
+  // the container's PID namespace: no container outlives the process that ran it (its parent is
+  // the process launcher, which leaves with the emulator).
   const setpriv = findTool('setpriv');
   const argv = setpriv ? [setpriv, '--pdeathsig', 'SIGKILL', ...unshare] : unshare;
-  const child: ChildProcess = spawn(argv[0]!, argv.slice(1), {
-    stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
-    env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
-    cwd: '/',
-  });
-  const stdout = child.stdio[1] as Readable;
-  const diagnostics = child.stdio[2] as Readable;
-  const control = child.stdio[3] as Readable;
-  const stderr = child.stdio[4] as Readable;
+  let child: LaunchedProcess | undefined;
+  let diag = '';
+  try {
+    child = await processLauncher().launch(argv[0]!, argv.slice(1), {
+      stdio: [spec.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe', 'pipe', 'pipe'],
+      env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin', LC_ALL: 'C' },
+      cwd: '/',
+    });
+  } catch (error) {
+    diag = (error as Error).message;
+  }
+  const nothing = (): Readable => Readable.from([]);
+  const stdout = (child?.stdio[1] as Readable | null) ?? nothing();
+  const diagnostics = (child?.stdio[2] as Readable | null) ?? nothing();
+  const control = (child?.stdio[3] as Readable | null) ?? nothing();
+  const stderr = (child?.stdio[4] as Readable | null) ?? nothing();
 
   let pid: number | undefined;
-  let diag = '';
   diagnostics.setEncoding('utf8');
   diagnostics.on('data', (text: string) => {
     if (diag.length < 8192) diag += text;
@@ -267,13 +273,7 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
     }
   });
 
-  const exitStatus = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolveExit) => {
-    child.on('error', (error) => {
-      diag += String(error.message);
-      resolveExit({ code: 1, signal: null });
-    });
-    child.on('close', (code, signal) => resolveExit({ code, signal }));
-  });
+  const exitStatus: Promise<ProcessExit> = child ? child.closed : Promise.resolve({ code: 1, signal: null });
   const exited = exitStatus.then(({ code, signal }) => {
     settleStart({ kind: 'setup-error', message: setupFailure(diag) });
     let exitCode = code ?? 1;
@@ -283,7 +283,7 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
     return { exitCode, oomKilled: (cgroup?.oomKills() ?? 0) > 0 };
   });
 
-  const stdin = spec.stdin ? (child.stdio[0] as Writable) : undefined;
+  const stdin = spec.stdin ? ((child?.stdio[0] as Writable | null) ?? undefined) : undefined;
   stdin?.on('error', () => undefined);
   return {
     stdin,
@@ -296,7 +296,7 @@ export function startSandbox(spec: SandboxSpec): Sandbox {
     cgroupProcs: cgroup?.procsFiles ?? [],
     signal(sig) {
       if (pid !== undefined) signalPid(pid, sig);
-      else if (child.pid !== undefined) signalTree(child.pid, sig);
+      else if (child !== undefined) signalTree(child.pid, sig);
     },
     async release() {
       cgroup?.remove();
