@@ -19,7 +19,7 @@ import { runBatch, type BatchResult } from './bench/concurrency.js';
 import { runFanout } from './bench/fanout.js';
 import { loopbackWebSocket } from './bench/loopback.js';
 import { processTreeCpuSeconds, timedWithCpu } from './bench/cpu.js';
-import { measureTransfer } from './bench/transfer.js';
+import type { TransferResult } from './bench/transfer.js';
 import { buildTestImages } from './test-images/build.js';
 
 const { values } = parseArgs({
@@ -207,12 +207,14 @@ try {
   for (let i = 0; i < Math.max(3, Math.ceil(runs / 2)); i++) {
     files.cli.push((await copy(big)) - (await copy(join(work, 'tiny.bin'))));
     const out = join(work, `lib-out-${i}.bin`);
-    const lib = await measureTransfer({
-      kubeconfigPath: kubeconfig,
-      input: { file: big },
-      outputFile: out,
-      clusterPid: child.pid!,
-    });
+    const lib = JSON.parse(
+      await run(
+        process.execPath,
+        ['--import', 'tsx', join(root, 'tools/bench/transfer-process.ts'), kubeconfig, big, out, String(child.pid!)],
+        { ...process.env, TSX_TSCONFIG_PATH: join(root, 'tsconfig.dev.json') },
+        root,
+      ),
+    ) as TransferResult;
     if (lib.sha256 !== expected) throw new Error('the exec-tar transfer brought back different bytes');
     rmSync(out);
     files.up.push(lib.uploadSeconds);
