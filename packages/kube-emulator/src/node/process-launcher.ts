@@ -58,7 +58,7 @@ process.on('message', (m) => {
     return;
   }
   // A pipe starts reading when Node wraps it; a read here would take the bytes from the emulator.
-  for (const stream of child.stdio) if (stream && stream.readable) stream._handle.readStop();
+  for (const stream of child.stdio) if (stream && stream.readable) stream._handle?.readStop();
   child.once('error', (error) => {
     if (!child.pid) process.send({ t: 'error', id: m.id, code: error.code, message: error.message });
   });
