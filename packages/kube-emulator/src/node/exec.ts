@@ -112,7 +112,6 @@ export function runExec(
   const v5 = request.protocol.startsWith('v5.');
   let child: LaunchedProcess | undefined;
   let done = false;
-  let ended = false;
   let cut = false;
   let sent = 0;
   let failure: string | undefined;
@@ -144,7 +143,7 @@ export function runExec(
       }
       if (data[1] === 0) stdin?.end();
     } else if (channel === 4 && tty) {
-      resize(child?.pid, initPid, data.subarray(1).toString('utf8'));
+      resize(child!.pid, initPid, data.subarray(1).toString('utf8'));
     }
   };
   const pump = (): void => {
@@ -158,7 +157,6 @@ export function runExec(
   };
   socket.on('message', onFrame);
   const killSession = (): void => {
-    ended = true;
     if (!done && child) signalTree(child.pid, 'SIGKILL');
   };
   socket.on('close', killSession);
@@ -192,7 +190,8 @@ export function runExec(
 
   const begin = (launched: LaunchedProcess): void => {
     child = launched;
-    if (ended) {
+    // The client left while the process started.
+    if (socket.readyState !== socket.OPEN) {
       signalTree(launched.pid, 'SIGKILL');
       return;
     }
