@@ -19,7 +19,7 @@ import {
   type TransferContext,
   type TransferReport,
 } from '@podrun/core';
-import { parseListing, runScript, waitRunning, withRetries } from './pod-files.js';
+import { endedWithin, parseListing, runScript, waitRunning, withRetries } from './pod-files.js';
 
 const VOLUME = 'memory-files';
 const INIT = 'memory-in';
@@ -39,6 +39,10 @@ const LIST_SCRIPT = [
 const STAT_SCRIPT = 'cd -P "$1" && stat -L -c "%a %s" "$2" && sha256sum < "$2"';
 const READ_SCRIPT = 'cd -P "$1" && cat "$2"';
 const MARK_SCRIPT = ': > "$1"';
+
+function initSucceeded(pod: V1Pod): boolean {
+  return pod.status?.initContainerStatuses?.find((s) => s.name === INIT)?.state?.terminated?.exitCode === 0;
+}
 
 interface Held {
   path: string;
@@ -162,12 +166,17 @@ export function createMemoryFileTransfer(): FileTransfer {
         attempts = Math.max(attempts, result.attempts);
         bytes += file.bytes.length;
       }
-      await withRetries(signal, () => runScript(ctx, INIT, MARK_SCRIPT, [`${ctx.paths.root}/.memory-ready`], signal));
+      try {
+        await withRetries(signal, () => runScript(ctx, INIT, MARK_SCRIPT, [`${ctx.paths.root}/.memory-ready`], signal));
+      } catch (error) {
+        const pod = await endedWithin(ctx, INIT, 5000, signal);
+        if (!pod || !initSucceeded(pod)) throw error;
+      }
       return { files: files.length, bytes, verified: true, attempts };
     },
 
     inputsStaged(_ctx, pod: V1Pod) {
-      return pod.status?.initContainerStatuses?.find((s) => s.name === INIT)?.state?.terminated?.exitCode === 0;
+      return initSucceeded(pod);
     },
 
     async downloadOutputs(ctx, selection, sink, signal): Promise<TransferReport> {

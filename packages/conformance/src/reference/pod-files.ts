@@ -89,6 +89,37 @@ export async function waitRunning(ctx: TransferContext, container: string, signa
   return pod;
 }
 
+/**
+ * The pod once `container` has ended, or undefined if it still runs after `ms`: the init
+ * container exits as soon as it sees the ready marker, which can kill the very exec that wrote
+ * it before that exec reports, so its exit code is what tells a written marker from a failed one.
+ */
+export async function endedWithin(
+  ctx: TransferContext,
+  container: string,
+  ms: number,
+  signal: AbortSignal,
+): Promise<V1Pod | undefined> {
+  const ended = (pod: V1Pod) =>
+    Boolean(
+      [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+        (s) => s.name === container,
+      )?.state?.terminated,
+    );
+  try {
+    return await ctx.kube.waitForPod(
+      ctx.podSelector ?? { namespace: ctx.namespace },
+      ctx.podName,
+      ended,
+      AbortSignal.any([signal, AbortSignal.timeout(ms)]),
+    );
+  } catch (error) {
+    signal.throwIfAborted();
+    if (error instanceof KubeApiError) throw error;
+    return undefined;
+  }
+}
+
 /** Parses `W<dir>\0`, `F<path>\0` and `L<path>\0<f|o><target>\0` records of the listing script. */
 export function parseListing(raw: Buffer): {
   workingDir: string;
