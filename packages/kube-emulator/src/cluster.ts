@@ -5,6 +5,7 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { ErrorCodes, PodrunError } from '@podrun/core';
 import type { StoredImage } from './contracts.js';
+import { tuneGarbageCollectorForStreams } from './gc-tuning.js';
 import { createAuthenticator } from './apiserver/auth.js';
 import type { BasicAuthUser, StaticToken } from './apiserver/auth.js';
 import type { ServerContext } from './apiserver/context.js';
@@ -74,6 +75,13 @@ export interface ClusterOptions {
   podNetwork?: boolean;
   /** Where the emulator's few log lines go (default: standard error). */
   log?: (line: string) => void;
+  /**
+   * Tune this process's garbage collector for the cluster's streams (default true): turns off
+   * V8's incremental marking, process-wide and for the rest of the process's life. Streams
+   * (exec, logs, file copies) then cost the cluster about a third less CPU: with it on, V8 runs a
+   * full mark-compact every ~24 MB streamed. Pass false to leave the host process's GC alone.
+   */
+  tuneGarbageCollector?: boolean;
 }
 
 function parseKubernetesVersion(text: string): { major: number; minor: number } {
@@ -138,6 +146,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
       },
     );
   }
+  if (options.tuneGarbageCollector !== false) tuneGarbageCollectorForStreams();
   const ownsStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? mkdtempSync(join(os.tmpdir(), 'podrun-kube-emulator-'));
   mkdirSync(stateDir, { recursive: true });
