@@ -114,8 +114,8 @@ tasks:
     containerImage: busybox
     taskRunner: {type: io.kestra.plugin.ee.kubernetes.runner.Kubernetes}
     inputFiles: {in.bin: "{{ inputs.file }}"}
-    outputFiles: [out.bin]
-    commands: ['cp in.bin out.bin']
+    outputFiles: [in.bin]
+    commands: ['true']
 `,
 );
 const big = join(work, 'big.bin');
@@ -281,7 +281,7 @@ try {
     '',
   ]);
   rows.push([
-    `${mb} MiB in and out through the whole CLI (a copy task minus the same with 1 byte / \`cp\` in + out)`,
+    `${mb} MiB in and out through the whole CLI (a task handing its input back as its output, minus the same with 1 byte / \`cp\` in + out)`,
     s(median(files.cli)),
     s(cpIn + cpOut),
     ratio(median(files.cli), cpIn + cpOut),
