@@ -1,6 +1,6 @@
 // Pod-side helpers of the reference transfer: small exec calls whose output is parsed here.
 import { Writable } from 'node:stream';
-import type { V1Pod } from '@kubernetes/client-node';
+import type { V1ContainerStatus, V1Pod } from '@kubernetes/client-node';
 import { ErrorCodes, ExecError, KubeApiError, TransferError, type TransferContext } from '@podrun/core';
 
 /** Collects a whole exec output in memory (the reference buffers; real strategies stream). */
@@ -68,19 +68,27 @@ export async function withRetries<T>(
   }
 }
 
+/** The status of `container` (init or regular) of the pod. */
+function statusOf(pod: V1Pod, container: string): V1ContainerStatus | undefined {
+  return [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
+    (s) => s.name === container,
+  );
+}
+
 /** Waits until `container` of the pod runs (init or regular); fails if it ended. */
 export async function waitRunning(ctx: TransferContext, container: string, signal: AbortSignal): Promise<V1Pod> {
-  const statusOf = (pod: V1Pod) =>
-    [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
-      (s) => s.name === container,
-    );
   const pod = await ctx.kube.waitForPod(
     ctx.podSelector ?? { namespace: ctx.namespace },
     ctx.podName,
-    (p) => Boolean(statusOf(p)?.state?.running || statusOf(p)?.state?.terminated || p.status?.phase === 'Failed'),
+    (p) =>
+      Boolean(
+        statusOf(p, container)?.state?.running ||
+          statusOf(p, container)?.state?.terminated ||
+          p.status?.phase === 'Failed',
+      ),
     signal,
   );
-  if (!statusOf(pod)?.state?.running) {
+  if (!statusOf(pod, container)?.state?.running) {
     throw new TransferError(`the ${container} container of pod ${ctx.podName} is not running`, {
       component: 'memory',
       code: ErrorCodes.TRANSFER_FAILED,
@@ -100,17 +108,11 @@ export async function endedWithin(
   ms: number,
   signal: AbortSignal,
 ): Promise<V1Pod | undefined> {
-  const ended = (pod: V1Pod) =>
-    Boolean(
-      [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])].find(
-        (s) => s.name === container,
-      )?.state?.terminated,
-    );
   try {
     return await ctx.kube.waitForPod(
       ctx.podSelector ?? { namespace: ctx.namespace },
       ctx.podName,
-      ended,
+      (pod) => Boolean(statusOf(pod, container)?.state?.terminated),
       AbortSignal.any([signal, AbortSignal.timeout(ms)]),
     );
   } catch (error) {
