@@ -176,7 +176,7 @@ export function runExec(
         cut = true;
         // The fault: the connection dies mid-stream, with no status frame and no close handshake.
         socket.terminate();
-        signalTree(child?.pid ?? -1, 'SIGKILL');
+        signalTree(child!.pid, 'SIGKILL');
         return;
       }
       sent += chunk.length;
@@ -255,7 +255,7 @@ export function runExec(
 }
 
 /** Applies a terminal size to the session's pty (created by script(1) inside the container). */
-function resize(sessionPid: number | undefined, initPid: number, json: string, attempt = 0): void {
+function resize(sessionPid: number, initPid: number, json: string, attempt = 0): void {
   let size: { width?: number; height?: number };
   try {
     const parsed = JSON.parse(json) as Record<string, unknown>;
@@ -267,7 +267,7 @@ function resize(sessionPid: number | undefined, initPid: number, json: string, a
   } catch {
     return;
   }
-  if (sessionPid === undefined || !size.width || !size.height) return;
+  if (!size.width || !size.height) return;
   // Seen from the host, the link carries the container root's host path in front of /dev/pts/N.
   const pty = descendants(sessionPid)
     .map((pid) => {

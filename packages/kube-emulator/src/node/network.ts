@@ -7,10 +7,10 @@
 // under a lock file; a lease whose process is gone is stale, and its bridge and namespaces are
 // removed by the next cluster that takes the lock.
 import { execFile } from 'node:child_process';
-import { processLauncher } from './process-launcher.js';
 import { closeSync, mkdirSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { processLauncher } from './process-launcher.js';
 import { findTool } from './sandbox-template.js';
 
 const run = promisify(execFile);
