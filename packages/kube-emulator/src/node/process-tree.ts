@@ -31,9 +31,25 @@ function readTaskChildren(pid: number): string {
 
 /** Sends `signal` to the pid and every descendant; missing processes are ignored. */
 export function signalTree(pid: number, signal: NodeJS.Signals): void {
-  // Stop the root first so it cannot spawn more children while the tree is walked.
-  const all = [pid, ...descendants(pid)];
-  for (const target of all) signalPid(target, signal);
+  // Freeze the tree before signalling it: a stopped process cannot fork, so no child started
+  // during the walk is missed, and no parent dies before its children are found (an orphan is
+  // re-parented out of the tree's reach). Walked until a pass finds nothing new, since a stop
+  // takes effect a moment after it is sent.
+  const frozen = new Set<number>();
+  const freeze = (target: number): void => {
+    if (frozen.has(target)) return;
+    frozen.add(target);
+    signalPid(target, 'SIGSTOP');
+  };
+  freeze(pid);
+  for (let pass = 0; pass < 20; pass++) {
+    const before = frozen.size;
+    descendants(pid).forEach(freeze);
+    if (frozen.size === before && pass > 0) break;
+  }
+  for (const target of frozen) signalPid(target, signal);
+  // Any other signal is acted on once the process runs again.
+  if (signal !== 'SIGKILL') for (const target of frozen) signalPid(target, 'SIGCONT');
 }
 
 /** Sends a signal, ignoring processes that have already gone. */
