@@ -109,6 +109,41 @@ describe('container sandbox', () => {
     h.store.remove('pods', 'default', 'owner');
   });
 
+  it('mounts /dev/shm, /dev/pts and a read-only /sys, and volumes at paths fstab must escape', async () => {
+    h.createPod('mounts', {
+      containers: [
+        sh(
+          'main',
+          [
+            'grep -E " /dev/shm | /dev/pts | /sys " /proc/mounts | cut -d" " -f2,3,4 | cut -d, -f1 | sort',
+            'echo a > "/my data/f"; cat "/my data/f" "/ro dir\\here/f"',
+            '{ echo no > "/ro dir\\here/x"; } 2>/dev/null || echo read-only',
+            '{ echo no > /ro/x; } 2>/dev/null || echo read-only',
+          ].join('; '),
+          {
+            volumeMounts: [
+              { name: 'data', mountPath: '/my data' },
+              { name: 'data', mountPath: '/ro dir\\here', readOnly: true },
+              { name: 'data', mountPath: '/ro', readOnly: true },
+            ],
+          },
+        ),
+      ],
+      volumes: [{ name: 'data', emptyDir: {} }],
+    });
+    await h.phase('mounts', 'Succeeded');
+    expect((await logsOf('mounts')).split('\n')).toEqual([
+      '/dev/pts devpts rw',
+      '/dev/shm tmpfs rw',
+      '/sys sysfs ro',
+      'a',
+      'a',
+      'read-only',
+      'read-only',
+      '',
+    ]);
+  });
+
   it('mounts persistent volume claims from the claim directory, read-only when asked', async () => {
     const dir = claimDirectory(h.stateDir, 'default', 'claim');
     mkdirSync(dir, { recursive: true });

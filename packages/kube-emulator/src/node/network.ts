@@ -132,20 +132,18 @@ function bridgeNetwork(leaseDir: string, index: number): PodNetwork {
       const podIP = `${subnetPrefix}.${index}.${host}`;
       try {
         const veth = `prv${index}-${host}`;
-        // One process from here: in batch mode `ip netns exec` forks the small `ip` itself, where a
-        // second spawn would fork this whole process again (the cost of a pod start at scale).
-        const inPod = `netns exec ${ns} ${ip()}`;
+        // Two `ip` processes, the host's side then the pod's (`-n`, which enters the namespace
+        // in-process): process starts are the cost of a pod start at scale, and `netns exec` would
+        // add one per command, each with a mount namespace and a /sys mount of its own.
         await ipBatch(
           [],
           [
             `netns add ${ns}`,
             `link add ${veth} type veth peer name eth0 netns ${ns}`,
             `link set ${veth} master ${bridgeName(index)} up`,
-            `${inPod} addr add ${podIP}/24 dev eth0`,
-            `${inPod} link set eth0 up`,
-            `${inPod} link set lo up`,
           ],
         );
+        await ipBatch(['-n', ns], [`addr add ${podIP}/24 dev eth0`, 'link set eth0 up', 'link set lo up']);
       } catch (error) {
         await remove(host);
         throw new Error(`cannot create the network namespace of pod ${podUid}: ${firstLine(error)}`);

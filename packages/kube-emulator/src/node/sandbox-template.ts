@@ -5,7 +5,7 @@
 //   The kernel itself marks them opaque: a directory made over a whiteout in an overlay is.
 // - dev/: the minimal device nodes and links that each container's /dev tmpfs receives.
 import { spawn } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -89,8 +89,11 @@ export function maskList(extra: string[]): [string, number][] {
 export async function buildSandboxTemplate(dir: string, extraMasks: string[]): Promise<string | undefined> {
   await rm(dir, { recursive: true, force: true });
   const masks = maskList(extraMasks);
-  for (const sub of ['lower', 'masks', 'work', 'merged', 'dev'])
-    mkdirSync(join(dir, sub), { recursive: true, mode: 0o700 });
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  // masks/ and dev/ carry the mode a container's root and /dev get from `cp -a dir/.` (0755, as
+  // in an image), so no chmod is needed per container; the template directory stays private.
+  for (const sub of ['lower', 'masks', 'work', 'merged', 'dev']) mkdirSync(join(dir, sub), { mode: 0o700 });
+  for (const sub of ['masks', 'dev']) chmodSync(join(dir, sub), 0o755);
   for (const [path] of masks) mkdirSync(join(dir, 'lower', path), { recursive: true });
   const q = shellQuote;
   const merged = join(dir, 'merged');

@@ -7,7 +7,7 @@
 // File descriptors of the unshare process: 1 container stdout, 2 diagnostics (setup errors and
 // unshare's own messages), 3 control lines from the script, 4 container stderr (becomes fd 2 of
 // the container just before the exec).
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
@@ -140,12 +140,28 @@ function mountBatches(mounts: SandboxMount[]): SandboxMount[][] {
   return batches;
 }
 
+/**
+ * A path as an fstab field: space, tab, newline and backslash in octal, as `mount -a` reads them.
+ */
+export function fstabPath(path: string): string {
+  return path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+}
+
+/**
+ * The setup script. Every process it starts costs about a millisecond of CPU (a dynamically linked
+ * util-linux tool loading its libraries), and a pod has several containers, so mounts go through
+ * a few `mount -a -T <fstab>` calls rather than one `mount` each: the root (overlay, /proc, /dev),
+ * then per batch of volumes /dev/shm and the binds (`bind,ro` is bound and remounted read-only
+ * by mount itself), then /sys and /dev/pts, which a restricted host may refuse (as before, not an
+ * error).
+ */
 function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): string {
   const q = shellQuote;
   const merged = join(spec.dir, 'merged');
   const lines = [
     'set -eu',
     `M=${q(merged)}`,
+    `F=${q(join(spec.dir, 'fstab'))}`,
     // /proc here is still the host's, so /proc/self names this shell by its host PID.
     'read -r podrun_pid podrun_rest < /proc/self/stat',
     'printf "pid %s\\n" "$podrun_pid" >&3',
@@ -155,34 +171,37 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
   // filesystem (catalogue fallback) gets the template's masks over its private paths.
   if (spec.rootfs === undefined)
     lines.push(`cp -a ${q(join(spec.template, 'masks'))}/. ${q(join(spec.dir, 'upper'))}/`);
-  lines.push(`chmod 755 ${q(join(spec.dir, 'upper'))}`);
   lines.push(
-    `mount -t overlay overlay -o ${q(`lowerdir=${spec.rootfs ?? '/'},upperdir=${join(spec.dir, 'upper')},workdir=${join(spec.dir, 'work')}`)} "$M"`,
-    'mkdir -p "$M/proc" "$M/sys" "$M/dev" "$M/etc"',
     `echo ${q(spec.hostname)} > /proc/sys/kernel/hostname`,
-    'mount -t proc -o nosuid,nodev,noexec proc "$M/proc"',
-    'mount -t sysfs -o ro,nosuid,nodev,noexec sysfs "$M/sys" 2>/dev/null || true',
-    'mount -t tmpfs -o mode=755,nosuid,size=65536k tmpfs "$M/dev"',
+    'mount -a -T "$F.root"',
     `cp -a ${q(join(spec.template, 'dev'))}/. "$M/dev/"`,
-    // `cp -a dir/.` copies the template directory's own (private) mode too: a container's /dev is 0755.
-    'chmod 755 "$M/dev"',
-    'mount -t devpts -o newinstance,ptmxmode=0666,mode=620 devpts "$M/dev/pts" 2>/dev/null || true',
-    'mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$M/dev/shm"',
     // Targets are resolved inside the container's own view (a symlink there must not lead a
     // mount onto a host path) and created first, like the runtime does; one chroot per batch.
     'resolve_targets() {',
     `  chroot "$M" /bin/sh -c ${q(resolveScript)} sh "$@"`,
     '}',
+    // A resolved target becomes an fstab line unless it holds a character fstab would need
+    // escaped (the shell has no cheap way to): that one is bound on its own.
+    'bind() {',
+    '  case $2 in',
+    '    *[[:space:]\\\\]*) mount --bind "$1" "$M$2"; [ -z "$4" ] || mount -o remount,bind,ro "$M$2" ;;',
+    '    *) printf "%s %s none bind%s 0 0\\n" "$3" "$M$2" "${4:+,ro}" >> "$F.binds" ;;',
+    '  esac',
+    '}',
+    `printf '%s\\n' ${q(`tmpfs ${fstabPath(join(merged, 'dev/shm'))} tmpfs mode=1777,nosuid,nodev 0 0`)} > "$F.binds"`,
   );
   for (const batch of mountBatches(spec.mounts)) {
     lines.push(`targets=$(resolve_targets ${batch.map((m) => q(`${m.file ? 'f' : 'd'}:${m.target}`)).join(' ')})`);
     lines.push('i=0', 'while IFS= read -r t; do', '  i=$((i + 1))', '  case $i in');
     batch.forEach((mount, index) => {
-      const remount = mount.readOnly ? ' && mount -o remount,bind,ro "$M$t"' : '';
-      lines.push(`    ${index + 1}) mount --bind ${q(mount.source)} "$M$t"${remount} ;;`);
+      lines.push(
+        `    ${index + 1}) bind ${q(mount.source)} "$t" ${q(fstabPath(mount.source))} ${mount.readOnly ? 'ro' : "''"} ;;`,
+      );
     });
     lines.push('  esac', 'done <<PODRUN_TARGETS', '$targets', 'PODRUN_TARGETS', `[ "$i" -eq ${batch.length} ]`);
+    lines.push('mount -a -T "$F.binds"', ': > "$F.binds"');
   }
+  lines.push('[ ! -s "$F.binds" ] || mount -a -T "$F.binds"', 'mount -a -T "$F.optional" 2>/dev/null || true');
   const env = spec.env.map(([key, value]) => q(`${key}=${value}`)).join(' ');
   const id = spec.identity;
   // The runtime creates the working directory (as root, inside the container's view) before the
@@ -198,17 +217,48 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
   return `${lines.join('\n')}\n`;
 }
 
+/** The fixed fstabs of the setup script: the container's root, and what a host may refuse. */
+function fixedFstabs(spec: SandboxSpec): { root: string; optional: string } {
+  const m = fstabPath(join(spec.dir, 'merged'));
+  const overlay = `lowerdir=${spec.rootfs ?? '/'},upperdir=${join(spec.dir, 'upper')},workdir=${join(spec.dir, 'work')}`;
+  return {
+    root: [
+      `overlay ${m} overlay ${overlay} 0 0`,
+      `proc ${m}/proc proc nosuid,nodev,noexec 0 0`,
+      `tmpfs ${m}/dev tmpfs mode=755,nosuid,size=65536k 0 0`,
+      '',
+    ].join('\n'),
+    optional: [
+      `sysfs ${m}/sys sysfs ro,nosuid,nodev,noexec 0 0`,
+      `devpts ${m}/dev/pts devpts newinstance,ptmxmode=0666,mode=620 0 0`,
+      '',
+    ].join('\n'),
+  };
+}
+
 /** Starts a container instance. Never rejects: failures surface through `started`. */
 export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
   mkdirSync(spec.dir, { recursive: true, mode: 0o700 });
   // The upper directory's mode becomes the container root's: 0755 as in an image, so non-root
   // users can traverse it (the instance directory above stays private to the host's root).
-  for (const sub of ['upper', 'work', 'merged'])
-    mkdirSync(join(spec.dir, sub), { mode: sub === 'upper' ? 0o755 : 0o700 });
+  // (chmod: the process umask must not narrow it.)
+  for (const sub of ['upper', 'work', 'merged']) mkdirSync(join(spec.dir, sub), { mode: 0o700 });
+  chmodSync(join(spec.dir, 'upper'), 0o755);
   const cgroup = createContainerCgroup(`podrun-${spec.dir.split('/').slice(-2).join('-')}`, {
     ...(spec.memoryLimitBytes !== undefined ? { memoryBytes: spec.memoryLimitBytes } : {}),
     ...(spec.cpuLimitCores !== undefined ? { cpuCores: spec.cpuLimitCores } : {}),
   });
+  // The mount points the root fstab needs, made in the upper directory where the image has no
+  // directory there (none, or a file or link, which the new directory hides: a mount must not
+  // follow an image's link onto a host path); the host's root, the fallback, has them all.
+  for (const point of ['proc', 'sys', 'dev']) {
+    if (spec.rootfs === undefined || isDirectory(join(spec.rootfs, point))) continue;
+    mkdirSync(join(spec.dir, 'upper', point));
+    chmodSync(join(spec.dir, 'upper', point), 0o755);
+  }
+  const fstabs = fixedFstabs(spec);
+  writeFileSync(join(spec.dir, 'fstab.root'), fstabs.root, { mode: 0o600 });
+  writeFileSync(join(spec.dir, 'fstab.optional'), fstabs.optional, { mode: 0o600 });
   const scriptPath = join(spec.dir, 'setup.sh');
   writeFileSync(scriptPath, setupScript(spec, cgroup), { mode: 0o700 });
   const unshare = [
@@ -303,6 +353,14 @@ export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
       await rm(spec.dir, { recursive: true, force: true, maxRetries: 3 });
     },
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function setupFailure(diag: string): string {
