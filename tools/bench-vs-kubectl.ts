@@ -125,6 +125,7 @@ writeFileSync(join(work, 'tiny.bin'), 'x');
 type Row = [work: string, podrun: string, anchor: string, ratio: string];
 const rows: Row[] = [];
 const s = (x: number): string => `${x.toFixed(2)} s`;
+const ms = (seconds: number): string => `${Math.round(seconds * 1000)} ms`;
 /** "; N failed (reason × n; …)" for the kubectl runs that failed, or "" when none did. */
 function kubectlFailures(settled: PromiseSettledResult<string>[]): string {
   const reasons = new Map<string, number>();
@@ -312,8 +313,22 @@ try {
   ]);
 
   // 4. Many tasks at once, in one process, each with an input and an output file.
+  // CPU per task of the cluster with its pods, beside the runner's own: on one small node the
+  // cluster's share is what stretches a task's time as more run at once.
+  const clusterCpu = new Map<BatchResult | number, number>();
+  const measuringCluster = async <T>(n: number, work: () => Promise<T>): Promise<[T, number]> => {
+    const before = processTreeCpuSeconds(child.pid!);
+    const result = await work();
+    return [result, (processTreeCpuSeconds(child.pid!) - before) / n];
+  };
+  const cpuSplit = (b: BatchResult) =>
+    `; CPU per task: runner ${ms(b.runnerCpuPerTask)}, cluster ${ms(clusterCpu.get(b)!)}`;
   const batches: BatchResult[] = [];
-  for (const n of taskCounts) batches.push(await runBatch(kubeconfig, n, `batch-${n}`));
+  for (const n of taskCounts) {
+    const [batch, cpu] = await measuringCluster(n, () => runBatch(kubeconfig, n, `batch-${n}`));
+    clusterCpu.set(batch, cpu);
+    batches.push(batch);
+  }
   const single = batches.find((b) => b.tasks === 1)?.medianTaskSeconds;
   const kubectlSeconds = new Map<number, number>();
   const kubectlFailed = new Map<number, string>();
@@ -321,29 +336,32 @@ try {
     let anchor = 'not run';
     if (kubectlTaskCounts.has(b.tasks)) {
       const started = performance.now();
-      // Settled, not all: on a small machine many kubectl processes at once can fail on their own
-      // (a TLS handshake timeout at 200), which is part of the comparison.
-      const settled = await Promise.allSettled(
-        Array.from({ length: b.tasks }, (_, k) =>
-          run(
-            kubectl,
-            [
-              'run',
-              `many-${b.tasks}-${k}`,
-              '--image=busybox',
-              '--restart=Never',
-              '--rm',
-              '-i',
-              '--quiet',
-              '--',
-              'echo',
-              'hi',
-            ],
-            env,
+      const [settled, cpu] = await measuringCluster(b.tasks, () =>
+        // Settled, not all: on a small machine many kubectl processes at once can fail on their own
+        // (a TLS handshake timeout at 200), which is part of the comparison.
+        Promise.allSettled(
+          Array.from({ length: b.tasks }, (_, k) =>
+            run(
+              kubectl,
+              [
+                'run',
+                `many-${b.tasks}-${k}`,
+                '--image=busybox',
+                '--restart=Never',
+                '--rm',
+                '-i',
+                '--quiet',
+                '--',
+                'echo',
+                'hi',
+              ],
+              env,
+            ),
           ),
         ),
       );
       kubectlSeconds.set(b.tasks, (performance.now() - started) / 1000);
+      clusterCpu.set(b.tasks, cpu);
       const failed = kubectlFailures(settled);
       kubectlFailed.set(b.tasks, failed);
       if (failed) {
@@ -351,11 +369,11 @@ try {
         const names = Array.from({ length: b.tasks }, (_, k) => `many-${b.tasks}-${k}`);
         await run(kubectl, ['delete', 'pod', ...names, '--ignore-not-found', '--wait=false'], env);
       }
-      anchor = `${s(kubectlSeconds.get(b.tasks)!)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${failed}`;
+      anchor = `${s(kubectlSeconds.get(b.tasks)!)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${failed}; cluster CPU per task ${ms(cpu)}`;
     }
     rows.push([
       `${b.tasks} task(s) with an input and an output file at once, one process`,
-      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
       anchor,
       '',
     ]);
@@ -363,15 +381,19 @@ try {
 
   // 5. The same through one `podrun run`: a ForEach over N values, the whole CLI path.
   const fanouts: BatchResult[] = [];
-  for (const n of taskCounts) fanouts.push(await runFanout(podrun, kubeconfig, n, nodeBin));
+  for (const n of taskCounts) {
+    const [fanout, cpu] = await measuringCluster(n, () => runFanout(podrun, kubeconfig, n, nodeBin));
+    clusterCpu.set(fanout, cpu);
+    fanouts.push(fanout);
+  }
   const alone = fanouts.find((b) => b.tasks === 1)?.medianTaskSeconds;
   for (const b of fanouts) {
     const anchor = kubectlSeconds.get(b.tasks);
     rows.push([
       `${b.tasks} task(s) with an input and an output file in one \`podrun run\` (ForEach, concurrencyLimit 0)`,
-      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
       anchor
-        ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${kubectlFailed.get(b.tasks)}`
+        ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${kubectlFailed.get(b.tasks)}; cluster CPU per task ${ms(clusterCpu.get(b.tasks)!)}`
         : 'not run',
       // No ratio against an anchor that partly failed: its time is not that of N pods.
       anchor && !kubectlFailed.get(b.tasks) ? ratio(b.seconds, anchor) : '',

@@ -9,6 +9,7 @@ import { parseRunnerConfig, parseTask, silentLogger, type RunContext } from '@po
 import { createLocalStorage, resolveInputs } from '@podrun/host';
 import { createKubeConfig, createKubePort } from '@podrun/kube';
 import { createKubernetesRunner } from '@podrun/kubernetes-runner';
+import { ownCpuSeconds } from './cpu.js';
 
 /** What one batch of concurrent tasks measured. */
 export interface BatchResult {
@@ -17,6 +18,11 @@ export interface BatchResult {
   seconds: number;
   medianTaskSeconds: number;
   requestsPerTask: number;
+  /**
+   * CPU seconds the runner itself spent per task (this process for the library, the `podrun`
+   * process for a flow): what podrun costs, apart from the cluster and its pods.
+   */
+  runnerCpuPerTask: number;
   warnings: string[];
   /** Why tasks failed: the first line of each distinct error, with how many tasks it ended. */
   failures: Record<string, number>;
@@ -54,6 +60,7 @@ export async function runBatch(kubeconfigPath: string, count: number, label: str
   const storage = createLocalStorage({ root: dir });
   try {
     const before = await requestTotal(kubeconfigPath);
+    const cpuBefore = ownCpuSeconds();
     const started = performance.now();
     const durations: number[] = [];
     const results = await Promise.allSettled(
@@ -95,6 +102,7 @@ export async function runBatch(kubeconfigPath: string, count: number, label: str
       }),
     );
     const seconds = (performance.now() - started) / 1000;
+    const runnerCpuPerTask = (ownCpuSeconds() - cpuBefore) / count;
     const after = await requestTotal(kubeconfigPath);
     durations.sort((a, b) => a - b);
     const failures: Record<string, number> = {};
@@ -109,6 +117,7 @@ export async function runBatch(kubeconfigPath: string, count: number, label: str
       seconds,
       medianTaskSeconds: durations[Math.floor(durations.length / 2)] ?? NaN,
       requestsPerTask: (after - before) / count,
+      runnerCpuPerTask,
       warnings,
       failures,
     };

@@ -33,6 +33,17 @@ export function processTreeCpuSeconds(pid: number): number {
   return ticks / ticksPerSecond + children.reduce((sum, child) => sum + processTreeCpuSeconds(child), 0);
 }
 
+/** CPU seconds of this process's children that have ended (cutime + cstime): a finished command's. */
+export function endedChildrenCpuSeconds(): number {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  const stat = readFileSync('/proc/self/stat', 'utf8');
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  return (fields[13]! + fields[14]!) / ticksPerSecond;
+}
+
 /** This process's own CPU seconds so far. */
 export function ownCpuSeconds(): number {
   const { user, system } = process.cpuUsage();

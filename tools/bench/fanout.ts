@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requestTotal, type BatchResult } from './concurrency.js';
+import { endedChildrenCpuSeconds } from './cpu.js';
 
 /** Runs one `podrun run` of a ForEach over `count` values against the cluster of `kubeconfigPath`. */
 export async function runFanout(
@@ -39,6 +40,7 @@ tasks:
   );
   try {
     const before = await requestTotal(kubeconfigPath);
+    const cpuBefore = endedChildrenCpuSeconds();
     const started = performance.now();
     const { stdout, stderr } = await new Promise<{ stdout: string; stderr: string }>((resolve) =>
       execFile(
@@ -49,6 +51,8 @@ tasks:
       ),
     );
     const seconds = (performance.now() - started) / 1000;
+    // The `podrun` process is the only child that ended meanwhile.
+    const runnerCpuPerTask = (endedChildrenCpuSeconds() - cpuBefore) / count;
     const after = await requestTotal(kubeconfigPath);
     const result = JSON.parse(stdout) as {
       executionId: string;
@@ -74,6 +78,7 @@ tasks:
       seconds,
       medianTaskSeconds: durations[Math.floor(durations.length / 2)] ?? NaN,
       requestsPerTask: (after - before) / count,
+      runnerCpuPerTask,
       warnings: stderr
         .split('\n')
         .filter((l) => /Warning:/.test(l))
