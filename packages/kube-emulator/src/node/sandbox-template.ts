@@ -4,7 +4,7 @@
 //   see, so those paths are empty in the container and writes there stay in its upper dir.
 //   The kernel itself marks them opaque: a directory made over a whiteout in an overlay is.
 // - dev/: the minimal device nodes and links that each container's /dev tmpfs receives.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { homedir, tmpdir } from 'node:os';
@@ -156,6 +156,8 @@ export function sandboxUnsupportedReason(stateDir: string): string | undefined {
   }
   const missing = ['unshare', 'nsenter', 'chroot', 'mount', 'env', 'cp', 'mknod'].filter((tool) => !findTool(tool));
   if (missing.length > 0) return `the podrun emulator needs ${missing.join(', ')} (util-linux, coreutils) on the PATH`;
+  const mountProblem = mountUnsupportedReason(findTool('mount')!);
+  if (mountProblem) return mountProblem;
   try {
     if (!/\boverlay\b/.test(readFileSync('/proc/filesystems', 'utf8'))) {
       return 'the kernel has no overlay filesystem (modprobe overlay), which the podrun emulator needs for container roots';
@@ -167,6 +169,23 @@ export function sandboxUnsupportedReason(stateDir: string): string | undefined {
     return `the emulator's state directory "${stateDir}" must not contain commas, colons, backslashes or spaces (overlay mount options)`;
   }
   return undefined;
+}
+
+/**
+ * Why `mount` cannot set up sandboxes, or undefined: they mount through `mount -a -T <fstab>`
+ * with `bind,ro` entries, which util-linux binds and remounts read-only since 2.27 (older ones, and
+ * BusyBox, would leave a read-only volume writable or not read the fstab).
+ */
+export function mountUnsupportedReason(mount: string): string | undefined {
+  let version = '';
+  try {
+    version = execFileSync(mount, ['--version'], { encoding: 'utf8', timeout: 10_000, stdio: 'pipe' }).split('\n')[0]!;
+  } catch (error) {
+    version = (error as Error).message.split('\n')[0]!;
+  }
+  const [major, minor] = (/util-linux (\d+)\.(\d+)/.exec(version) ?? []).slice(1).map(Number);
+  if (major !== undefined && minor !== undefined && (major > 2 || (major === 2 && minor >= 27))) return undefined;
+  return `the podrun emulator needs mount from util-linux 2.27 or later (${mount} says: ${version.trim() || 'nothing'}); install util-linux`;
 }
 
 /** The node's sandbox template: built on first use, once, and removed with the node. */
