@@ -375,7 +375,8 @@ try {
       `${b.tasks} task(s) with an input and an output file at once, one process`,
       `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
       anchor,
-      '',
+      // No ratio against an anchor that partly failed: its time is not that of N pods.
+      kubectlSeconds.has(b.tasks) && !kubectlFailed.get(b.tasks) ? ratio(b.seconds, kubectlSeconds.get(b.tasks)!) : '',
     ]);
   }
 
