@@ -211,7 +211,7 @@ try {
   const expected = await sha256(big);
   const libraryTransfer = async (i: number): Promise<void> => {
     const out = join(work, `lib-out-${i}.bin`);
-    warmFreeMemory(work);
+    // transfer-process.ts warms free memory before each direction itself.
     const lib = JSON.parse(
       await run(
         process.execPath,
@@ -233,6 +233,7 @@ try {
     warmFreeMemory(work);
     files.cpIn.push(await kubectlCp([big, `${pod}:/tmp/in.bin`], cpu.cpIn));
     const back = join(work, `cp-out-${i}.bin`);
+    warmFreeMemory(work);
     files.cpOut.push(await kubectlCp([`${pod}:/tmp/in.bin`, back], cpu.cpOut));
     if ((await sha256(back)) !== expected) throw new Error('kubectl cp brought back different bytes');
     rmSync(back);

@@ -4,11 +4,20 @@
 // every earlier row.
 //
 //   node --import tsx tools/bench/transfer-process.ts KUBECONFIG INPUT_FILE OUTPUT_FILE CLUSTER_PID
+import { dirname } from 'node:path';
 import { measureTransfer } from './transfer.js';
+import { warmFreeMemory } from './warm-memory.js';
 
 const [kubeconfigPath, file, outputFile, clusterPid] = process.argv.slice(2);
 if (!kubeconfigPath || !file || !outputFile || !clusterPid) {
   throw new Error('usage: transfer-process.ts KUBECONFIG INPUT_FILE OUTPUT_FILE CLUSTER_PID');
 }
-const result = await measureTransfer({ kubeconfigPath, input: { file }, outputFile, clusterPid: Number(clusterPid) });
+const result = await measureTransfer({
+  kubeconfigPath,
+  input: { file },
+  outputFile,
+  clusterPid: Number(clusterPid),
+  // Each direction starts with the same kind of free memory as each `kubectl cp` (warm-memory.ts).
+  beforeDirection: () => warmFreeMemory(dirname(outputFile)),
+});
 console.log(JSON.stringify(result));

@@ -117,6 +117,8 @@ export interface TransferOptions {
   image?: string;
   /** The cluster's process, whose CPU (with the pod processes it reaped) is counted per direction. */
   clusterPid?: number;
+  /** Called before each timed direction, off the clock (the bench warms free memory there). */
+  beforeDirection?: () => void;
 }
 
 /** Starts counting CPU; the returned function tells what was spent since. */
@@ -199,6 +201,7 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
     await kube.waitForPod(selector, ctx.podName, (p) =>
       Boolean(p.status?.initContainerStatuses?.some((s) => s.state?.running)),
     );
+    options.beforeDirection?.();
     gc?.();
     memory.start();
     let started = performance.now();
@@ -211,6 +214,7 @@ export async function measureTransfer(options: TransferOptions): Promise<Transfe
     await kube.waitForPod(selector, ctx.podName, (p) =>
       Boolean(p.status?.containerStatuses?.find((s) => s.name === 'main')?.state?.terminated),
     );
+    options.beforeDirection?.();
     gc?.();
     memory.start();
     const hash = createHash('sha256');

@@ -1,4 +1,7 @@
-// Gives each timed transfer the same kind of free memory to write into.
+// Gives each timed transfer direction the same kind of free memory to write into: before each
+// `kubectl cp`, and in the library's transfer process before its upload and again before its
+// download (the seconds between them, starting a process and a pod, were enough for the memory to
+// go back to the host).
 //
 // This machine is a VM that hands memory back to its host once it has stayed free for a couple of
 // seconds (virtio-balloon free page reporting), and touching such memory again costs several
