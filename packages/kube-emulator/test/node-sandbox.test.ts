@@ -144,6 +144,33 @@ describe('container sandbox', () => {
     ]);
   });
 
+  it('stacks mounts as the runtime does: a volume under /dev/shm on top, a repeated path last', async () => {
+    h.createPod('stack', {
+      containers: [
+        sh(
+          'main',
+          [
+            'echo s > /dev/shm/cache/f && cat /dev/shm/cache/f',
+            '{ echo no > /a/x; } 2>/dev/null || echo a-read-only',
+            '{ echo yes > /b/x; } 2>/dev/null && echo b-writable',
+          ].join('; '),
+          {
+            volumeMounts: [
+              { name: 'data', mountPath: '/dev/shm/cache' },
+              { name: 'data', mountPath: '/a' },
+              { name: 'data', mountPath: '/a/', readOnly: true },
+              { name: 'data', mountPath: '/b', readOnly: true },
+              { name: 'data', mountPath: '/b/' },
+            ],
+          },
+        ),
+      ],
+      volumes: [{ name: 'data', emptyDir: {} }],
+    });
+    await h.phase('stack', 'Succeeded');
+    expect(await logsOf('stack')).toBe('s\na-read-only\nb-writable\n');
+  });
+
   it('mounts persistent volume claims from the claim directory, read-only when asked', async () => {
     const dir = claimDirectory(h.stateDir, 'default', 'claim');
     mkdirSync(dir, { recursive: true });

@@ -151,9 +151,10 @@ export function fstabPath(path: string): string {
  * The setup script. Every process it starts costs about a millisecond of CPU (a dynamically linked
  * util-linux tool loading its libraries), and a pod has several containers, so mounts go through
  * a few `mount -a -T <fstab>` calls rather than one `mount` each: the root (overlay, /proc, /dev),
- * then per batch of volumes /dev/shm and the binds (`bind,ro` is bound and remounted read-only
- * by mount itself), then /sys and /dev/pts, which a restricted host may refuse (as before, not an
- * error).
+ * then /dev/shm, /sys and /dev/pts (a restricted host may refuse the last two, as before not an
+ * error), then per batch of volumes their binds (`bind,ro` is bound and remounted read-only by
+ * mount itself). The runtime's own mounts come first so that a volume under one of them lands on
+ * top of it.
  */
 function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): string {
   const q = shellQuote;
@@ -161,7 +162,11 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
   const lines = [
     'set -eu',
     `M=${q(merged)}`,
+    `FM=${q(fstabPath(merged))}`,
     `F=${q(join(spec.dir, 'fstab'))}`,
+    // The mount sandboxUnsupportedReason checked, not another one found first on the PATH.
+    `MOUNT=${q(findTool('mount') ?? 'mount')}`,
+    "nl='\n'",
     // /proc here is still the host's, so /proc/self names this shell by its host PID.
     'read -r podrun_pid podrun_rest < /proc/self/stat',
     'printf "pid %s\\n" "$podrun_pid" >&3',
@@ -173,22 +178,40 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
     lines.push(`cp -a ${q(join(spec.template, 'masks'))}/. ${q(join(spec.dir, 'upper'))}/`);
   lines.push(
     `echo ${q(spec.hostname)} > /proc/sys/kernel/hostname`,
-    'mount -a -T "$F.root"',
+    '"$MOUNT" -a -T "$F.root"',
     `cp -a ${q(join(spec.template, 'dev'))}/. "$M/dev/"`,
+    '"$MOUNT" -a -T "$F.system" 2>/dev/null || true',
+    // /dev/shm is not optional: its tmpfs is mode 1777, the template's directory under it is not.
+    '[ -k "$M/dev/shm" ] || { echo "cannot mount a tmpfs on /dev/shm" >&2; exit 1; }',
     // Targets are resolved inside the container's own view (a symlink there must not lead a
     // mount onto a host path) and created first, like the runtime does; one chroot per batch.
     'resolve_targets() {',
     `  chroot "$M" /bin/sh -c ${q(resolveScript)} sh "$@"`,
     '}',
-    // A resolved target becomes an fstab line unless it holds a character fstab would need
-    // escaped (the shell has no cheap way to): that one is bound on its own.
+    'flush() {',
+    '  [ ! -s "$F.binds" ] || "$MOUNT" -a -T "$F.binds"',
+    '  : > "$F.binds"',
+    '}',
+    // A resolved target becomes an fstab line, unless it holds a character fstab would need
+    // escaped (the shell has no cheap way to) or was mounted on before (`mount -a` would skip
+    // it as mounted already): that one is bound on its own, after what is pending, so mounts
+    // stack in their order. argv: source target fstab-escaped-source ro|''.
+    'seen=$nl',
     'bind() {',
     '  case $2 in',
-    '    *[[:space:]\\\\]*) mount --bind "$1" "$M$2"; [ -z "$4" ] || mount -o remount,bind,ro "$M$2" ;;',
-    '    *) printf "%s %s none bind%s 0 0\\n" "$3" "$M$2" "${4:+,ro}" >> "$F.binds" ;;',
+    '    *[[:space:]\\\\]*) ;;',
+    '    *) case $seen in',
+    '         *"$nl$2$nl"*) ;;',
+    '         *) seen=$seen$2$nl',
+    '            printf "%s %s none bind%s 0 0\\n" "$3" "$FM$2" "${4:+,ro}" >> "$F.binds"',
+    '            return ;;',
+    '       esac ;;',
     '  esac',
+    '  flush',
+    '  "$MOUNT" --bind "$1" "$M$2"',
+    '  [ -z "$4" ] || "$MOUNT" -o remount,bind,ro "$M$2"',
     '}',
-    `printf '%s\\n' ${q(`tmpfs ${fstabPath(join(merged, 'dev/shm'))} tmpfs mode=1777,nosuid,nodev 0 0`)} > "$F.binds"`,
+    ': > "$F.binds"',
   );
   for (const batch of mountBatches(spec.mounts)) {
     lines.push(`targets=$(resolve_targets ${batch.map((m) => q(`${m.file ? 'f' : 'd'}:${m.target}`)).join(' ')})`);
@@ -198,16 +221,22 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
         `    ${index + 1}) bind ${q(mount.source)} "$t" ${q(fstabPath(mount.source))} ${mount.readOnly ? 'ro' : "''"} ;;`,
       );
     });
-    lines.push('  esac', 'done <<PODRUN_TARGETS', '$targets', 'PODRUN_TARGETS', `[ "$i" -eq ${batch.length} ]`);
-    lines.push('mount -a -T "$F.binds"', ': > "$F.binds"');
+    lines.push(
+      '  esac',
+      'done <<PODRUN_TARGETS',
+      '$targets',
+      'PODRUN_TARGETS',
+      `[ "$i" -eq ${batch.length} ]`,
+      'flush',
+    );
   }
-  lines.push('[ ! -s "$F.binds" ] || mount -a -T "$F.binds"', 'mount -a -T "$F.optional" 2>/dev/null || true');
   const env = spec.env.map(([key, value]) => q(`${key}=${value}`)).join(' ');
   const id = spec.identity;
   // The runtime creates the working directory (as root, inside the container's view) before the
-  // user switch, so a non-root command can start in a directory its image lacks.
-  lines.push(`resolve_targets ${q(`d:${spec.workingDir}`)} >/dev/null`);
-  if (id?.readOnlyRootFilesystem) lines.push('mount -o remount,ro "$M"');
+  // user switch, so a non-root command can start in a directory its image lacks. The root, the
+  // default, is there already: no chroot for it.
+  if (!/^\/+$/.test(spec.workingDir)) lines.push(`resolve_targets ${q(`d:${spec.workingDir}`)} >/dev/null`);
+  if (id?.readOnlyRootFilesystem) lines.push('"$MOUNT" -o remount,ro "$M"');
   // The runtime's default capabilities bound what the command can ever have; a non-root user
   // keeps none of them effective (setuid clears them), as under runc.
   lines.push(
@@ -217,10 +246,12 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
   return `${lines.join('\n')}\n`;
 }
 
-/** The fixed fstabs of the setup script: the container's root, and what a host may refuse. */
-function fixedFstabs(spec: SandboxSpec): { root: string; optional: string } {
+/** The fixed fstabs of the setup script: the container's root, then /dev/shm, /sys and /dev/pts. */
+function fixedFstabs(spec: SandboxSpec): { root: string; system: string } {
   const m = fstabPath(join(spec.dir, 'merged'));
-  const overlay = `lowerdir=${spec.rootfs ?? '/'},upperdir=${join(spec.dir, 'upper')},workdir=${join(spec.dir, 'work')}`;
+  const overlay = fstabPath(
+    `lowerdir=${spec.rootfs ?? '/'},upperdir=${join(spec.dir, 'upper')},workdir=${join(spec.dir, 'work')}`,
+  );
   return {
     root: [
       `overlay ${m} overlay ${overlay} 0 0`,
@@ -228,7 +259,8 @@ function fixedFstabs(spec: SandboxSpec): { root: string; optional: string } {
       `tmpfs ${m}/dev tmpfs mode=755,nosuid,size=65536k 0 0`,
       '',
     ].join('\n'),
-    optional: [
+    system: [
+      `tmpfs ${m}/dev/shm tmpfs mode=1777,nosuid,nodev 0 0`,
       `sysfs ${m}/sys sysfs ro,nosuid,nodev,noexec 0 0`,
       `devpts ${m}/dev/pts devpts newinstance,ptmxmode=0666,mode=620 0 0`,
       '',
@@ -258,7 +290,7 @@ export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
   }
   const fstabs = fixedFstabs(spec);
   writeFileSync(join(spec.dir, 'fstab.root'), fstabs.root, { mode: 0o600 });
-  writeFileSync(join(spec.dir, 'fstab.optional'), fstabs.optional, { mode: 0o600 });
+  writeFileSync(join(spec.dir, 'fstab.system'), fstabs.system, { mode: 0o600 });
   const scriptPath = join(spec.dir, 'setup.sh');
   writeFileSync(scriptPath, setupScript(spec, cgroup), { mode: 0o700 });
   const unshare = [
