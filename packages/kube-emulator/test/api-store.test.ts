@@ -25,6 +25,13 @@ describe('object store', () => {
     expect(store.get('pods', 'default', 'a')?.metadata.labels).toBeUndefined();
     expect(store.list('pods')).toHaveLength(1);
     expect(store.list('pods', 'other')).toHaveLength(0);
+    // Resources are separate tables: the same namespace and name in two of them are two objects.
+    store.create('configmaps', { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default' } });
+    expect(store.list('configmaps').map((c) => c.kind)).toEqual(['ConfigMap', 'ConfigMap']);
+    expect(store.get('pods', 'default', 'a')?.kind).toBe('Pod');
+    store.remove('configmaps', 'default', 'a');
+    expect(store.get('pods', 'default', 'a')?.kind).toBe('Pod');
+    expect(store.list('configmaps').map((c) => c.metadata.name)).toEqual(['b']);
     expect(() => store.create('pods', pod('a'))).toThrow(StoreConflictError);
     const gen = store.create('pods', pod('', { generateName: 'job-' }));
     expect(gen.metadata.name).toMatch(/^job-[a-z0-9]{5}$/);

@@ -37,8 +37,7 @@ export interface ObjectStoreOptions {
   initialRevision?: number;
 }
 
-const key = (resource: string, namespace: string | undefined, name: string): string =>
-  `${resource}\u0000${namespace ?? ''}\u0000${name}`;
+const key = (namespace: string | undefined, name: string): string => `${namespace ?? ''}\u0000${name}`;
 
 const generatedSuffixAlphabet = 'bcdfghjklmnpqrstvwxz2456789';
 
@@ -62,7 +61,13 @@ export function kubeTimestamp(date: Date = new Date()): string {
  */
 export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectStore {
   const historySize = options.historySize ?? 2000;
-  const objects = new Map<string, KubeObject>();
+  // One table per resource, so a list walks its own objects only (not every Event ever recorded).
+  const tables = new Map<string, Map<string, KubeObject>>();
+  const table = (resource: string): Map<string, KubeObject> => {
+    let found = tables.get(resource);
+    if (!found) tables.set(resource, (found = new Map()));
+    return found;
+  };
   const listeners = new Set<(event: RecordedEvent) => void>();
   const history: RecordedEvent[] = [];
   const queue: RecordedEvent[] = [];
@@ -109,19 +114,18 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectSt
 
   const store: ApiObjectStore = {
     get(resource, namespace, name) {
-      const found = objects.get(key(resource, namespace, name));
-      return found ? strip(structuredClone(found)) : undefined;
+      const found = tables.get(resource)?.get(key(namespace, name));
+      return found ? structuredClone(found) : undefined;
     },
 
     identity(resource, namespace, name) {
-      const found = objects.get(key(resource, namespace, name));
+      const found = tables.get(resource)?.get(key(namespace, name));
       return found ? { uid: found.metadata.uid!, resourceVersion: found.metadata.resourceVersion! } : undefined;
     },
 
     list(resource, namespace) {
       const out: KubeObject[] = [];
-      for (const object of objects.values()) {
-        if (object.__resource !== resource) continue;
+      for (const object of tables.get(resource)?.values() ?? []) {
         if (namespace !== undefined && object.metadata.namespace !== namespace) continue;
         out.push(object);
       }
@@ -130,7 +134,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectSt
           (a.metadata.namespace ?? '').localeCompare(b.metadata.namespace ?? '') ||
           a.metadata.name.localeCompare(b.metadata.name),
       );
-      return out.map((o) => strip(structuredClone(o)));
+      return out.map((o) => structuredClone(o));
     },
 
     create(resource, input) {
@@ -139,24 +143,26 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectSt
       if (!metadata.name && metadata.generateName) {
         do {
           metadata.name = `${metadata.generateName}${randomNameSuffix()}`;
-        } while (objects.has(key(resource, metadata.namespace, metadata.name)));
+        } while (table(resource).has(key(metadata.namespace, metadata.name)));
       }
-      const k = key(resource, metadata.namespace, metadata.name);
+      const objects = table(resource);
+      const k = key(metadata.namespace, metadata.name);
       if (objects.has(k)) throw new StoreConflictError(resource, metadata.namespace, metadata.name);
       revision += 1;
       metadata.uid = metadata.uid ?? randomUUID();
       metadata.resourceVersion = String(revision);
       metadata.creationTimestamp = metadata.creationTimestamp ?? kubeTimestamp();
-      objects.set(k, { ...object, __resource: resource });
+      objects.set(k, object);
       emit('ADDED', resource, object, revision);
       return structuredClone(object);
     },
 
     update(resource, namespace, name, mutate) {
-      const k = key(resource, namespace, name);
+      const objects = table(resource);
+      const k = key(namespace, name);
       const current = objects.get(k);
       if (!current) return undefined;
-      const next = structuredClone(mutate(strip(structuredClone(current))));
+      const next = structuredClone(mutate(structuredClone(current)));
       // Identity fields are the store's, whatever the mutator did.
       next.metadata.name = current.metadata.name;
       next.metadata.namespace = current.metadata.namespace;
@@ -164,19 +170,20 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectSt
       next.metadata.creationTimestamp = current.metadata.creationTimestamp;
       revision += 1;
       next.metadata.resourceVersion = String(revision);
-      objects.set(k, { ...next, __resource: resource });
-      emit('MODIFIED', resource, next, revision, strip(structuredClone(current)));
+      objects.set(k, next);
+      emit('MODIFIED', resource, next, revision, structuredClone(current));
       return structuredClone(next);
     },
 
     remove(resource, namespace, name) {
-      const k = key(resource, namespace, name);
+      const objects = table(resource);
+      const k = key(namespace, name);
       const current = objects.get(k);
       if (!current) return undefined;
       objects.delete(k);
       revision += 1;
       // Like etcd, the DELETED event carries the revision of the deletion itself.
-      const last = strip(structuredClone(current));
+      const last = structuredClone(current);
       last.metadata.resourceVersion = String(revision);
       emit('DELETED', resource, last, revision);
       return structuredClone(last);
@@ -206,7 +213,7 @@ export function createObjectStore(options: ObjectStoreOptions = {}): ApiObjectSt
     },
 
     clear() {
-      objects.clear();
+      tables.clear();
       listeners.clear();
       history.length = 0;
     },
@@ -218,10 +225,4 @@ function deepFreeze(value: unknown): void {
   if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return;
   Object.freeze(value);
   for (const child of Object.values(value)) deepFreeze(child);
-}
-
-// The resource plural is kept on the stored record only, never handed out.
-function strip(object: KubeObject): KubeObject {
-  delete (object as { __resource?: unknown }).__resource;
-  return object;
 }
