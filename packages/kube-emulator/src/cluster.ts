@@ -18,6 +18,7 @@ import { createAuthorizer } from './apiserver/rbac.js';
 import { startApiServer } from './apiserver/server.js';
 import { setClaimProvisioning } from './apiserver/strategy.js';
 import type { ApiServer } from './apiserver/server.js';
+import { DEFAULT_EVENT_TTL_MS, expireEvents } from './apiserver/event-ttl.js';
 import { createObjectStore } from './apiserver/store.js';
 import { createClusterCa } from './apiserver/tls.js';
 import { createServiceAccountTokens } from './apiserver/tokens.js';
@@ -68,6 +69,11 @@ export interface ClusterOptions {
   basicAuth?: BasicAuthUser[];
   /** How many changes watches can resume from (default 2000); older resourceVersions get 410. */
   watchHistorySize?: number;
+  /**
+   * How long an Event is kept after its last write, in milliseconds: kube-apiserver's
+   * `--event-ttl` (default one hour, as there); 0 keeps Events for ever.
+   */
+  eventTtlMs?: number;
   /**
    * Give each pod its own network namespace and IP on a host bridge (default true). When false, or
    * when the machine cannot (no root/CAP_NET_ADMIN, no `ip`), pods share the host network.
@@ -146,6 +152,14 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
       },
     );
   }
+  const eventTtlMs = options.eventTtlMs ?? DEFAULT_EVENT_TTL_MS;
+  if (!Number.isFinite(eventTtlMs) || eventTtlMs < 0) {
+    throw new PodrunError(
+      ErrorCodes.CONFIG_INVALID,
+      `eventTtlMs ${eventTtlMs} is not a time to keep Events; pass milliseconds (0 keeps them for ever) or leave it out for an hour`,
+      { component: 'kube-emulator' },
+    );
+  }
   if (options.tuneGarbageCollector !== false) tuneGarbageCollectorForStreams();
   const ownsStateDir = options.stateDir === undefined;
   const stateDir = options.stateDir ?? mkdtempSync(join(os.tmpdir(), 'podrun-kube-emulator-'));
@@ -203,6 +217,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
     claimProvisioning: { held: false },
   };
   const stopControllers = startControllers(ctx);
+  const stopEventExpiry = eventTtlMs > 0 ? expireEvents(store, eventTtlMs) : () => undefined;
   if (network.fallbackReason !== undefined) {
     recordEvent({
       namespace: 'default',
@@ -287,6 +302,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Embedd
         await node.stop();
         await network.stop();
         stopControllers();
+        stopEventExpiry();
         store.clear();
         if (ownsStateDir) rmSync(stateDir, { recursive: true, force: true });
       })();
