@@ -181,8 +181,9 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
     '"$MOUNT" -a -T "$F.root"',
     `cp -a ${q(join(spec.template, 'dev'))}/. "$M/dev/"`,
     '"$MOUNT" -a -T "$F.system" 2>/dev/null || true',
-    // /dev/shm is not optional: its tmpfs is mode 1777, the template's directory under it is not.
-    '[ -k "$M/dev/shm" ] || { echo "cannot mount a tmpfs on /dev/shm" >&2; exit 1; }',
+    // /dev/shm is not optional (its tmpfs is mode 1777, the template's directory under it is not):
+    // without it, mounting it alone fails the setup with mount's own message.
+    '[ -k "$M/dev/shm" ] || "$MOUNT" -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$M/dev/shm"',
     // Targets are resolved inside the container's own view (a symlink there must not lead a
     // mount onto a host path) and created first, like the runtime does; one chroot per batch.
     'resolve_targets() {',
