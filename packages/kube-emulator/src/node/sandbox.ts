@@ -143,7 +143,7 @@ function mountBatches(mounts: SandboxMount[]): SandboxMount[][] {
 /**
  * A path as an fstab field: space, tab, newline and backslash in octal, as `mount -a` reads them.
  */
-export function fstabPath(path: string): string {
+function fstabPath(path: string): string {
   return path.replace(/[ \t\n\\]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
