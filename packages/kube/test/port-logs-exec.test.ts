@@ -109,6 +109,11 @@ describe('exec', () => {
     expect(result.exitCode).toBe(3);
     expect(out.text()).toBe('abc');
     expect((await port.exec(NS, 'exec-target', 'main', ['true'], {})).exitCode).toBe(0);
+    // stdin alone: the server's first frame is then an empty one on the status channel.
+    const stdinOnly = await port.exec(NS, 'exec-target', 'main', ['sh', '-c', 'cat > /tmp/in; exit 4'], {
+      stdin: Readable.from([Buffer.from('abc')]),
+    });
+    expect(stdinOnly.exitCode).toBe(4);
   });
 
   it('rejects with PODRUN_EXEC_NO_STATUS when the server cuts the socket (faults.cutExecAfterBytes)', async () => {

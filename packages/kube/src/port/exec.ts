@@ -203,6 +203,9 @@ async function session(
       if (channel === STDOUT) deliver(stdout, payload);
       else if (channel === STDERR) deliver(stderr, payload);
       else if (channel === STATUS) {
+        // The server's first frame names the first channel it opened, with nothing in it: channel
+        // 3 when neither stdout nor stderr was asked for (stdin only). A Status is never empty.
+        if (!payload.length) return;
         let status: ExecStatus;
         try {
           status = JSON.parse(payload.toString('utf8')) as ExecStatus;
