@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
+import tls from 'node:tls';
 import type { PeerCertificate } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { RequestContext } from '@kubernetes/client-node';
@@ -42,6 +43,7 @@ export class PodrunKubeConfig extends KubeConfig {
   readonly credentials: string;
   private readonly tokenSource: TokenSource | undefined;
   private readonly agents = new Map<string, http.Agent>();
+  private readonly identities = new Map<string, TlsIdentity>();
 
   constructor(init: PodrunKubeConfigInit) {
     super();
@@ -84,17 +86,37 @@ export class PodrunKubeConfig extends KubeConfig {
     return this.tokenSource?.invalidate() ?? false;
   }
 
+  /**
+   * The TLS identity of these options (made once per CA, client certificate and key): what a
+   * connection outside the agents (an exec WebSocket) needs to skip parsing them again and to
+   * resume the last TLS session. Undefined for a plain-HTTP server.
+   */
+  tlsIdentity(fields: TlsFields): TlsIdentity | undefined {
+    if (this.server.startsWith('http:')) return undefined;
+    // Per server too: a session is only ever offered to the server that granted it.
+    const key = identityKey(this.server, fields);
+    let identity = this.identities.get(key);
+    if (!identity) {
+      const material: tls.SecureContextOptions = {};
+      for (const k of CONTEXT_KEYS) {
+        if (fields[k] !== undefined) (material as Record<string, unknown>)[k] = fields[k];
+      }
+      identity = { secureContext: tls.createSecureContext(material), session: undefined };
+      this.identities.set(key, identity);
+    }
+    return identity;
+  }
+
   /** Destroys the shared agents and their idle sockets. */
   close(): void {
     for (const agent of this.agents.values()) agent.destroy();
     this.agents.clear();
+    this.identities.clear();
   }
 
   private agentFor(fields: TlsFields): http.Agent {
     const plain = this.server.startsWith('http:');
-    const hash = createHash('sha256').update(plain ? 'http' : 'https');
-    for (const k of TLS_KEYS) hash.update(`|${k}=${material(fields[k])}`);
-    const key = hash.digest('hex');
+    const key = identityKey(this.server, fields);
     let agent = this.agents.get(key);
     if (!agent) {
       const options: https.AgentOptions = { keepAlive: true, keepAliveMsecs: 30_000, scheduling: 'lifo' };
@@ -102,11 +124,29 @@ export class PodrunKubeConfig extends KubeConfig {
         if (fields[k] !== undefined) (options as Record<string, unknown>)[k] = fields[k];
       }
       if (!this.verifyHostname) options.checkServerIdentity = skipHostname;
+      // Every new connection would otherwise parse the CA, certificate and key again (a few ms
+      // each, many times over when many tasks stream logs and exec at once).
+      if (!plain) options.secureContext = this.tlsIdentity(fields)!.secureContext;
       agent = plain ? new http.Agent(options) : new https.Agent(options);
       this.agents.set(key, agent);
     }
     return agent;
   }
+}
+
+/** A parsed TLS identity and the last session a connection with it was given. */
+export interface TlsIdentity {
+  readonly secureContext: tls.SecureContext;
+  /** Resumed by the next connection, which then skips verifying the server's chain again. */
+  session: Buffer | undefined;
+}
+
+const CONTEXT_KEYS = ['ca', 'cert', 'key', 'pfx', 'passphrase'] as const;
+
+function identityKey(server: string, fields: TlsFields): string {
+  const hash = createHash('sha256').update(server);
+  for (const k of TLS_KEYS) hash.update(`|${k}=${material(fields[k])}`);
+  return hash.digest('hex');
 }
 
 // The chain is still verified by OpenSSL (rejectUnauthorized stays true); only the name check goes.

@@ -3,6 +3,8 @@
 // client-node's Log class), and retries for transient failures.
 import http from 'node:http';
 import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
 import type { ClientOptions } from 'ws';
 import { parseRetryAfter, silentLogger } from '@podrun/core';
@@ -94,15 +96,35 @@ export class Transport {
     return url;
   }
 
-  /** TLS options and headers for a WebSocket to the API server (exec). */
+  /**
+   * TLS options and headers for a WebSocket to the API server (exec). Outside a proxy, each one
+   * is a new connection with the shared TLS identity: its parsed credentials, and the last
+   * session to resume (a resumed session skips the certificate checks, for both ends).
+   */
   async webSocketOptions(): Promise<ClientOptions & { headers: Record<string, string> }> {
     const opts: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
     // The keep-alive agent is for REST calls; a proxied cluster needs client-node's proxy agent.
-    const { agent, auth, headers, ...tls } = opts;
+    const { agent, auth, headers, ...tlsOptions } = opts;
+    const identity = this.kc.proxied ? undefined : this.kc.tlsIdentity(tlsOptions);
     return {
-      ...(tls as ClientOptions),
+      ...(tlsOptions as ClientOptions),
       ...(this.kc.proxied ? { agent: agent as ClientOptions['agent'] } : {}),
+      ...(identity && {
+        secureContext: identity.secureContext,
+        ...(identity.session && { session: identity.session }),
+        // ws calls it with its request's options only (typed as net.createConnection's overloads).
+        createConnection: ((options: tls.ConnectionOptions) => {
+          // As ws's own: no UNIX path, and SNI only for a host name.
+          const socket = tls.connect({
+            ...options,
+            path: undefined,
+            servername: options.servername ?? (net.isIP(options.host ?? '') ? '' : options.host),
+          });
+          socket.on('session', (session: Buffer) => (identity.session = session));
+          return socket;
+        }) as ClientOptions['createConnection'],
+      }),
       headers: this.headers(headers, auth),
     };
   }
