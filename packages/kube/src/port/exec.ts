@@ -185,7 +185,7 @@ async function session(
     stderr?.on('error', onOutputError);
 
     const deliver = (stream: NodeJS.WritableStream | undefined, payload: Buffer) => {
-      if (!stream || !payload.length) return;
+      if (!stream) return;
       if (!stream.write(payload) && !blocked.has(stream)) {
         blocked.add(stream);
         ws.pause();
@@ -197,15 +197,14 @@ async function session(
     };
 
     ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary || !data.length) return;
+      // A lone channel byte carries nothing: the server's first frame is one, naming the first
+      // channel it opened (the status channel when neither stdout nor stderr was asked for).
+      if (!isBinary || data.length < 2) return;
       const channel = data[0];
       const payload = data.subarray(1);
       if (channel === STDOUT) deliver(stdout, payload);
       else if (channel === STDERR) deliver(stderr, payload);
       else if (channel === STATUS) {
-        // The server's first frame names the first channel it opened, with nothing in it: channel
-        // 3 when neither stdout nor stderr was asked for (stdin only). A Status is never empty.
-        if (!payload.length) return;
         let status: ExecStatus;
         try {
           status = JSON.parse(payload.toString('utf8')) as ExecStatus;
