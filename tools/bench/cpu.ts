@@ -6,21 +6,27 @@ import { readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
+/** CPU seconds of `pid` (or `self`): its own (utime + stime), its reaped children's (cutime + cstime). */
+function cpuTimes(pid: number | 'self'): { own: number; reaped: number } {
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  // Fields after the command name, which is in parentheses and may itself hold ") ".
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  return { own: (fields[11]! + fields[12]!) / ticksPerSecond, reaped: (fields[13]! + fields[14]!) / ticksPerSecond };
+}
+
 /**
  * utime + stime + cutime + cstime of `pid` (itself and its reaped children) and of its live
  * descendants, in seconds: the emulator's pods are reaped by its process launcher, a live child.
  */
 export function processTreeCpuSeconds(pid: number): number {
-  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  let ticks = 0;
+  let own = 0;
   try {
-    // Fields after the command name, which is in parentheses and may itself hold ") ".
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat
-      .slice(stat.lastIndexOf(')') + 2)
-      .split(' ')
-      .map(Number);
-    ticks = fields[11]! + fields[12]! + fields[13]! + fields[14]!;
+    const times = cpuTimes(pid);
+    own = times.own + times.reaped;
   } catch {
     return 0; // gone meanwhile: its parent counts it once reaped
   }
@@ -30,18 +36,12 @@ export function processTreeCpuSeconds(pid: number): number {
   } catch {
     // no children file: count the process alone
   }
-  return ticks / ticksPerSecond + children.reduce((sum, child) => sum + processTreeCpuSeconds(child), 0);
+  return own + children.reduce((sum, child) => sum + processTreeCpuSeconds(child), 0);
 }
 
 /** CPU seconds of this process's children that have ended (cutime + cstime): a finished command's. */
 export function endedChildrenCpuSeconds(): number {
-  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  const fields = stat
-    .slice(stat.lastIndexOf(')') + 2)
-    .split(' ')
-    .map(Number);
-  return (fields[13]! + fields[14]!) / ticksPerSecond;
+  return cpuTimes('self').reaped;
 }
 
 /** This process's own CPU seconds so far. */
