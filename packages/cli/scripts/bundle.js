@@ -5,7 +5,7 @@
 // Left outside the bundle, loaded from node_modules when used:
 //   - the embedded cluster (@podrun/kube-emulator), started only without a kubeconfig;
 //   - the AWS SDK, used only by object storage and EKS tokens;
-//   - ws's optional native helper bufferutil (WebSocket masking in C), when installed;
+//   - the optional native helper bufferutil (WebSocket masking in C, for exec stdin), when installed;
 //   - socks-proxy-agent, for a kubeconfig whose proxy-url is socks (see below);
 //   - node-forge and jks-js, loaded by @podrun/kube for PKCS#12 and JKS credentials only, and
 //     @podrun/kubernetes-runner's package.json, read for its version;
@@ -143,8 +143,8 @@ const { metafile } = await build({
   sourcesContent: false,
   // Which modules went in, for test/bundle.test.ts (minified chunks no longer name them).
   metafile: true,
-  // ws's native helpers are loaded from node_modules (a native module cannot be bundled).
-  external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*', 'bufferutil', 'utf-8-validate'],
+  // A native module cannot be bundled: bufferutil is loaded from node_modules.
+  external: ['@podrun/kube-emulator', '@aws-sdk/*', '@smithy/*', 'bufferutil'],
   // The left-out modules first: client-node-side-effect-free resolves every path in client-node.
   plugins: [clientNodeConfigWithoutApiClients, socksProxyAgentOnUse, clientNodeWithoutSideEffects, zodEnglishOnly],
   // CommonJS dependencies inside an ES module bundle still call `require` for Node's built-ins.

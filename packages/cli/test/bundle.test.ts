@@ -27,7 +27,7 @@ describe('the bundled podrun command', () => {
     expect(withChunks('')).toBe('');
   });
 
-  it("leaves out client-node's generated API clients and node-fetch (whatwg-url, tr46)", () => {
+  it("leaves out client-node's generated API clients, node-fetch (whatwg-url, tr46) and ws", () => {
     // esbuild's metafile (scripts/bundle.js writes it) tells which modules have code in each chunk;
     // modules it read and then shook out entirely have none.
     const meta = JSON.parse(readFileSync(new URL('../dist/bundle-meta.json', import.meta.url), 'utf8')) as {
@@ -49,6 +49,8 @@ describe('the bundled podrun command', () => {
       'node_modules/socks/',
       'node_modules/ip-address/',
       'node_modules/smart-buffer/',
+      // Exec speaks WebSocket itself (@podrun/kube channel-socket.ts).
+      'node_modules/ws/',
     ]) {
       expect(inputs.filter((path) => path.includes(gone))).toEqual([]);
     }
@@ -96,9 +98,8 @@ describe('the bundled podrun command', () => {
       ...Object.keys(manifest.dependencies ?? {}),
       ...Object.keys(manifest.optionalDependencies ?? {}),
     ]);
-    // Optional helpers their users load inside try/catch and never need here: ws's UTF-8
-    // validator (Node has buffer.isUtf8) and nunjucks's file watcher (podrun never watches).
-    const optionalOfOthers = new Set(['utf-8-validate', 'chokidar']);
+    // An optional helper nunjucks loads inside try/catch and podrun never needs: its file watcher.
+    const optionalOfOthers = new Set(['chokidar']);
     const builtins = new Set(builtinModules);
     const loaded = new Set<string>();
     for (const f of chunks) {

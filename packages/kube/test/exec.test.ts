@@ -9,12 +9,13 @@ import { startExecServer, type ExecServer } from './support/exec-server.js';
 import { createCa, issue } from './support/pki.js';
 
 let server: ExecServer;
+let ca: ReturnType<typeof createCa>;
 let port: PodrunKubePort;
 let pinging: PodrunKubePort;
 let providerCalls = 0;
 
 beforeAll(async () => {
-  const ca = createCa('exec-ca');
+  ca = createCa('exec-ca');
   server = await startExecServer({ server: issue(ca, { cn: 'api', ips: ['127.0.0.1'] }), ca });
   server.tokens.add('tok-exec');
   const kubeConfig = createKubeConfig(
@@ -200,6 +201,50 @@ describe('exec', () => {
     } finally {
       server.holdStdin = false;
       server.releaseStdin();
+    }
+  });
+
+  it('fails an exec whose status frame is larger than any real one, without holding it', async () => {
+    server.statusPadding = 200 * 1024;
+    try {
+      const error = await exec(['true']).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ExecError);
+      expect((error as Error).message).toMatch(/status frame is larger than 65536 bytes/);
+    } finally {
+      server.statusPadding = 0;
+    }
+  });
+
+  it('honours an abort that came while the credentials were being read', async () => {
+    let release!: () => void;
+    let asked!: () => void;
+    const slowToken = new Promise<void>((resolve) => (release = resolve));
+    const tokenAsked = new Promise<void>((resolve) => (asked = resolve));
+    const kubeConfig = createKubeConfig(
+      {
+        masterUrl: server.url,
+        caCertData: ca.certPem,
+        oauthTokenProvider: async () => {
+          asked();
+          await slowToken;
+          return 'tok-exec';
+        },
+      },
+      {},
+    );
+    const slow = createKubePort({ kubeConfig });
+    try {
+      const controller = new AbortController();
+      const sessions = server.sessions.length;
+      const running = slow.exec('default', 'p', 'main', ['true'], {}, controller.signal);
+      await tokenAsked;
+      const reason = new Error('stop');
+      controller.abort(reason);
+      release();
+      await expect(running).rejects.toBe(reason);
+      expect(server.sessions.length).toBe(sessions);
+    } finally {
+      await slow.close();
     }
   });
 

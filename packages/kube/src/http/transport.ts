@@ -6,7 +6,6 @@ import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
 import type { IncomingMessage } from 'node:http';
-import type { ClientOptions } from 'ws';
 import { parseRetryAfter, silentLogger } from '@podrun/core';
 import type { KubeApiError, Logger } from '@podrun/core';
 import type { PodrunKubeConfig } from '../connection/kubeconfig.js';
@@ -101,21 +100,20 @@ export class Transport {
    * is a new connection with the shared TLS identity: its parsed credentials, and the last
    * session to resume (a resumed session skips the certificate checks, for both ends).
    */
-  async webSocketOptions(): Promise<ClientOptions & { headers: Record<string, string> }> {
+  async webSocketOptions(): Promise<https.RequestOptions & { headers: Record<string, string> }> {
     const opts: https.RequestOptions = {};
     await this.kc.applyToHTTPSOptions(opts);
     // The keep-alive agent is for REST calls; a proxied cluster needs client-node's proxy agent.
     const { agent, auth, headers, ...tlsOptions } = opts;
     const identity = this.kc.proxied ? undefined : this.kc.tlsIdentity(tlsOptions);
     return {
-      ...(tlsOptions as ClientOptions),
-      ...(this.kc.proxied ? { agent: agent as ClientOptions['agent'] } : {}),
+      ...tlsOptions,
+      ...(this.kc.proxied ? { agent } : {}),
       ...(identity && {
         secureContext: identity.secureContext,
         ...(identity.session && { session: identity.session }),
-        // ws calls it with its request's options only (typed as net.createConnection's overloads).
         createConnection: ((options: tls.ConnectionOptions) => {
-          // As ws's own: no UNIX path, and SNI only for a host name.
+          // No UNIX path, and SNI only for a host name.
           const socket = tls.connect({
             ...options,
             path: undefined,
@@ -123,7 +121,7 @@ export class Transport {
           });
           socket.on('session', (session: Buffer) => (identity.session = session));
           return socket;
-        }) as ClientOptions['createConnection'],
+        }) as https.RequestOptions['createConnection'],
       }),
       headers: this.headers(headers, auth),
     };

@@ -1,14 +1,14 @@
-// pods/exec over WebSocket, written on `ws` because client-node's Exec resolves when the socket
-// opens (not when the command ends), has no keepalive, and on v4 closes the socket at stdin EOF.
+// pods/exec over a channel WebSocket (channel-socket.ts), not client-node's Exec: that resolves
+// when the socket opens (not when the command ends), has no keepalive, and on v4 closes the
+// socket at stdin EOF.
 // Here: v5.channel.k8s.io first (real stdin CLOSE), done only on the channel-3 status frame,
 // back-pressure both ways, pings, terminate() on abort.
-import type { IncomingMessage } from 'node:http';
-import WebSocket from 'ws';
 import { ErrorCodes, ExecError, KubeApiError, parseRetryAfter } from '@podrun/core';
 import type { ExecOptions, ExecResult } from '@podrun/core';
 import { networkError, statusError } from '../http/errors.js';
 import { abortReason, withRetry } from '../http/retry.js';
 import { readText, type Transport } from '../http/transport.js';
+import { ChannelSocket } from './channel-socket.js';
 import { FRAME_DATA, StdinFrames } from './stdin-frames.js';
 
 /** Exec tuning. */
@@ -29,6 +29,8 @@ const STDOUT = 1;
 const STDERR = 2;
 const STATUS = 3;
 const CLOSE = 255;
+/** Larger status frames fail the exec (a real one is a few hundred bytes). */
+const MAX_STATUS_BYTES = 64 * 1024;
 
 interface ExecStatus {
   status?: string;
@@ -112,9 +114,8 @@ async function session(
   signal?: AbortSignal,
 ): Promise<ExecResult> {
   if (signal?.aborted) throw abortReason(signal);
-  const wsOptions = await t.webSocketOptions();
+  const socketOptions = await t.webSocketOptions();
   return await new Promise<ExecResult>((resolve, reject) => {
-    const ws = new WebSocket(url, [V5, V4], { ...wsOptions, perMessageDeflate: false, handshakeTimeout: 30_000 });
     const { stdin, stdout, stderr } = options;
     const highWater = tuning.stdinHighWaterMark ?? 1024 * 1024;
     let opened = false;
@@ -122,7 +123,10 @@ async function session(
     let ping: NodeJS.Timeout | undefined;
     let lastError: unknown;
     let alive = true;
-    const blocked = new Set<NodeJS.WritableStream>();
+    /** Output streams that are full, each with the 'drain' listener that will resume the socket. */
+    const blocked = new Map<NodeJS.WritableStream, () => void>();
+    const status: Buffer[] = [];
+    let statusBytes = 0;
 
     const cleanup = () => {
       clearInterval(ping);
@@ -134,6 +138,8 @@ async function session(
       }
       stdout?.off('error', onOutputError);
       stderr?.off('error', onOutputError);
+      for (const [stream, onDrain] of blocked) stream.off('drain', onDrain);
+      blocked.clear();
     };
     const settle = (fn: () => void) => {
       if (settled) return;
@@ -146,13 +152,11 @@ async function session(
       ws.terminate();
     };
     const onAbort = () => fail(abortReason(signal!));
-    signal?.addEventListener('abort', onAbort, { once: true });
 
-    // Built and masked in reused buffers, written to the socket directly (see stdin-frames.ts):
-    // `ws` would copy every chunk into a new allocation to mask it.
+    // Built and masked in reused buffers, written to the socket directly (see stdin-frames.ts).
     let frames: StdinFrames | undefined;
     const onStdinData = (chunk: Buffer | string) => {
-      if (ws.readyState !== WebSocket.OPEN) return;
+      if (!ws.isOpen) return;
       frames!.send(typeof chunk === 'string' ? Buffer.from(chunk) : chunk, afterSend);
       if (ws.bufferedAmount > highWater) stdin!.pause();
     };
@@ -162,7 +166,7 @@ async function session(
     };
     // v5 half-closes stdin; v4 has no way to, so the socket stays open for the status frame.
     const onStdinEnd = () => {
-      if (ws.protocol === V5 && ws.readyState === WebSocket.OPEN) ws.send(Buffer.of(CLOSE, STDIN));
+      if (ws.protocol === V5 && ws.isOpen) ws.send(Buffer.of(CLOSE, STDIN));
     };
     const onStdinError = (error: Error) =>
       fail(
@@ -181,65 +185,121 @@ async function session(
           cause: error,
         }),
       );
-    stdout?.on('error', onOutputError);
-    stderr?.on('error', onOutputError);
 
-    const deliver = (stream: NodeJS.WritableStream | undefined, payload: Buffer) => {
-      if (!stream) return;
-      if (!stream.write(payload) && !blocked.has(stream)) {
-        blocked.add(stream);
-        ws.pause();
-        stream.once('drain', () => {
+    const deliver = (stream: NodeJS.WritableStream | undefined, piece: Buffer) => {
+      if (!stream || !piece.length) return;
+      if (!stream.write(piece) && !blocked.has(stream)) {
+        const onDrain = () => {
           blocked.delete(stream);
           if (!blocked.size && !settled) ws.resume();
-        });
+        };
+        blocked.set(stream, onDrain);
+        ws.pause();
+        stream.once('drain', onDrain);
       }
     };
 
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      // A lone channel byte carries nothing: the server's first frame is one, naming the first
-      // channel it opened (the status channel when neither stdout nor stderr was asked for).
-      if (!isBinary || data.length < 2) return;
-      const channel = data[0];
-      const payload = data.subarray(1);
-      if (channel === STDOUT) deliver(stdout, payload);
-      else if (channel === STDERR) deliver(stderr, payload);
-      else if (channel === STATUS) {
-        let status: ExecStatus;
-        try {
-          status = JSON.parse(payload.toString('utf8')) as ExecStatus;
-        } catch {
-          return fail(new ExecError(`${what} failed: the status frame is not JSON`, { component: 'kube' }));
-        }
-        try {
-          const exitCode = exitCodeOf(status, what);
-          settle(() => resolve({ exitCode }));
-        } catch (error) {
-          settle(() => reject(error));
-        }
-        if (ws.readyState === WebSocket.OPEN) ws.close(1000);
+    const onStatus = (payload: Buffer) => {
+      let parsed: ExecStatus;
+      try {
+        parsed = JSON.parse(payload.toString('utf8')) as ExecStatus;
+      } catch {
+        return fail(new ExecError(`${what} failed: the status frame is not JSON`, { component: 'kube' }));
       }
-    });
+      try {
+        const exitCode = exitCodeOf(parsed, what);
+        settle(() => resolve({ exitCode }));
+      } catch (error) {
+        settle(() => reject(error));
+      }
+      ws.close(1000);
+    };
 
-    ws.on('upgrade', (res: IncomingMessage) => {
-      res.socket.setKeepAlive(true, 30_000);
-      // As many buffers as can be in flight below the high-water mark plus one chunk above it.
-      if (stdin) frames = new StdinFrames(res.socket, STDIN, Math.ceil((2 * highWater) / FRAME_DATA) + 2);
-    });
+    const ws = new ChannelSocket(
+      url,
+      [V5, V4],
+      { ...socketOptions, handshakeTimeoutMs: 30_000 },
+      {
+        open: (socket, protocol) => {
+          opened = true;
+          socket.setKeepAlive(true, 30_000);
+          t.decided(
+            'exec protocol',
+            protocol === V5
+              ? `${V5}: the server speaks it (Kubernetes 1.30+), so stdin can be closed`
+              : `${protocol}: the server does not offer ${V5} (before Kubernetes 1.30, or a proxy), so stdin is never closed and transfers announce their length`,
+          );
+          startPings();
+          if (stdin) {
+            // As many buffers as can be in flight below the high-water mark plus one chunk above it.
+            frames = new StdinFrames(socket, STDIN, Math.ceil((2 * highWater) / FRAME_DATA) + 2);
+            stdin.on('data', onStdinData);
+            stdin.once('end', onStdinEnd);
+            stdin.once('error', onStdinError);
+            if (stdin.readableEnded) onStdinEnd();
+            stdin.resume();
+          }
+        },
+        data: (channel, piece, last) => {
+          alive = true;
+          if (settled) return;
+          if (channel === STDOUT) deliver(stdout, piece);
+          else if (channel === STDERR) deliver(stderr, piece);
+          else if (channel === STATUS) {
+            // A Status is a few hundred bytes; a server sending more is broken, not trusted.
+            statusBytes += piece.length;
+            if (statusBytes > MAX_STATUS_BYTES) {
+              return fail(
+                new ExecError(`${what} failed: the status frame is larger than ${MAX_STATUS_BYTES} bytes`, {
+                  component: 'kube',
+                }),
+              );
+            }
+            status.push(piece);
+            if (last) onStatus(Buffer.concat(status.splice(0)));
+          }
+        },
+        control: () => (alive = true),
+        refused: (response) => {
+          void readText(response, 64 * 1024)
+            .catch(() => '')
+            .then((body) => {
+              const error = statusError(response.statusCode ?? 0, body, t.context(what), {
+                retryAfterMs: parseRetryAfter(response.headers['retry-after']),
+              });
+              settle(() => reject(error));
+              ws.terminate();
+            });
+        },
+        error: (error) => {
+          if (!opened) return settle(() => reject(networkError(error, t.context(what))));
+          lastError = error;
+        },
+        close: (code, reason) => {
+          const why =
+            lastError instanceof Error ? lastError.message : `close code ${code}${reason ? ` ${reason}` : ''}`;
+          settle(() =>
+            reject(
+              new ExecError(
+                `${what} ended without a status frame (${why}), so its outcome is unknown; the connection was cut ` +
+                  '(API server restart, proxy or network). Retry the operation if it is idempotent',
+                { component: 'kube', code: ErrorCodes.EXEC_NO_STATUS, cause: lastError },
+              ),
+            ),
+          );
+        },
+      },
+    );
+    signal?.addEventListener('abort', onAbort, { once: true });
+    // Aborted while the credentials were being read: the listener came too late to hear it.
+    if (signal?.aborted) onAbort();
+    stdout?.on('error', onOutputError);
+    stderr?.on('error', onOutputError);
 
-    ws.on('open', () => {
-      opened = true;
-      t.decided(
-        'exec protocol',
-        ws.protocol === V5
-          ? `${V5}: the server speaks it (Kubernetes 1.30+), so stdin can be closed`
-          : `${ws.protocol || V4}: the server does not offer ${V5} (before Kubernetes 1.30, or a proxy), so stdin is never closed and transfers announce their length`,
-      );
-      // Any sign of life counts: a pong, a frame, or a completed send. A peer that is merely slow
-      // to read (our bytes still queued) or a socket we paused ourselves is not declared dead;
-      // TCP keepalive covers those.
-      ws.on('pong', () => (alive = true));
-      ws.on('message', () => (alive = true));
+    // Any sign of life counts: a control frame, data, or a completed send. A peer that is merely
+    // slow to read (our bytes still queued) or a socket we paused ourselves is not declared dead;
+    // TCP keepalive covers those.
+    function startPings() {
       let silent = 0;
       ping = setInterval(() => {
         silent = alive || blocked.size || ws.bufferedAmount > 0 ? 0 : silent + 1;
@@ -252,46 +312,6 @@ async function session(
         ws.ping();
       }, tuning.pingIntervalMs ?? 30_000);
       ping.unref();
-      if (stdin) {
-        stdin.on('data', onStdinData);
-        stdin.once('end', onStdinEnd);
-        stdin.once('error', onStdinError);
-        if (stdin.readableEnded) onStdinEnd();
-        stdin.resume();
-      }
-    });
-
-    ws.on('unexpected-response', (req, res: IncomingMessage) => {
-      void readText(res, 64 * 1024)
-        .catch(() => '')
-        .then((body) => {
-          const error = statusError(res.statusCode ?? 0, body, t.context(what), {
-            retryAfterMs: parseRetryAfter(res.headers['retry-after']),
-          });
-          settle(() => reject(error));
-          req.destroy();
-        });
-    });
-
-    ws.on('error', (error) => {
-      if (!opened) return settle(() => reject(networkError(error, t.context(what))));
-      lastError = error;
-    });
-
-    ws.on('close', (code, reason) => {
-      const why =
-        lastError instanceof Error
-          ? lastError.message
-          : `close code ${code}${reason.length ? ` ${reason.toString()}` : ''}`;
-      settle(() =>
-        reject(
-          new ExecError(
-            `${what} ended without a status frame (${why}), so its outcome is unknown; the connection was cut ` +
-              '(API server restart, proxy or network). Retry the operation if it is idempotent',
-            { component: 'kube', code: ErrorCodes.EXEC_NO_STATUS, cause: lastError },
-          ),
-        ),
-      );
-    });
+    }
   });
 }

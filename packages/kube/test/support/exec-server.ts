@@ -33,6 +33,8 @@ export interface ExecServer {
   releaseStdin(): void;
   /** Send the status only after the client pinged at least once. */
   statusAfterPing: boolean;
+  /** Bytes of padding in the status message (a broken server's oversized status). */
+  statusPadding: number;
   /** Resolves when the next session starts. */
   nextSession(): Promise<ExecSession>;
   stop(): Promise<void>;
@@ -52,6 +54,7 @@ export async function startExecServer(pki: { server: Issued; ca: Issued }): Prom
     omitStatus: false,
     holdStdin: false,
     statusAfterPing: false,
+    statusPadding: 0,
     releaseStdin: () => held.splice(0).forEach((f) => f()),
     nextSession: () => new Promise((resolve) => waiters.push(resolve)),
     stop: async () => {
@@ -150,7 +153,7 @@ export async function startExecServer(pki: { server: Issued; ca: Issued }): Prom
                   details: { causes: [{ message: outcome.message }] },
                 }
               : outcome === 0
-                ? { metadata: {}, status: 'Success' }
+                ? { metadata: {}, status: 'Success', message: ' '.repeat(state.statusPadding) }
                 : {
                     metadata: {},
                     status: 'Failure',
