@@ -355,36 +355,55 @@ try {
   }
   const single = batches.find((b) => b.tasks === 1)?.medianTaskSeconds;
   const kubectlSeconds = new Map<number, number>();
+  /** The median `kubectl run` of each batch, from its own start to its end, as a task's is. */
+  const kubectlMedianRun = new Map<number, number>();
   const kubectlFailed = new Map<number, string>();
+  // What a task spends beyond the pod the plain tool would have run at the same load: the
+  // median podrun task minus the median `kubectl run` of the batch of the same size.
+  const overhead = (tasks: number, medianTask: number): number | undefined => {
+    const anchor = kubectlMedianRun.get(tasks);
+    return anchor === undefined ? undefined : medianTask - anchor;
+  };
+  const overheadText = (tasks: number, medianTask: number, alone: number | undefined): string => {
+    const own = overhead(tasks, medianTask);
+    if (own === undefined) return '';
+    const relative =
+      tasks > 1 && alone !== undefined && alone > 0 && own > 0 ? ` (${ratio(own, alone)} of one alone)` : '';
+    return `; beyond the median \`kubectl run\`: ${s(own)}${relative}`;
+  };
   for (const b of batches) {
     let anchor = 'not run';
     if (kubectlTaskCounts.has(b.tasks)) {
       const started = performance.now();
+      const durations: number[] = [];
+      const timedRun = async (args: string[]): Promise<string> => {
+        const at = performance.now();
+        const out = await run(kubectl, args, env);
+        durations.push((performance.now() - at) / 1000);
+        return out;
+      };
       const [settled, cpu] = await measuringCluster(b.tasks, () =>
         // Settled, not all: on a small machine many kubectl processes at once can fail on their own
         // (a TLS handshake timeout at 200), which is part of the comparison.
         Promise.allSettled(
           Array.from({ length: b.tasks }, (_, k) =>
-            run(
-              kubectl,
-              [
-                'run',
-                `many-${b.tasks}-${k}`,
-                '--image=busybox',
-                '--restart=Never',
-                '--rm',
-                '-i',
-                '--quiet',
-                '--',
-                'echo',
-                'hi',
-              ],
-              env,
-            ),
+            timedRun([
+              'run',
+              `many-${b.tasks}-${k}`,
+              '--image=busybox',
+              '--restart=Never',
+              '--rm',
+              '-i',
+              '--quiet',
+              '--',
+              'echo',
+              'hi',
+            ]),
           ),
         ),
       );
       kubectlSeconds.set(b.tasks, (performance.now() - started) / 1000);
+      if (durations.length) kubectlMedianRun.set(b.tasks, median(durations));
       clusterCpu.set(b.tasks, cpu);
       const failed = kubectlFailures(settled);
       kubectlFailed.set(b.tasks, failed);
@@ -393,11 +412,11 @@ try {
         const names = Array.from({ length: b.tasks }, (_, k) => `many-${b.tasks}-${k}`);
         await run(kubectl, ['delete', 'pod', ...names, '--ignore-not-found', '--wait=false'], env);
       }
-      anchor = `${s(kubectlSeconds.get(b.tasks)!)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${failed}; cluster CPU per task ${ms(cpu)}`;
+      anchor = `${s(kubectlSeconds.get(b.tasks)!)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${failed}; median run ${durations.length ? s(median(durations)) : 'n/a'}; cluster CPU per task ${ms(cpu)}`;
     }
     rows.push([
       `${b.tasks} task(s) with an input and an output file at once, one process`,
-      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}${overheadText(b.tasks, b.medianTaskSeconds, single === undefined ? undefined : overhead(1, single))}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
       anchor,
       // No ratio against an anchor that partly failed: its time is not that of N pods.
       kubectlSeconds.has(b.tasks) && !kubectlFailed.get(b.tasks) ? ratio(b.seconds, kubectlSeconds.get(b.tasks)!) : '',
@@ -416,9 +435,9 @@ try {
     const anchor = kubectlSeconds.get(b.tasks);
     rows.push([
       `${b.tasks} task(s) with an input and an output file in one \`podrun run\` (ForEach, concurrencyLimit 0)`,
-      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}${overheadText(b.tasks, b.medianTaskSeconds, alone === undefined ? undefined : overhead(1, alone))}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
       anchor
-        ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${kubectlFailed.get(b.tasks)}; cluster CPU per task ${ms(clusterCpu.get(b.tasks)!)}`
+        ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${kubectlFailed.get(b.tasks)}; median run ${kubectlMedianRun.has(b.tasks) ? s(kubectlMedianRun.get(b.tasks)!) : 'n/a'}; cluster CPU per task ${ms(clusterCpu.get(b.tasks)!)}`
         : 'not run',
       // No ratio against an anchor that partly failed: its time is not that of N pods.
       anchor && !kubectlFailed.get(b.tasks) ? ratio(b.seconds, anchor) : '',
