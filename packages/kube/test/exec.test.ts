@@ -1,6 +1,11 @@
 // pods/exec over WebSocket against a purpose-built endpoint that really runs the command:
 // v5 stdin CLOSE, v4 fallback, status-frame-only completion, no-status error, back-pressure both
 // ways, keepalive pings, terminate on abort, 401 renewal and retried upgrade failures.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { connect, type AddressInfo, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ErrorCodes, ExecError, isPodrunError } from '@podrun/core';
@@ -245,6 +250,61 @@ describe('exec', () => {
       expect(server.sessions.length).toBe(sessions);
     } finally {
       await slow.close();
+    }
+  });
+
+  it("goes through the kubeconfig's proxy-url (HTTP CONNECT), with stdin and stdout", async () => {
+    const tunnels: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    proxy.on('connect', (req: http.IncomingMessage, client: Socket, head: Buffer) => {
+      tunnels.push(req.url ?? '');
+      const [host, port] = (req.url ?? '').split(':');
+      const upstream = connect(Number(port), host, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        upstream.write(head);
+        upstream.pipe(client).pipe(upstream);
+      });
+      upstream.on('error', () => client.destroy());
+      client.on('error', () => upstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const dir = mkdtempSync(join(tmpdir(), 'podrun-exec-proxy-'));
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Config',
+        clusters: [
+          {
+            name: 'c',
+            cluster: {
+              server: server.url,
+              'certificate-authority-data': Buffer.from(ca.certPem).toString('base64'),
+              'proxy-url': `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+            },
+          },
+        ],
+        users: [{ name: 'u', user: { token: 'tok-exec' } }],
+        contexts: [{ name: 'ctx', context: { cluster: 'c', user: 'u' } }],
+        'current-context': 'ctx',
+      }),
+    );
+    const proxied = createKubePort({ kubeConfig: createKubeConfig(undefined, { KUBECONFIG: file }) });
+    try {
+      const out = collector();
+      const result = await proxied.exec('default', 'p', 'main', ['cat'], {
+        stdin: Readable.from([Buffer.from('through the proxy')]),
+        stdout: out.stream,
+      });
+      expect(result.exitCode).toBe(0);
+      expect(out.text()).toBe('through the proxy');
+      expect(tunnels).toEqual([new URL(server.url).host]);
+    } finally {
+      await proxied.close();
+      proxy.closeAllConnections();
+      await new Promise<void>((resolve) => proxy.close(() => resolve()));
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
