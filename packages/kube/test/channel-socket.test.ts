@@ -244,11 +244,18 @@ describe('ChannelSocket', () => {
   let server: Server;
   afterEach(async () => server?.close());
 
-  it('opens with the protocol the server chose, passing the caller’s headers, and reads frames', async () => {
+  /** A new server with one session open on it: the client's side and the server's end. */
+  async function openSession() {
     server = await startServer();
     const next = server.next();
     const s = connect(server.url);
-    const { socket, request } = await next;
+    const end = await next;
+    await s.opened;
+    return { s, ...end };
+  }
+
+  it('opens with the protocol the server chose, passing the caller’s headers, and reads frames', async () => {
+    const { s, socket, request } = await openSession();
     expect(await s.opened).toBe('v5.channel.k8s.io');
     expect(s.socket.protocol).toBe('v5.channel.k8s.io');
     expect(request.headers['x-test']).toBe('yes');
@@ -258,11 +265,7 @@ describe('ChannelSocket', () => {
   });
 
   it('answers a ping with a masked pong of the same payload, and sends masked frames', async () => {
-    server = await startServer();
-    const next = server.next();
-    const s = connect(server.url);
-    const { socket, received } = await next;
-    await s.opened;
+    const { s, socket, received } = await openSession();
     socket.write(frame(9, Buffer.from('are you there')));
     await expect.poll(() => parseClientFrames(received()).length).toBe(1);
     s.socket.send(Buffer.of(255, 0));
@@ -276,11 +279,7 @@ describe('ChannelSocket', () => {
   });
 
   it('echoes the server’s close frame and reports its code and reason', async () => {
-    server = await startServer();
-    const next = server.next();
-    const s = connect(server.url);
-    const { socket, received } = await next;
-    await s.opened;
+    const { s, socket, received } = await openSession();
     const payload = Buffer.concat([Buffer.of(0x03, 0xf0), Buffer.from('going away')]); // 1008
     socket.write(frame(8, payload));
     socket.on('end', () => socket.end());
@@ -289,11 +288,7 @@ describe('ChannelSocket', () => {
   });
 
   it('cuts the connection when the server never finishes the close handshake', async () => {
-    server = await startServer();
-    const next = server.next();
-    const s = connect(server.url);
-    const { socket, received } = await next;
-    await s.opened;
+    const { s, socket, received } = await openSession();
     vi.useFakeTimers({ toFake: ['setTimeout'] });
     try {
       socket.write(frame(8, Buffer.of(0x03, 0xe8)));
@@ -312,11 +307,7 @@ describe('ChannelSocket', () => {
   });
 
   it('close() sends a close frame and ends once the server answers', async () => {
-    server = await startServer();
-    const next = server.next();
-    const s = connect(server.url);
-    const { socket, received } = await next;
-    await s.opened;
+    const { s, socket, received } = await openSession();
     s.socket.close(1000);
     await expect.poll(() => parseClientFrames(received()).length).toBe(1);
     expect(parseClientFrames(received())[0]).toEqual({ opcode: 8, payload: Buffer.of(0x03, 0xe8) });
@@ -331,11 +322,7 @@ describe('ChannelSocket', () => {
     ['a one-byte payload', Buffer.of(0x03)],
     ['a reason that is not UTF-8', Buffer.of(0x03, 0xe8, 0xff, 0xfe)],
   ])('refuses a close frame with %s, and cuts the connection', async (_what, payload) => {
-    server = await startServer();
-    const next = server.next();
-    const s = connect(server.url);
-    const { socket, received } = await next;
-    await s.opened;
+    const { s, socket, received } = await openSession();
     socket.write(frame(8, payload));
     expect((await s.failed).message).toMatch(/invalid WebSocket close frame/);
     expect((await s.closed).code).toBe(1006);
@@ -343,11 +330,7 @@ describe('ChannelSocket', () => {
   });
 
   it('close() reads the server’s answer even while a full consumer has the socket paused', async () => {
-    server = await startServer();
-    const next = server.next();
-    const s = connect(server.url);
-    const { socket, received } = await next;
-    await s.opened;
+    const { s, socket, received } = await openSession();
     s.socket.pause();
     s.socket.close(1000);
     await expect.poll(() => parseClientFrames(received()).length).toBe(1);
@@ -357,22 +340,14 @@ describe('ChannelSocket', () => {
   });
 
   it('reports a broken frame as an error, then cuts the connection (1006)', async () => {
-    server = await startServer();
-    const next = server.next();
-    const s = connect(server.url);
-    const { socket } = await next;
-    await s.opened;
+    const { s, socket } = await openSession();
     socket.write(Buffer.of(0x82, 0x81, 1, 2, 3, 4, 5));
     expect((await s.failed).message).toMatch(/invalid WebSocket frame: masked/);
     expect((await s.closed).code).toBe(1006);
   });
 
   it('reports 1006 when the connection drops without a close frame', async () => {
-    server = await startServer();
-    const next = server.next();
-    const s = connect(server.url);
-    const { socket } = await next;
-    await s.opened;
+    const { s, socket } = await openSession();
     socket.destroy();
     expect(await s.closed).toEqual({ code: 1006, reason: '' });
   });

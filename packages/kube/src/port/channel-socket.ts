@@ -210,8 +210,8 @@ export class ChannelSocket {
         return this.#fail(new Error('the server sent an invalid WebSocket close frame'));
       }
       this.#closeReceived = { code, reason: reason.toString('utf8') };
-      // Answer with the same code (RFC 6455 5.5.1); no reason to send one back for 1005.
-      if (this.#state === 'open') this.#sendClose(code === 1005 ? 1000 : code);
+      // Answer with the same code (RFC 6455 5.5.1), unless ours went out first.
+      this.#sendClose(code === 1005 ? 1000 : code);
       this.#state = 'closing';
       this.#socket!.end();
     }
@@ -224,12 +224,12 @@ export class ChannelSocket {
     this.#socket?.destroy();
   }
 
-  #closed(error?: Error): void {
-    if (this.#state === 'closed' && !error) return;
-    const wasConnecting = this.#state === 'connecting';
+  /** The end: before the upgrade only `error` is reported (there was no connection to close). */
+  #closed(beforeUpgrade?: Error): void {
+    if (this.#state === 'closed') return;
     this.#state = 'closed';
     clearTimeout(this.#closeTimer);
-    if (error && wasConnecting) return this.on.error(error);
+    if (beforeUpgrade) return this.on.error(beforeUpgrade);
     this.on.close(this.#closeReceived?.code ?? 1006, this.#closeReceived?.reason ?? '');
   }
 }
