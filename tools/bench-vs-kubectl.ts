@@ -364,12 +364,19 @@ try {
     const anchor = kubectlMedianRun.get(tasks);
     return anchor === undefined ? undefined : medianTask - anchor;
   };
-  const overheadText = (tasks: number, medianTask: number, alone: number | undefined): string => {
-    const own = overhead(tasks, medianTask);
-    if (own === undefined) return '';
-    const relative =
-      tasks > 1 && alone !== undefined && alone > 0 && own > 0 ? ` (${ratio(own, alone)} of one alone)` : '';
-    return `; beyond the median \`kubectl run\`: ${s(own)}${relative}`;
+  const medianRunText = (tasks: number): string =>
+    kubectlMedianRun.has(tasks) ? s(kubectlMedianRun.get(tasks)!) : 'n/a';
+  /** A batch's podrun cell; `alone` is the median task of the same kind of batch of 1. */
+  const taskCell = (b: BatchResult, alone: number | undefined): string => {
+    const own = overhead(b.tasks, b.medianTaskSeconds);
+    const ownAlone = alone === undefined ? undefined : overhead(1, alone);
+    let beyond = '';
+    if (own !== undefined) {
+      const relative =
+        b.tasks > 1 && ownAlone && ownAlone > 0 && own > 0 ? ` (${ratio(own, ownAlone)} of one alone)` : '';
+      beyond = `; beyond the median \`kubectl run\`: ${s(own)}${relative}`;
+    }
+    return `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}${beyond}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`;
   };
   for (const b of batches) {
     let anchor = 'not run';
@@ -412,11 +419,11 @@ try {
         const names = Array.from({ length: b.tasks }, (_, k) => `many-${b.tasks}-${k}`);
         await run(kubectl, ['delete', 'pod', ...names, '--ignore-not-found', '--wait=false'], env);
       }
-      anchor = `${s(kubectlSeconds.get(b.tasks)!)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${failed}; median run ${durations.length ? s(median(durations)) : 'n/a'}; cluster CPU per task ${ms(cpu)}`;
+      anchor = `${s(kubectlSeconds.get(b.tasks)!)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${failed}; median run ${medianRunText(b.tasks)}; cluster CPU per task ${ms(cpu)}`;
     }
     rows.push([
       `${b.tasks} task(s) with an input and an output file at once, one process`,
-      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${single ? ` (${ratio(b.medianTaskSeconds, single)} of one alone)` : ''}${overheadText(b.tasks, b.medianTaskSeconds, single === undefined ? undefined : overhead(1, single))}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      taskCell(b, single),
       anchor,
       // No ratio against an anchor that partly failed: its time is not that of N pods.
       kubectlSeconds.has(b.tasks) && !kubectlFailed.get(b.tasks) ? ratio(b.seconds, kubectlSeconds.get(b.tasks)!) : '',
@@ -435,9 +442,9 @@ try {
     const anchor = kubectlSeconds.get(b.tasks);
     rows.push([
       `${b.tasks} task(s) with an input and an output file in one \`podrun run\` (ForEach, concurrencyLimit 0)`,
-      `${s(b.seconds)}; median task ${s(b.medianTaskSeconds)}${alone ? ` (${ratio(b.medianTaskSeconds, alone)} of one alone)` : ''}${overheadText(b.tasks, b.medianTaskSeconds, alone === undefined ? undefined : overhead(1, alone))}; ${b.requestsPerTask.toFixed(1)} API requests per task${cpuSplit(b)}; ${b.failed} failed${failureReasons(b)}; ${b.warnings.length ? b.warnings.join('; ') : 'no warnings'}`,
+      taskCell(b, alone),
       anchor
-        ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${kubectlFailed.get(b.tasks)}; median run ${kubectlMedianRun.has(b.tasks) ? s(kubectlMedianRun.get(b.tasks)!) : 'n/a'}; cluster CPU per task ${ms(clusterCpu.get(b.tasks)!)}`
+        ? `${s(anchor)} for ${b.tasks} × \`kubectl run --rm -i\` (no files)${kubectlFailed.get(b.tasks)}; median run ${medianRunText(b.tasks)}; cluster CPU per task ${ms(clusterCpu.get(b.tasks)!)}`
         : 'not run',
       // No ratio against an anchor that partly failed: its time is not that of N pods.
       anchor && !kubectlFailed.get(b.tasks) ? ratio(b.seconds, anchor) : '',
