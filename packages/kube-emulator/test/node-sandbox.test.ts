@@ -64,6 +64,44 @@ describe('container sandbox', () => {
     ).toBe('');
   });
 
+  // Each probe is harmless if the guard it checks were missing: the node it makes is /dev/null's
+  // and the kernel setting gets its own value back.
+  it('keeps a root container off the host: no chroot, read-only /proc/sys, masked /proc, nodev', async () => {
+    h.createPod('guarded', {
+      containers: [
+        sh(
+          'main',
+          [
+            'grep CapBnd /proc/self/status',
+            'chroot / true 2>&1 || echo chroot refused',
+            'v=$(cat /proc/sys/kernel/core_pattern); (echo "$v" > /proc/sys/kernel/core_pattern) 2>&1 || echo sysctl refused',
+            'for d in /tmp /dev /vol; do mknod $d/n c 1 3 && (echo x > $d/n) 2>&1 || echo "$d: node refused"; done',
+            'echo ok > /dev/null && head -c 4 /dev/urandom | wc -c',
+            'wc -c < /proc/timer_list 2>&1; ls -A /proc/acpi 2>&1 | wc -l',
+          ].join('\n'),
+          { volumeMounts: [{ name: 'vol', mountPath: '/vol' }] },
+        ),
+      ],
+      volumes: [{ name: 'vol', emptyDir: {} }],
+    });
+    await h.phase('guarded', 'Succeeded');
+    const lines = (await logsOf('guarded')).trim().split('\n');
+    // The runtime's 14 default capabilities (0xa80425fb) less SYS_CHROOT (bit 18).
+    expect(lines[0]).toBe('CapBnd:\t00000000a80025fb');
+    expect(lines[1]).toMatch(/Operation not permitted/);
+    expect(lines[2]).toBe('chroot refused');
+    expect(lines[3]).toMatch(/Read-only file system/);
+    expect(lines[4]).toBe('sysctl refused');
+    for (const [i, dir] of ['/tmp', '/dev', '/vol'].entries()) {
+      expect(lines[5 + 2 * i]).toMatch(/Permission denied/);
+      expect(lines[6 + 2 * i]).toBe(`${dir}: node refused`);
+    }
+    expect(lines[11]).toBe('4');
+    // Masked where this kernel has them: an empty file, an empty directory.
+    if (existsSync('/proc/timer_list')) expect(lines[12]).toBe('0');
+    if (existsSync('/proc/acpi')) expect(lines[13]).toBe('0');
+  });
+
   it('keeps writes outside volumes private: not on the host, not in a second container', async () => {
     h.createPod('writes', {
       containers: [

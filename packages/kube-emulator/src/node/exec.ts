@@ -69,7 +69,7 @@ export function runExec(
     instance.env.some(([key]) => key === 'TERM') || !tty
       ? instance.env
       : [...instance.env, ['TERM', 'xterm'] as [string, string]];
-  // Enter the container's namespaces but not its root: the host's setpriv and chroot then switch
+  // Enter the container's namespaces but not its root: the host's capsh then switches
   // to the container's user, groups and capabilities exactly as its own start did.
   const nsenter = [
     'nsenter',
@@ -82,17 +82,18 @@ export function runExec(
     // The pod's network namespace (the host's for hostNetwork pods, which makes it a no-op).
     '-n',
     '--',
-    ...enterAs(instance.identity, instance.sandbox.root),
-    '/usr/bin/env',
-    '-i',
-    ...env.map(([key, value]) => `${key}=${value}`),
-    '/bin/sh',
-    '-c',
-    launcherScript,
-    'sh',
-    instance.workingDir,
-    tty ? request.command.map(shellQuote).join(' ') : 'direct',
-    ...request.command,
+    ...enterAs(instance.identity, instance.sandbox.root, [
+      '/usr/bin/env',
+      '-i',
+      ...env.map(([key, value]) => `${key}=${value}`),
+      '/bin/sh',
+      '-c',
+      launcherScript,
+      'sh',
+      instance.workingDir,
+      tty ? request.command.map(shellQuote).join(' ') : 'direct',
+      ...request.command,
+    ]),
   ];
   // Joining the container's cgroups first keeps exec'd processes under its limits.
   const procs = instance.sandbox.cgroupProcs;

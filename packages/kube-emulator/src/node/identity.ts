@@ -2,7 +2,7 @@
 // runAsUser/runAsGroup (container over pod), else the image's USER (a name, uid, uid:gid or
 // name:group, names looked up in the image's own /etc/passwd and /etc/group), else root; the
 // supplemental groups are the pod's plus fsGroup; capabilities are the runtime's default set
-// adjusted by securityContext.capabilities.
+// (less SYS_CHROOT: see defaultCapabilities) adjusted by securityContext.capabilities.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -16,7 +16,14 @@ export interface ContainerIdentity {
   readOnlyRootFilesystem: boolean;
 }
 
-/** The 14 capabilities runc and containerd give a container by default (Docker's set). */
+/**
+ * The capabilities a container gets by default: runc's and containerd's 14 (Docker's set) less
+ * SYS_CHROOT. A real runtime makes the container's root the root of its mount namespace
+ * (pivot_root), so chroot(2) inside it cannot climb out; this sandbox enters its root with
+ * chroot(2) (the host's tools must run until the last exec), so a process holding SYS_CHROOT
+ * could chroot into a subdirectory and walk `..` back to the host's root. `capabilities.add` can
+ * still grant it, which hands the host to that container.
+ */
 export const defaultCapabilities: readonly string[] = [
   'chown',
   'dac_override',
@@ -29,10 +36,43 @@ export const defaultCapabilities: readonly string[] = [
   'setfcap',
   'setpcap',
   'net_bind_service',
-  'sys_chroot',
   'kill',
   'audit_write',
 ];
+
+// Capability numbers by name, as capability.h numbers them (0 to 40).
+const capabilityNames = (
+  'chown dac_override dac_read_search fowner fsetid kill setgid setuid setpcap linux_immutable ' +
+  'net_bind_service net_broadcast net_admin net_raw ipc_lock ipc_owner sys_module sys_rawio ' +
+  'sys_chroot sys_ptrace sys_pacct sys_admin sys_boot sys_nice sys_resource sys_time ' +
+  'sys_tty_config mknod lease audit_write audit_control setfcap mac_override mac_admin syslog ' +
+  'wake_alarm block_suspend audit_read perfmon bpf checkpoint_restore'
+).split(' ');
+
+let lastCapability: number | undefined;
+/** The highest capability number of this kernel (/proc/sys/kernel/cap_last_cap). */
+function kernelLastCapability(): number {
+  if (lastCapability === undefined) {
+    try {
+      lastCapability = Number(readFileSync('/proc/sys/kernel/cap_last_cap', 'utf8').trim());
+    } catch {
+      lastCapability = capabilityNames.length - 1;
+    }
+  }
+  return lastCapability;
+}
+
+/**
+ * The numbers of this kernel's capabilities that are not in `kept` (names as in
+ * {@link defaultCapabilities}): what to drop from a bounding set. By number, so that a capability
+ * newer than this table is dropped too.
+ */
+export function capabilitiesOutside(kept: readonly string[]): number[] {
+  const keep = new Set(kept.map((name) => capabilityNames.indexOf(name)));
+  const out: number[] = [];
+  for (let cap = 0; cap <= kernelLastCapability(); cap++) if (!keep.has(cap)) out.push(cap);
+  return out;
+}
 
 interface SecurityContext {
   runAsUser?: number;

@@ -3,7 +3,8 @@
 // - masks/: opaque directories (trusted.overlay.opaque) at every host path a container must not
 //   see, so those paths are empty in the container and writes there stay in its upper dir.
 //   The kernel itself marks them opaque: a directory made over a whiteout in an overlay is.
-// - dev/: the minimal device nodes and links that each container's /dev tmpfs receives.
+// - dev/: the minimal /dev each container's /dev tmpfs receives: links, directories, and empty
+//   files on which the sandbox binds the host's device nodes (its /dev is nodev: see sandbox.ts).
 import { execFileSync, spawn } from 'node:child_process';
 import { chmodSync, existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, rmdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
@@ -45,14 +46,8 @@ const systemDirs = [
   '/boot',
 ];
 
-const devices: [string, number, number][] = [
-  ['null', 1, 3],
-  ['zero', 1, 5],
-  ['full', 1, 7],
-  ['random', 1, 8],
-  ['urandom', 1, 9],
-  ['tty', 5, 0],
-];
+/** The device nodes of a container's /dev (runc's default set), bound from the host's /dev. */
+export const containerDevices: readonly string[] = ['null', 'zero', 'full', 'random', 'urandom', 'tty'];
 
 /** The first of the usual sbin/bin directories that has `tool`. */
 export function findTool(tool: string): string | undefined {
@@ -102,7 +97,7 @@ export async function buildSandboxTemplate(dir: string, extraMasks: string[]): P
     'set -eu',
     `mount -t overlay overlay -o ${q(`lowerdir=${join(dir, 'lower')},upperdir=${join(dir, 'masks')},workdir=${join(dir, 'work')}`)} ${q(merged)}`,
     ...masks.map(([path, mode]) => `rmdir ${q(merged + path)} && mkdir -m ${mode.toString(8)} ${q(merged + path)}`),
-    ...devices.map(([name, major, minor]) => `mknod -m 666 ${q(join(dev, name))} c ${major} ${minor}`),
+    ...containerDevices.map((name) => `: > ${q(join(dev, name))}`),
     `mkdir ${q(join(dev, 'pts'))} ${q(join(dev, 'shm'))} ${q(join(dev, 'mqueue'))}`,
     `ln -s pts/ptmx ${q(join(dev, 'ptmx'))} && ln -s /proc/self/fd ${q(join(dev, 'fd'))}`,
     `ln -s /proc/self/fd/0 ${q(join(dev, 'stdin'))} && ln -s /proc/self/fd/1 ${q(join(dev, 'stdout'))} && ln -s /proc/self/fd/2 ${q(join(dev, 'stderr'))}`,
@@ -154,8 +149,9 @@ export function sandboxUnsupportedReason(stateDir: string): string | undefined {
   if (process.getuid?.() !== 0) {
     return 'the podrun emulator needs root to create container sandboxes (mount namespaces with an overlay of the host root); run it as root';
   }
-  const missing = ['unshare', 'nsenter', 'chroot', 'mount', 'env', 'cp', 'mknod'].filter((tool) => !findTool(tool));
-  if (missing.length > 0) return `the podrun emulator needs ${missing.join(', ')} (util-linux, coreutils) on the PATH`;
+  const missing = ['unshare', 'nsenter', 'mount', 'capsh', 'env', 'cp'].filter((tool) => !findTool(tool));
+  if (missing.length > 0)
+    return `the podrun emulator needs ${missing.join(', ')} (util-linux, libcap2-bin, coreutils) on the PATH`;
   const mountProblem = mountUnsupportedReason(findTool('mount')!);
   if (mountProblem) return mountProblem;
   try {

@@ -7,7 +7,7 @@
 // File descriptors of the unshare process: 1 container stdout, 2 diagnostics (setup errors and
 // unshare's own messages), 3 control lines from the script, 4 container stderr (becomes fd 2 of
 // the container just before the exec).
-import { chmodSync, lstatSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, lstatSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, type Writable } from 'node:stream';
@@ -16,8 +16,8 @@ import type { ContainerCgroup } from './cgroup.js';
 import { launcherScript, shellQuote, startErrorMessage } from './launcher.js';
 import { processLauncher, type LaunchedProcess, type ProcessExit } from './process-launcher.js';
 import { signalPid, signalTree } from './process-tree.js';
-import { findTool } from './sandbox-template.js';
-import { defaultCapabilities } from './identity.js';
+import { containerDevices, findTool } from './sandbox-template.js';
+import { capabilitiesOutside, defaultCapabilities } from './identity.js';
 import type { ContainerIdentity } from './identity.js';
 
 /** A bind mount into the container. */
@@ -107,20 +107,26 @@ const resolveScript = [
 ].join('\n');
 
 /**
- * The host command prefix that enters a container root as its user: the runtime's capability
- * bounding set, no inheritable capabilities, then chroot with the user, group and supplementary
- * groups (a non-root user keeps no effective capability). Exec sessions use it too.
+ * The host command that runs `argv` (a path inside the container) in a container root as its
+ * user. capsh does it in this order: chroot into `root` (and cd /), drop from the bounding set
+ * every capability the container does not get, clear the inheritable set, then switch group,
+ * supplementary groups and user (a non-root user keeps no effective capability). The chroot comes
+ * before the drop so that the container need not keep SYS_CHROOT (see defaultCapabilities).
+ * Exec sessions use it too.
  */
-export function enterAs(identity: ContainerIdentity | undefined, root: string): string[] {
-  const bounding = ['-all', ...(identity?.capabilities ?? defaultCapabilities).map((cap) => `+${cap}`)].join(',');
+export function enterAs(identity: ContainerIdentity | undefined, root: string, argv: string[]): string[] {
+  const dropped = capabilitiesOutside(identity?.capabilities ?? defaultCapabilities);
   return [
-    'setpriv',
-    `--bounding-set=${bounding}`,
-    '--inh-caps=-all',
-    'chroot',
-    `--userspec=${identity?.uid ?? 0}:${identity?.gid ?? 0}`,
+    'capsh',
+    `--chroot=${root}`,
+    ...(dropped.length > 0 ? [`--drop=${dropped.join(',')}`] : []),
+    '--inh=',
+    `--gid=${identity?.gid ?? 0}`,
     `--groups=${(identity?.groups ?? []).join(',')}`,
-    root,
+    `--uid=${identity?.uid ?? 0}`,
+    `--shell=${argv[0]!}`,
+    '--',
+    ...argv.slice(1),
   ];
 }
 
@@ -180,6 +186,8 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
     `echo ${q(spec.hostname)} > /proc/sys/kernel/hostname`,
     '"$MOUNT" -a -T "$F.root"',
     `cp -a ${q(join(spec.template, 'dev'))}/. "$M/dev/"`,
+    // Not optional: the device nodes, and /proc's masked and read-only paths (see fixedFstabs).
+    '"$MOUNT" -a -T "$F.guard"',
     '"$MOUNT" -a -T "$F.system" 2>/dev/null || true',
     // /dev/shm is not optional (its tmpfs is mode 1777, the template's directory under it is not):
     // without it, mounting it alone fails the setup with mount's own message.
@@ -204,13 +212,13 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
     '    *) case $seen in',
     '         *"$nl$2$nl"*) ;;',
     '         *) seen=$seen$2$nl',
-    '            printf "%s %s none bind%s 0 0\\n" "$3" "$FM$2" "${4:+,ro}" >> "$F.binds"',
+    '            printf "%s %s none bind,nodev%s 0 0\\n" "$3" "$FM$2" "${4:+,ro}" >> "$F.binds"',
     '            return ;;',
     '       esac ;;',
     '  esac',
     '  flush',
     '  "$MOUNT" --bind "$1" "$M$2"',
-    '  [ -z "$4" ] || "$MOUNT" -o remount,bind,ro "$M$2"',
+    '  "$MOUNT" -o "remount,bind,nodev${4:+,ro}" "$M$2"',
     '}',
     ': > "$F.binds"',
   );
@@ -237,32 +245,89 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
   // user switch, so a non-root command can start in a directory its image lacks. The root, the
   // default, is there already: no chroot for it.
   if (!/^\/+$/.test(spec.workingDir)) lines.push(`resolve_targets ${q(`d:${spec.workingDir}`)} >/dev/null`);
-  if (id?.readOnlyRootFilesystem) lines.push('"$MOUNT" -o remount,ro "$M"');
+  if (id?.readOnlyRootFilesystem) lines.push('"$MOUNT" -o remount,ro,nodev "$M"');
   // The runtime's default capabilities bound what the command can ever have; a non-root user
   // keeps none of them effective (setuid clears them), as under runc.
   lines.push(
     'exec 2>&4 4>&-',
-    `exec ${enterAs(id, merged).map(q).join(' ')} /usr/bin/env -i ${env} /bin/sh -c ${q(launcherScript)} sh ${q(spec.workingDir)} direct ${spec.command.map(q).join(' ')}`,
+    `exec ${enterAs(id, merged, ['/usr/bin/env', '-i']).map(q).join(' ')} ${env} /bin/sh -c ${q(launcherScript)} sh ${q(spec.workingDir)} direct ${spec.command.map(q).join(' ')}`,
   );
   return `${lines.join('\n')}\n`;
 }
 
-/** The fixed fstabs of the setup script: the container's root, then /dev/shm, /sys and /dev/pts. */
-function fixedFstabs(spec: SandboxSpec): { root: string; system: string } {
+// The kubelet's default masked and read-only paths (procMount Default, as it passes them to the
+// runtime). Masked directories get an empty read-only tmpfs, masked files /dev/null, as runc does.
+const maskedPaths = [
+  '/proc/asound',
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+];
+const readOnlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/**
+ * The fstab lines that guard `paths` under the container root `m` (fstab-escaped): the masks, then
+ * the read-only paths. Only paths this kernel has: a container's /proc and /sys show the host's
+ * kernel, and a mount on a missing path would fail the setup.
+ */
+function guardLines(m: string, prefix: '/proc' | '/sys'): string[] {
+  const lines: string[] = [];
+  for (const path of maskedPaths.filter((p) => p.startsWith(`${prefix}/`))) {
+    const kind = kindOf(path);
+    if (kind === 'directory') lines.push(`tmpfs ${m}${path} tmpfs ro,nosuid,nodev,noexec 0 0`);
+    else if (kind === 'file') lines.push(`/dev/null ${m}${path} none bind 0 0`);
+  }
+  for (const path of readOnlyPaths.filter((p) => p.startsWith(`${prefix}/`))) {
+    if (kindOf(path)) lines.push(`${m}${path} ${m}${path} none bind,ro,nosuid,nodev,noexec 0 0`);
+  }
+  return lines;
+}
+
+function kindOf(path: string): 'directory' | 'file' | undefined {
+  try {
+    return statSync(path).isDirectory() ? 'directory' : 'file';
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * The fixed fstabs of the setup script: the container's root; the guards (mounted before anything
+ * the container controls); then /dev/shm, /sys and /dev/pts. There is no device cgroup here, so
+ * what keeps a container (which holds MKNOD, as under runc) from making a node of a host disk is
+ * `nodev` on every filesystem it can write: its root, /dev (the device nodes it needs are bound
+ * from the host's /dev) and its volumes. /proc/sys is read-only, as on a real node, because
+ * writing kernel settings (kernel.core_pattern runs a program as the host's root) would reach the
+ * host.
+ */
+function fixedFstabs(spec: SandboxSpec): { root: string; guard: string; system: string } {
   const m = fstabPath(join(spec.dir, 'merged'));
   const overlay = fstabPath(
     `lowerdir=${spec.rootfs ?? '/'},upperdir=${join(spec.dir, 'upper')},workdir=${join(spec.dir, 'work')}`,
   );
   return {
     root: [
-      `overlay ${m} overlay ${overlay} 0 0`,
+      `overlay ${m} overlay nodev,${overlay} 0 0`,
       `proc ${m}/proc proc nosuid,nodev,noexec 0 0`,
-      `tmpfs ${m}/dev tmpfs mode=755,nosuid,size=65536k 0 0`,
+      `tmpfs ${m}/dev tmpfs mode=755,nosuid,nodev,size=65536k 0 0`,
+      '',
+    ].join('\n'),
+    guard: [
+      ...containerDevices.map((name) => `/dev/${name} ${m}/dev/${name} none bind 0 0`),
+      ...guardLines(m, '/proc'),
       '',
     ].join('\n'),
     system: [
       `tmpfs ${m}/dev/shm tmpfs mode=1777,nosuid,nodev 0 0`,
       `sysfs ${m}/sys sysfs ro,nosuid,nodev,noexec 0 0`,
+      ...guardLines(m, '/sys'),
       `devpts ${m}/dev/pts devpts newinstance,ptmxmode=0666,mode=620 0 0`,
       '',
     ].join('\n'),
@@ -291,6 +356,7 @@ export async function startSandbox(spec: SandboxSpec): Promise<Sandbox> {
   }
   const fstabs = fixedFstabs(spec);
   writeFileSync(join(spec.dir, 'fstab.root'), fstabs.root, { mode: 0o600 });
+  writeFileSync(join(spec.dir, 'fstab.guard'), fstabs.guard, { mode: 0o600 });
   writeFileSync(join(spec.dir, 'fstab.system'), fstabs.system, { mode: 0o600 });
   const scriptPath = join(spec.dir, 'setup.sh');
   writeFileSync(scriptPath, setupScript(spec, cgroup), { mode: 0o700 });
