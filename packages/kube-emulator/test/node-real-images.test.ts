@@ -1,6 +1,11 @@
 // Pods on imported OCI images: the image's root filesystem, config and user; truthful pulls and
 // imageIDs; securityContext users, runAsNonRoot, readOnlyRootFilesystem and capabilities.
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { create } from 'tar';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { writeOciArchive } from '../src/node/oci-archive.js';
 import { sh, startHarness, status } from './node-harness.js';
 import type { Harness } from './node-harness.js';
 import { testImageArchives } from '@podrun/test-utils';
@@ -71,6 +76,46 @@ describe.skipIf(archives.length === 0)(`real images (${archives.length ? 'import
     // runc's 0xa80425fb without bit 18 (see defaultCapabilities).
     expect(logs).toContain('CapEff:\t00000000a80025fb');
     expect(logs).toContain('CapBnd:\t00000000a80025fb');
+  });
+
+  // The setup runs the image's /bin/sh to resolve volume targets inside its root: an image whose
+  // /bin/sh logs its capabilities shows what that shell could have done as the host's root.
+  it("runs the image's /bin/sh during setup with the container's capabilities only", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'podrun-spy-image-'));
+    try {
+      const root = join(dir, 'root');
+      cpSync(h.imageStore.find('busybox')!.rootfs, root, { recursive: true, verbatimSymlinks: true });
+      rmSync(join(root, 'bin', 'sh'));
+      writeFileSync(
+        join(root, 'bin', 'sh'),
+        '#!/bin/busybox sh\n/bin/busybox grep CapEff /proc/self/status >> /caps\nexec /bin/busybox sh "$@"\n',
+        { mode: 0o755 },
+      );
+      await create({ file: join(dir, 'layer.tar'), cwd: root }, ['.']);
+      await writeOciArchive(join(dir, 'spy.tar'), {
+        name: 'spy-shell:1',
+        layers: [join(dir, 'layer.tar')],
+        config: {},
+      });
+      await h.imageStore.importArchive({ path: join(dir, 'spy.tar') });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    const { pod, logs } = await run(
+      'spy',
+      {
+        name: 'main',
+        image: 'spy-shell:1',
+        command: ['/bin/busybox', 'cat', '/caps'],
+        volumeMounts: [{ name: 'data', mountPath: '/data/nested' }],
+      },
+      { volumes: [{ name: 'data', emptyDir: {} }] },
+    );
+    expect(status(pod).phase).toBe('Succeeded');
+    const lines = logs.trim().split('\n');
+    // The target resolution during setup, then the launcher that starts the command.
+    expect(lines.length).toBeGreaterThanOrEqual(2);
+    for (const line of lines) expect(line).toBe('CapEff:\t00000000a80025fb');
   });
 
   it('applies runAsUser/runAsGroup, supplemental groups and fsGroup', async () => {

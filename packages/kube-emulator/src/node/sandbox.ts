@@ -147,6 +147,31 @@ function mountBatches(mounts: SandboxMount[]): SandboxMount[][] {
 }
 
 /**
+ * Shell functions that check, with builtins only, that every mount made since
+ * `podrun_record_mounts` ran is under `$M` (the container's root). Volume targets are resolved
+ * inside the container's root, then mounted by path, and `mount` follows symbolic links: a
+ * container of the same pod that swaps a directory of a shared volume for a link between the two
+ * would send a nested volume onto a host path of this namespace, where the next host tool the
+ * setup runs (mount, capsh) could be the container's. So each batch of binds is checked
+ * before anything else runs, and the setup stops at a mount that left the root.
+ */
+export const mountGuardScript = `podrun_nl='
+'
+podrun_record_mounts() {
+  podrun_known=$podrun_nl
+  while read -r podrun_id podrun_rest; do podrun_known=$podrun_known$podrun_id$podrun_nl; done < /proc/self/mountinfo
+}
+podrun_mounts_inside() {
+  while read -r podrun_id podrun_parent podrun_dev podrun_root podrun_point podrun_rest; do
+    case $podrun_known in *"$podrun_nl$podrun_id$podrun_nl"*) continue ;; esac
+    case $podrun_point in "$M"/*) ;; *)
+      echo "a volume mount left the container's root (it landed on $podrun_point): a directory on its path was swapped for a symbolic link" >&2
+      exit 1 ;;
+    esac
+  done < /proc/self/mountinfo
+}`;
+
+/**
  * A path as an fstab field: space, tab, newline and backslash in octal, as `mount -a` reads them.
  */
 function fstabPath(path: string): string {
@@ -194,11 +219,18 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
     '[ -k "$M/dev/shm" ] || "$MOUNT" -t tmpfs -o mode=1777,nosuid,nodev tmpfs "$M/dev/shm"',
     // Targets are resolved inside the container's own view (a symlink there must not lead a
     // mount onto a host path) and created first, like the runtime does; one chroot per batch.
+    // The image's own /bin/sh does it, so it runs as the container's root would: with the
+    // default capabilities only (with all of them it could leave the chroot or mount anything).
     'resolve_targets() {',
-    `  chroot "$M" /bin/sh -c ${q(resolveScript)} sh "$@"`,
+    `  ${enterAs(undefined, merged, ['/bin/sh', '-c', resolveScript, 'sh']).map(q).join(' ')} "$@"`,
     '}',
+    mountGuardScript,
+    'podrun_record_mounts',
     'flush() {',
-    '  [ ! -s "$F.binds" ] || "$MOUNT" -a -T "$F.binds"',
+    '  if [ -s "$F.binds" ]; then',
+    '    "$MOUNT" -a -T "$F.binds"',
+    '    podrun_mounts_inside',
+    '  fi',
     '  : > "$F.binds"',
     '}',
     // A resolved target becomes an fstab line, unless it holds a character fstab would need
@@ -219,6 +251,7 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
     '  flush',
     '  "$MOUNT" --bind "$1" "$M$2"',
     '  "$MOUNT" -o "remount,bind,nodev${4:+,ro}" "$M$2"',
+    '  podrun_mounts_inside',
     '}',
     ': > "$F.binds"',
   );
