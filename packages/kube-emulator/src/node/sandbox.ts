@@ -323,12 +323,17 @@ function guardLines(m: string, prefix: '/proc' | '/sys'): string[] {
   return lines;
 }
 
+// The kernel does not change while the emulator runs: each path is looked at once.
+const kinds = new Map<string, 'directory' | 'file' | undefined>();
 function kindOf(path: string): 'directory' | 'file' | undefined {
-  try {
-    return statSync(path).isDirectory() ? 'directory' : 'file';
-  } catch {
-    return undefined;
+  if (!kinds.has(path)) {
+    try {
+      kinds.set(path, statSync(path).isDirectory() ? 'directory' : 'file');
+    } catch {
+      kinds.set(path, undefined);
+    }
   }
+  return kinds.get(path);
 }
 
 /**
