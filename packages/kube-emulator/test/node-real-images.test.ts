@@ -1,6 +1,6 @@
 // Pods on imported OCI images: the image's root filesystem, config and user; truthful pulls and
 // imageIDs; securityContext users, runAsNonRoot, readOnlyRootFilesystem and capabilities.
-import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { create } from 'tar';
@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { writeOciArchive } from '../src/node/oci-archive.js';
 import { sh, startHarness, status } from './node-harness.js';
 import type { Harness } from './node-harness.js';
+import type { KubeObject } from '../src/contracts.js';
 import { testImageArchives } from '@podrun/test-utils';
 
 const archives = testImageArchives();
@@ -25,6 +26,22 @@ async function run(name: string, spec: Record<string, unknown>, podSpec: Record<
   h.createPod(name, { restartPolicy: 'Never', ...podSpec, containers: [spec] });
   const done = await h.waitFor(name, (p) => ['Succeeded', 'Failed'].includes(status(p)?.phase));
   return { pod: done, logs: (await h.logs(name)).body };
+}
+
+/** Imports an image: the BusyBox test image with `/bin/sh` replaced by a script of `body`. */
+async function importShellImage(name: string, body: string): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'podrun-shell-image-'));
+  try {
+    const root = join(dir, 'root');
+    cpSync(h.imageStore.find('busybox')!.rootfs, root, { recursive: true, verbatimSymlinks: true });
+    rmSync(join(root, 'bin', 'sh'));
+    writeFileSync(join(root, 'bin', 'sh'), `#!/bin/busybox sh\n${body}\n`, { mode: 0o755 });
+    await create({ file: join(dir, 'layer.tar'), cwd: root }, ['.']);
+    await writeOciArchive(join(dir, 'image.tar'), { name, layers: [join(dir, 'layer.tar')], config: {} });
+    await h.imageStore.importArchive({ path: join(dir, 'image.tar') });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 describe.skipIf(archives.length === 0)(`real images (${archives.length ? 'imported' : why})`, () => {
@@ -81,26 +98,10 @@ describe.skipIf(archives.length === 0)(`real images (${archives.length ? 'import
   // The setup runs the image's /bin/sh to resolve volume targets inside its root: an image whose
   // /bin/sh logs its capabilities shows what that shell could have done as the host's root.
   it("runs the image's /bin/sh during setup with the container's capabilities only", async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'podrun-spy-image-'));
-    try {
-      const root = join(dir, 'root');
-      cpSync(h.imageStore.find('busybox')!.rootfs, root, { recursive: true, verbatimSymlinks: true });
-      rmSync(join(root, 'bin', 'sh'));
-      writeFileSync(
-        join(root, 'bin', 'sh'),
-        '#!/bin/busybox sh\n/bin/busybox grep CapEff /proc/self/status >> /caps\nexec /bin/busybox sh "$@"\n',
-        { mode: 0o755 },
-      );
-      await create({ file: join(dir, 'layer.tar'), cwd: root }, ['.']);
-      await writeOciArchive(join(dir, 'spy.tar'), {
-        name: 'spy-shell:1',
-        layers: [join(dir, 'layer.tar')],
-        config: {},
-      });
-      await h.imageStore.importArchive({ path: join(dir, 'spy.tar') });
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+    await importShellImage(
+      'spy-shell:1',
+      '/bin/busybox grep CapEff /proc/self/status >> /caps\nexec /bin/busybox sh "$@"',
+    );
     const { pod, logs } = await run(
       'spy',
       {
@@ -116,6 +117,40 @@ describe.skipIf(archives.length === 0)(`real images (${archives.length ? 'import
     // The target resolution during setup, then the launcher that starts the command.
     expect(lines.length).toBeGreaterThanOrEqual(2);
     for (const line of lines) expect(line).toBe('CapEff:\t00000000a80025fb');
+  });
+
+  // The same shell can answer the target resolution with any path. One climbing out with `..`
+  // (with a space, so it is bound on its own rather than through an fstab) must stop the setup
+  // before the next host tool runs.
+  it('stops a container whose shell sends a volume mount out of its root', async () => {
+    const outside = mkdtempSync(join(tmpdir(), 'podrun-hostile-target-'));
+    const target = join(outside, 'a b');
+    mkdirSync(target);
+    writeFileSync(join(target, 'f'), '');
+    const up = '/..'.repeat(40);
+    try {
+      await importShellImage(
+        'hostile-shell:1',
+        `case "$2" in *"for spec; do"*) shift 3; for spec; do case $spec in d:*) echo "${up}${target}" ;; *) echo "${up}${target}/f" ;; esac; done; exit 0 ;; esac\nexec /bin/busybox sh "$@"`,
+      );
+      h.createPod('hostile', {
+        restartPolicy: 'Never',
+        containers: [
+          {
+            name: 'main',
+            image: 'hostile-shell:1',
+            command: ['/bin/busybox', 'true'],
+            volumeMounts: [{ name: 'data', mountPath: '/data' }],
+          },
+        ],
+        volumes: [{ name: 'data', emptyDir: {} }],
+      });
+      const waiting = (p: KubeObject) => status(p)?.containerStatuses?.[0]?.state?.waiting;
+      const pod = await h.waitFor('hostile', (p) => waiting(p)?.reason === 'CreateContainerError');
+      expect(waiting(pod).message).toContain(`a volume mount left the container's root (it landed on ${target}`);
+    } finally {
+      rmSync(outside, { recursive: true, force: true });
+    }
   });
 
   it('applies runAsUser/runAsGroup, supplemental groups and fsGroup', async () => {

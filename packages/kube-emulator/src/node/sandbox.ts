@@ -152,8 +152,9 @@ function mountBatches(mounts: SandboxMount[]): SandboxMount[][] {
  * inside the container's root, then mounted by path, and `mount` follows symbolic links: a
  * container of the same pod that swaps a directory of a shared volume for a link between the two
  * would send a nested volume onto a host path of this namespace, where the next host tool the
- * setup runs (mount, capsh) could be the container's. So each batch of binds is checked
- * before anything else runs, and the setup stops at a mount that left the root.
+ * setup runs (mount, capsh) could be the container's; so could a target path the image's own
+ * shell printed with `..` in it. So each bind is checked before anything else runs, and the setup
+ * stops at a mount that left the root.
  */
 export const mountGuardScript = `podrun_nl='
 '
@@ -165,7 +166,7 @@ podrun_mounts_inside() {
   while read -r podrun_id podrun_parent podrun_dev podrun_root podrun_point podrun_rest; do
     case $podrun_known in *"$podrun_nl$podrun_id$podrun_nl"*) continue ;; esac
     case $podrun_point in "$M"/*) ;; *)
-      echo "a volume mount left the container's root (it landed on $podrun_point): a directory on its path was swapped for a symbolic link" >&2
+      echo "a volume mount left the container's root (it landed on $podrun_point): a path in the container's root that it was mounted through changed, or the image's shell printed a path outside it; the setup stopped there" >&2
       exit 1 ;;
     esac
   done < /proc/self/mountinfo
@@ -250,8 +251,9 @@ function setupScript(spec: SandboxSpec, cgroup: ContainerCgroup | undefined): st
     '  esac',
     '  flush',
     '  "$MOUNT" --bind "$1" "$M$2"',
-    '  "$MOUNT" -o "remount,bind,nodev${4:+,ro}" "$M$2"',
+    // Checked before the next host tool runs: the path came from the image's shell.
     '  podrun_mounts_inside',
+    '  "$MOUNT" -o "remount,bind,nodev${4:+,ro}" "$M$2"',
     '}',
     ': > "$F.binds"',
   );
