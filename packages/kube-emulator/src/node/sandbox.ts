@@ -308,8 +308,8 @@ const maskedPaths = [
 const readOnlyPaths = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
 
 /**
- * The fstab lines that guard `paths` under the container root `m` (fstab-escaped): the masks, then
- * the read-only paths. Only paths this kernel has: a container's /proc and /sys show the host's
+ * The fstab lines that guard the kubelet's paths under `prefix` in the container root `m`
+ * (fstab-escaped): the masks, then the read-only paths. Only paths this kernel has: a container's /proc and /sys show the host's
  * kernel, and a mount on a missing path would fail the setup.
  */
 function guardLines(m: string, prefix: '/proc' | '/sys'): string[] {
